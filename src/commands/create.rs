@@ -1,0 +1,28 @@
+//! ACCOUNT.CREATE key [json] [NX]
+
+use crate::error::{Error, Result};
+use crate::rm::{Arg, Ctx, Reply};
+use crate::{json, schema, store};
+
+pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
+    if args.len() > 4 {
+        return Err(Error::WrongArity);
+    }
+    let key = args[1];
+    let (mut body, mut nx) = (None, false);
+    for a in &args[2..] {
+        if a.is("NX") && !nx {
+            nx = true;
+        } else if body.is_none() {
+            body = Some(a.bytes());
+        } else {
+            return Err(Error::Syntax("expected: ACCOUNT.CREATE key [json] [NX]".into()));
+        }
+    }
+    let doc = match body {
+        None => schema::new_document(),
+        Some(text) => schema::normalize_document(json::parse(text)?)?,
+    };
+    store::expect_account_or_missing(ctx, key)?;
+    Ok(if store::write_document(ctx, key, &doc, nx)? { Reply::Ok } else { Reply::Nil })
+}

@@ -1,0 +1,13 @@
+//! ACCOUNT.DEL key
+
+use crate::error::Result;
+use crate::rm::{Arg, Ctx, KeyKind, Reply};
+use crate::store;
+
+pub fn account_del(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
+    let key = args[1];
+    if store::expect_account_or_missing(ctx, key)? == KeyKind::Missing {
+        return Ok(Reply::Int(0));
+    }
+    Ok(Reply::Int(store::delete(ctx, key)?))
+}

@@ -1,0 +1,229 @@
+//! The command table: every command's name, handler, flags, keys, arity and ACL categories, and
+//! the one dispatcher that runs a handler with panics caught.
+//!
+//! Where each command lives: ACCOUNT.CREATE in `create.rs`, ACCOUNT.GET in `get.rs`,
+//! ACCOUNT.EXISTS in `exists.rs`, ACCOUNT.DEL in `del.rs`, LOBBY.* in `lobby.rs`.
+
+mod create;
+mod del;
+mod exists;
+mod get;
+mod lobby;
+
+use crate::error::{Error, Result};
+use crate::rm::{self, Arg, Ctx, Reply};
+use redis_module::commands::{BeginSearch, FindKeys, KeySpec, KeySpecFlags};
+use redis_module::raw;
+use std::ffi::CString;
+use std::os::raw::c_int;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+type Handler = fn(Ctx, &[Arg]) -> Result<Reply>;
+type RawHandler = extern "C" fn(Ctx, *mut *mut raw::RedisModuleString, c_int) -> c_int;
+
+/// Which arguments are keys.
+#[derive(Clone, Copy)]
+pub enum Keys {
+    /// One key at this position.
+    One(i32),
+    /// Every argument from this position to the end.
+    Rest(i32),
+}
+
+pub struct Command {
+    pub name: &'static str,
+    handler: RawHandler,
+    /// Redis command flags ("write deny-oom", "readonly fast", ...).
+    pub flags: &'static str,
+    /// As Redis counts it: exact if positive, at least -arity if negative (the name included).
+    pub arity: i32,
+    pub keys: Keys,
+    key_flags: KeySpecFlags,
+    /// ACL categories on servers that have them (7.2+); `account` is added to every command.
+    pub acl: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+}
+
+/// Runs a handler: the argument slice without copies, panics caught (the command then changed
+/// nothing and answers INTERNAL), the reply or error written.
+fn dispatch(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int, handler: Handler) -> c_int {
+    let args: &[Arg] = unsafe { std::slice::from_raw_parts(argv.cast::<Arg>(), argc as usize) };
+    let result = catch_unwind(AssertUnwindSafe(|| handler(ctx, args))).unwrap_or(Err(Error::Internal));
+    match result {
+        Ok(r) => rm::reply(ctx, &r),
+        Err(Error::WrongArity) => rm::wrong_arity(ctx),
+        Err(e) => rm::reply_error(ctx, &e),
+    }
+    raw::REDISMODULE_OK as c_int
+}
+
+macro_rules! handler {
+    ($f:path) => {{
+        extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
+            dispatch(ctx, argv, argc, $f)
+        }
+        h as RawHandler
+    }};
+}
+
+const RO: KeySpecFlags = KeySpecFlags::READ_ONLY.union(KeySpecFlags::ACCESS);
+const PROBE: KeySpecFlags = KeySpecFlags::READ_ONLY;
+const OVERWRITE: KeySpecFlags = KeySpecFlags::OVERWRITE.union(KeySpecFlags::UPDATE);
+const REMOVE: KeySpecFlags = KeySpecFlags::REMOVE.union(KeySpecFlags::DELETE);
+
+pub fn table() -> Vec<Command> {
+    vec![
+        Command {
+            name: "account.create",
+            handler: handler!(create::account_create),
+            flags: "write deny-oom",
+            arity: -2,
+            keys: Keys::One(1),
+            key_flags: OVERWRITE,
+            acl: "write",
+            summary: "Creates (or with NX, only creates) a validated account document",
+            complexity: "O(N) where N is the size of the document",
+        },
+        Command {
+            name: "account.get",
+            handler: handler!(get::account_get),
+            flags: "readonly",
+            arity: -2,
+            keys: Keys::One(1),
+            key_flags: RO,
+            acl: "read",
+            summary: "Returns the account document, or one part of it by dotted path, as JSON",
+            complexity: "O(N) where N is the size of the returned part",
+        },
+        Command {
+            name: "account.exists",
+            handler: handler!(exists::account_exists),
+            flags: "readonly fast",
+            arity: 2,
+            keys: Keys::One(1),
+            key_flags: PROBE,
+            acl: "read fast",
+            summary: "Returns 1 if the account document exists, else 0",
+            complexity: "O(1)",
+        },
+        Command {
+            name: "account.del",
+            handler: handler!(del::account_del),
+            flags: "write fast",
+            arity: 2,
+            keys: Keys::One(1),
+            key_flags: REMOVE,
+            acl: "write fast",
+            summary: "Deletes the account document",
+            complexity: "O(N) where N is the size of the document",
+        },
+        Command {
+            name: "lobby.setcache",
+            handler: handler!(lobby::lobby_setcache),
+            flags: "write deny-oom",
+            arity: -3,
+            keys: Keys::One(1),
+            key_flags: OVERWRITE,
+            acl: "write",
+            summary: "Validates and caches the user's character list with a TTL",
+            complexity: "O(N) where N is the size of the list",
+        },
+        Command {
+            name: "lobby.getcache",
+            handler: handler!(lobby::lobby_getcache),
+            flags: "readonly",
+            arity: 2,
+            keys: Keys::One(1),
+            key_flags: RO,
+            acl: "read",
+            summary: "Returns the cached character list, nil on a miss",
+            complexity: "O(N) where N is the size of the list",
+        },
+        Command {
+            name: "lobby.delcache",
+            handler: handler!(lobby::lobby_delcache),
+            flags: "write fast",
+            arity: 2,
+            keys: Keys::One(1),
+            key_flags: REMOVE,
+            acl: "write fast",
+            summary: "Invalidates the cached character list",
+            complexity: "O(1)",
+        },
+    ]
+}
+
+/// Registers every command with its key specs and docs, and with ACL categories where the
+/// server has them (7.2+).
+pub fn register(ctx: Ctx) -> std::result::Result<(), String> {
+    let module_category = unsafe {
+        match raw::RedisModule_AddACLCategory {
+            Some(add) => add(ctx, c"account".as_ptr()) == raw::REDISMODULE_OK as c_int,
+            None => false,
+        }
+    };
+    for c in table() {
+        let name = CString::new(c.name).unwrap();
+        let flags = CString::new(c.flags).unwrap();
+        let (first, last) = match c.keys {
+            Keys::One(p) => (p, p),
+            Keys::Rest(p) => (p, -1),
+        };
+        let ok = unsafe {
+            raw::RedisModule_CreateCommand.unwrap()(ctx, name.as_ptr(), Some(c.handler), flags.as_ptr(), first, last, 1)
+        };
+        if ok != raw::REDISMODULE_OK as c_int {
+            return Err(format!("cannot create command {}", c.name));
+        }
+        let cmd = unsafe { raw::RedisModule_GetCommand.unwrap()(ctx, name.as_ptr()) };
+        if cmd.is_null() {
+            return Err(format!("cannot find command {}", c.name));
+        }
+        set_info(cmd, &c)?;
+        if let Some(set_acl) = unsafe { raw::RedisModule_SetCommandACLCategories } {
+            let cats = if module_category { format!("{} account", c.acl) } else { c.acl.to_string() };
+            let cats = CString::new(cats).unwrap();
+            if unsafe { set_acl(cmd, cats.as_ptr()) } != raw::REDISMODULE_OK as c_int {
+                return Err(format!("cannot set ACL categories of {}", c.name));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Result<(), String> {
+    let Some(set_info) = (unsafe { raw::RedisModule_SetCommandInfo }) else { return Ok(()) };
+    let version = raw::RedisModuleCommandInfoVersion {
+        version: 1,
+        sizeof_historyentry: std::mem::size_of::<raw::RedisModuleCommandHistoryEntry>(),
+        sizeof_keyspec: std::mem::size_of::<raw::RedisModuleCommandKeySpec>(),
+        sizeof_arg: std::mem::size_of::<raw::RedisModuleCommandArg>(),
+    };
+    let find = match c.keys {
+        Keys::One(_) => FindKeys::new_range(0, 1, 0),
+        Keys::Rest(_) => FindKeys::new_range(-1, 1, 0),
+    };
+    let begin = match c.keys {
+        Keys::One(p) | Keys::Rest(p) => BeginSearch::new_index(p),
+    };
+    let specs = redis_module::commands::get_redis_key_spec(vec![KeySpec::new(None, KeySpecFlags::from_bits_truncate(c.key_flags.bits()), begin, find)]);
+    let summary = CString::new(c.summary).unwrap();
+    let complexity = CString::new(c.complexity).unwrap();
+    let since = CString::new("0.1.0").unwrap();
+    let mut info = raw::RedisModuleCommandInfo {
+        version: &version,
+        summary: summary.as_ptr(),
+        complexity: complexity.as_ptr(),
+        since: since.as_ptr(),
+        history: std::ptr::null_mut(),
+        tips: std::ptr::null(),
+        arity: c.arity,
+        key_specs: specs.as_ptr() as *mut raw::RedisModuleCommandKeySpec,
+        args: std::ptr::null_mut(),
+    };
+    if unsafe { set_info(cmd, &mut info) } != raw::REDISMODULE_OK as c_int {
+        return Err(format!("cannot set command info of {}", c.name));
+    }
+    Ok(())
+}

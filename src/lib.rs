@@ -1,0 +1,20 @@
+//! redis-account: atomic, validated, server-side commands over game character state kept in
+//! RedisJSON documents.
+//!
+//! Pure domain logic (no Redis): `schema`, `path`, `json`, `lobby`, `error`, `limits`.
+//! Redis glue: `rm` (the module API), `store` (the one read/write layer), `commands` (the
+//! command table and one file per command family), `entry` (the module's entry point).
+
+pub mod error;
+pub mod json;
+pub mod limits;
+pub mod lobby;
+pub mod path;
+pub mod schema;
+
+pub mod commands;
+pub mod rm;
+pub mod store;
+
+#[cfg(all(feature = "module", not(test)))]
+mod entry;

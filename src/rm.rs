@@ -1,0 +1,215 @@
+//! Thin, allocation-aware wrappers over the Redis module C API that the commands use: argument
+//! access, inner calls (always `E`, and `!` for writes), key probing and replies.
+
+use crate::error::{Error, Result};
+use redis_module::raw;
+use std::os::raw::{c_char, c_int};
+use std::ptr::{self, NonNull};
+
+pub type Ctx = *mut raw::RedisModuleCtx;
+
+/// One command argument, as Redis hands it over (no copy).
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+pub struct Arg(pub *mut raw::RedisModuleString);
+
+impl Arg {
+    pub fn bytes(&self) -> &[u8] {
+        let mut len = 0usize;
+        unsafe {
+            let p = raw::RedisModule_StringPtrLen.unwrap()(self.0, &mut len);
+            std::slice::from_raw_parts(p.cast::<u8>(), len)
+        }
+    }
+
+    /// The argument as UTF-8 text, or the error `what` if it is not.
+    pub fn text(&self) -> Result<&str> {
+        std::str::from_utf8(self.bytes()).map_err(|_| Error::Syntax("argument is not valid UTF-8".into()))
+    }
+
+    /// Case-insensitive keyword comparison.
+    pub fn is(&self, keyword: &str) -> bool {
+        self.bytes().eq_ignore_ascii_case(keyword.as_bytes())
+    }
+}
+
+/// An argument for an inner call: a key passed through as is, or bytes copied into a new string.
+pub enum CallArg<'a> {
+    Key(Arg),
+    Bytes(&'a [u8]),
+}
+
+impl<'a> From<&'a str> for CallArg<'a> {
+    fn from(s: &'a str) -> Self {
+        CallArg::Bytes(s.as_bytes())
+    }
+}
+impl<'a> From<&'a String> for CallArg<'a> {
+    fn from(s: &'a String) -> Self {
+        CallArg::Bytes(s.as_bytes())
+    }
+}
+impl<'a> From<Arg> for CallArg<'a> {
+    fn from(a: Arg) -> Self {
+        CallArg::Key(a)
+    }
+}
+
+/// A reply of an inner call; freed on drop.
+pub struct CallReply(NonNull<raw::RedisModuleCallReply>);
+
+impl Drop for CallReply {
+    fn drop(&mut self) {
+        unsafe { raw::RedisModule_FreeCallReply.unwrap()(self.0.as_ptr()) }
+    }
+}
+
+impl CallReply {
+    fn kind(&self) -> c_int {
+        unsafe { raw::RedisModule_CallReplyType.unwrap()(self.0.as_ptr()) }
+    }
+    pub fn is_null(&self) -> bool {
+        self.kind() == raw::REDISMODULE_REPLY_NULL as c_int
+    }
+    pub fn integer(&self) -> Option<i64> {
+        (self.kind() == raw::REDISMODULE_REPLY_INTEGER as c_int)
+            .then(|| unsafe { raw::RedisModule_CallReplyInteger.unwrap()(self.0.as_ptr()) })
+    }
+    fn raw_bytes(&self) -> &[u8] {
+        let mut len = 0usize;
+        unsafe {
+            let p = raw::RedisModule_CallReplyStringPtr.unwrap()(self.0.as_ptr(), &mut len);
+            if p.is_null() {
+                return &[];
+            }
+            std::slice::from_raw_parts(p.cast::<u8>(), len)
+        }
+    }
+    /// The bytes of a string (bulk or simple) reply.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        (self.kind() == raw::REDISMODULE_REPLY_STRING as c_int).then(|| self.raw_bytes())
+    }
+}
+
+/// Runs an inner command. `write` adds `!` (replicate to replicas and the AOF); errors always come
+/// back as values (`E`) and are turned into `Error::Redis`, or `Error::WrongType`.
+pub fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -> Result<CallReply> {
+    let fmt: &[u8] = if write { b"v!E\0" } else { b"vE\0" };
+    let mut owned: [*mut raw::RedisModuleString; 16] = [ptr::null_mut(); 16];
+    let mut heap: Vec<*mut raw::RedisModuleString>;
+    let argv: &mut [*mut raw::RedisModuleString] = if args.len() <= owned.len() {
+        &mut owned[..args.len()]
+    } else {
+        heap = vec![ptr::null_mut(); args.len()];
+        &mut heap[..]
+    };
+    for (slot, a) in argv.iter_mut().zip(args) {
+        *slot = match a {
+            CallArg::Key(k) => k.0,
+            CallArg::Bytes(b) => unsafe {
+                raw::RedisModule_CreateString.unwrap()(ptr::null_mut(), b.as_ptr().cast::<c_char>(), b.len())
+            },
+        };
+    }
+    let mut name = [0u8; 32];
+    name[..cmd.len()].copy_from_slice(cmd.as_bytes());
+    let reply = unsafe {
+        raw::RedisModule_Call.unwrap()(
+            ctx,
+            name.as_ptr().cast::<c_char>(),
+            fmt.as_ptr().cast::<c_char>(),
+            argv.as_mut_ptr(),
+            argv.len(),
+        )
+    };
+    for (slot, a) in argv.iter().zip(args) {
+        if let CallArg::Bytes(_) = a {
+            unsafe { raw::RedisModule_FreeString.unwrap()(ptr::null_mut(), *slot) };
+        }
+    }
+    let reply = CallReply(NonNull::new(reply).ok_or(Error::Internal)?);
+    if reply.kind() == raw::REDISMODULE_REPLY_ERROR as c_int {
+        let text = String::from_utf8_lossy(reply.raw_bytes()).into_owned();
+        // RedisJSON says "Existing key has wrong Redis type" where Redis says WRONGTYPE.
+        let wrong_type = text.starts_with("WRONGTYPE") || text.contains("wrong Redis type");
+        return Err(if wrong_type { Error::WrongType } else { Error::Redis(text) });
+    }
+    Ok(reply)
+}
+
+/// What a key holds, without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Missing,
+    String,
+    Module,
+    Other,
+}
+
+pub fn key_kind(ctx: Ctx, key: Arg) -> KeyKind {
+    unsafe {
+        let k = raw::RedisModule_OpenKey.unwrap()(ctx, key.0, raw::REDISMODULE_READ as c_int);
+        let t = if k.is_null() { raw::REDISMODULE_KEYTYPE_EMPTY as c_int } else { raw::RedisModule_KeyType.unwrap()(k) };
+        if !k.is_null() {
+            raw::RedisModule_CloseKey.unwrap()(k);
+        }
+        match t as isize {
+            raw::REDISMODULE_KEYTYPE_EMPTY => KeyKind::Missing,
+            raw::REDISMODULE_KEYTYPE_STRING => KeyKind::String,
+            raw::REDISMODULE_KEYTYPE_MODULE => KeyKind::Module,
+            _ => KeyKind::Other,
+        }
+    }
+}
+
+/// A command's reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Ok,
+    Nil,
+    Int(i64),
+    Bulk(Vec<u8>),
+    Text(String),
+    Array(Vec<Reply>),
+}
+
+pub fn reply(ctx: Ctx, r: &Reply) {
+    unsafe {
+        match r {
+            Reply::Ok => {
+                raw::RedisModule_ReplyWithSimpleString.unwrap()(ctx, b"OK\0".as_ptr().cast::<c_char>());
+            }
+            Reply::Nil => {
+                raw::RedisModule_ReplyWithNull.unwrap()(ctx);
+            }
+            Reply::Int(i) => {
+                raw::RedisModule_ReplyWithLongLong.unwrap()(ctx, *i);
+            }
+            Reply::Bulk(b) => {
+                raw::RedisModule_ReplyWithStringBuffer.unwrap()(ctx, b.as_ptr().cast::<c_char>(), b.len());
+            }
+            Reply::Text(s) => {
+                raw::RedisModule_ReplyWithStringBuffer.unwrap()(ctx, s.as_ptr().cast::<c_char>(), s.len());
+            }
+            Reply::Array(items) => {
+                raw::RedisModule_ReplyWithArray.unwrap()(ctx, items.len() as _);
+                for i in items {
+                    reply(ctx, i);
+                }
+            }
+        }
+    }
+}
+
+pub fn reply_error(ctx: Ctx, e: &Error) {
+    // Error texts never hold CR or LF: they are built from validated or sanitized parts, but a
+    // passed-through inner error is cleaned here to be sure.
+    let mut text: Vec<u8> = e.to_string().into_bytes();
+    text.retain(|&b| b != b'\r' && b != b'\n' && b != 0);
+    text.push(0);
+    unsafe { raw::RedisModule_ReplyWithError.unwrap()(ctx, text.as_ptr().cast::<c_char>()) };
+}
+
+pub fn wrong_arity(ctx: Ctx) {
+    unsafe { raw::RedisModule_WrongArity.unwrap()(ctx) };
+}

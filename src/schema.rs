@@ -1,0 +1,333 @@
+//! The account document schema (`../shared/seed/NOTES.md`): its shape, its defaults, and the one
+//! function that validates a document (or one part of it) and fills what is missing.
+//!
+//! Pure Rust on `serde_json::Value`; no Redis here.
+
+use crate::error::{Error, Result};
+use crate::limits;
+use serde_json::{Map, Value};
+
+/// What a place in the document may hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape {
+    /// `state`: a non-empty string of at most `MAX_STATE_BYTES`.
+    State,
+    /// A string or null of at most `MAX_STRING_BYTES` (bio, location, sessions, prev_state).
+    TextOrNull,
+    /// A non-negative integer (attributes).
+    Count,
+    /// Any signed 64-bit integer (metrics).
+    Int,
+    /// A number or null: unix seconds (stats.last_update).
+    TimeOrNull,
+    /// A vital `{cur, max, regen}` with its defaults.
+    Vital { max: i64, regen: f64 },
+    /// `cur` or `max` inside a vital: an integer in `[0, MAX_VITAL]`.
+    VitalValue,
+    /// `regen` inside a vital: a number in `[-MAX_REGEN, MAX_REGEN]`.
+    Rate,
+    /// An object with exactly these fields (each optional, filled from its default).
+    Object(&'static [Field]),
+    /// Any JSON object (skills).
+    Free,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field {
+    pub name: &'static str,
+    pub shape: Shape,
+    /// Only for `State` and `TextOrNull` fields: the default string (`None` = null).
+    pub default: Option<&'static str>,
+}
+
+const fn f(name: &'static str, shape: Shape) -> Field {
+    Field { name, shape, default: None }
+}
+const fn fd(name: &'static str, shape: Shape, default: &'static str) -> Field {
+    Field { name, shape, default: Some(default) }
+}
+
+pub const VITALS: [&str; 3] = ["hp", "mp", "stamina"];
+
+const VITAL_FIELDS: &[Field] =
+    &[f("cur", Shape::VitalValue), f("max", Shape::VitalValue), f("regen", Shape::Rate)];
+
+const STATS: &[Field] = &[
+    f("hp", Shape::Vital { max: 100, regen: 1.0 }),
+    f("mp", Shape::Vital { max: 50, regen: 1.0 }),
+    f("stamina", Shape::Vital { max: 100, regen: 5.0 }),
+    f("last_update", Shape::TimeOrNull),
+];
+
+const BIO: &[Field] =
+    &[f("name", Shape::TextOrNull), f("gender", Shape::TextOrNull), f("created_at", Shape::TextOrNull)];
+
+const LOCATION: &[Field] =
+    &[fd("current", Shape::TextOrNull, "start_village"), f("prev", Shape::TextOrNull)];
+
+pub const ATTRIBUTES: [&str; 9] = [
+    "strength", "agility", "endurance", "intelligence", "wisdom", "men", "perception", "charisma",
+    "luck",
+];
+const ATTRIBUTE_FIELDS: &[Field] = &[
+    f("strength", Shape::Count),
+    f("agility", Shape::Count),
+    f("endurance", Shape::Count),
+    f("intelligence", Shape::Count),
+    f("wisdom", Shape::Count),
+    f("men", Shape::Count),
+    f("perception", Shape::Count),
+    f("charisma", Shape::Count),
+    f("luck", Shape::Count),
+];
+/// Default value of every attribute.
+pub const ATTRIBUTE_DEFAULT: i64 = 8;
+
+const SESSIONS: &[Field] = &[
+    f("combat_id", Shape::TextOrNull),
+    f("inventory_id", Shape::TextOrNull),
+    f("scenario_id", Shape::TextOrNull),
+];
+
+const METRICS: &[Field] = &[
+    f("gear_score", Shape::Int),
+    f("arena_rating", Shape::Int),
+    f("arena_wins", Shape::Int),
+    f("arena_losses", Shape::Int),
+    f("win_streak", Shape::Int),
+];
+
+/// The whole document. `stats` comes first: it is what the hot commands read.
+pub const DOCUMENT: &[Field] = &[
+    f("stats", Shape::Object(STATS)),
+    fd("state", Shape::State, "onboarding"),
+    f("prev_state", Shape::TextOrNull),
+    f("bio", Shape::Object(BIO)),
+    f("location", Shape::Object(LOCATION)),
+    f("attributes", Shape::Object(ATTRIBUTE_FIELDS)),
+    f("sessions", Shape::Object(SESSIONS)),
+    f("metrics", Shape::Object(METRICS)),
+    f("skills", Shape::Free),
+];
+
+pub const ROOT: Shape = Shape::Object(DOCUMENT);
+
+/// A fresh onboarding character: every default from NOTES.md.
+pub fn new_document() -> Value {
+    default_of(&ROOT, None)
+}
+
+/// Validates a whole document and fills every missing part with its default.
+pub fn normalize_document(doc: Value) -> Result<Value> {
+    normalize(&ROOT, None, Some(doc), "")
+}
+
+/// Validates the value for one place (`shape`, reached by `path` for messages) and fills what is
+/// missing inside it. `None` means the place is absent: its default is returned.
+pub fn normalize(shape: &Shape, dflt: Option<&'static str>, v: Option<Value>, path: &str) -> Result<Value> {
+    let v = match v {
+        None => return Ok(default_of(shape, dflt)),
+        Some(v) => v,
+    };
+    let bad = |what: &str| Err(Error::Schema(format!("{} must be {what}", shown(path))));
+    match *shape {
+        Shape::State => match &v {
+            Value::String(s) if !s.is_empty() && s.len() <= limits::MAX_STATE_BYTES => Ok(v),
+            _ => bad(&format!("a non-empty string of at most {} bytes", limits::MAX_STATE_BYTES)),
+        },
+        Shape::TextOrNull => match &v {
+            Value::Null => Ok(v),
+            Value::String(s) if s.len() <= limits::MAX_STRING_BYTES => Ok(v),
+            _ => bad(&format!("a string of at most {} bytes or null", limits::MAX_STRING_BYTES)),
+        },
+        Shape::Count => match v.as_i64() {
+            Some(n) if n >= 0 => Ok(v),
+            _ => bad("a non-negative integer"),
+        },
+        Shape::Int => match v.as_i64() {
+            Some(_) => Ok(v),
+            None => bad("an integer"),
+        },
+        Shape::TimeOrNull => match &v {
+            Value::Null => Ok(v),
+            Value::Number(n) if n.as_f64().is_some_and(|t| t >= 0.0) => Ok(v),
+            _ => bad("a non-negative number (unix seconds) or null"),
+        },
+        Shape::VitalValue => match v.as_i64() {
+            Some(n) if (0..=limits::MAX_VITAL).contains(&n) => Ok(v),
+            _ => bad(&format!("an integer from 0 to {}", limits::MAX_VITAL)),
+        },
+        Shape::Rate => match v.as_f64() {
+            Some(r) if r.abs() <= limits::MAX_REGEN => Ok(v),
+            _ => bad(&format!("a number from -{0:e} to {0:e}", limits::MAX_REGEN)),
+        },
+        Shape::Vital { max, regen } => {
+            let Value::Object(mut m) = v else { return bad("an object") };
+            reject_unknown(&m, VITAL_FIELDS, path)?;
+            let max_v = match m.remove("max") {
+                None => Value::from(max),
+                some => normalize(&Shape::VitalValue, None, some, &join(path, "max"))?,
+            };
+            let cur_v = match m.remove("cur") {
+                None => max_v.clone(),
+                some => normalize(&Shape::VitalValue, None, some, &join(path, "cur"))?,
+            };
+            let regen_v = match m.remove("regen") {
+                None => Value::from(regen),
+                some => normalize(&Shape::Rate, None, some, &join(path, "regen"))?,
+            };
+            if cur_v.as_i64() > max_v.as_i64() {
+                return Err(Error::Schema(format!("{} must not exceed {}", join(path, "cur"), join(path, "max"))));
+            }
+            let mut out = Map::with_capacity(3);
+            out.insert("cur".into(), cur_v);
+            out.insert("max".into(), max_v);
+            out.insert("regen".into(), regen_v);
+            Ok(Value::Object(out))
+        }
+        Shape::Object(fields) => {
+            let Value::Object(mut m) = v else { return bad("an object") };
+            reject_unknown(&m, fields, path)?;
+            let mut out = Map::with_capacity(fields.len());
+            for fl in fields {
+                let child = normalize(&fl.shape, fl.default, m.remove(fl.name), &join(path, fl.name))?;
+                out.insert(fl.name.to_string(), child);
+            }
+            Ok(Value::Object(out))
+        }
+        Shape::Free => match &v {
+            Value::Object(_) => Ok(v),
+            _ => bad("an object"),
+        },
+    }
+}
+
+/// The default value of a place.
+pub fn default_of(shape: &Shape, dflt: Option<&'static str>) -> Value {
+    match *shape {
+        Shape::State | Shape::TextOrNull => dflt.map_or(Value::Null, Value::from),
+        Shape::Count => Value::from(ATTRIBUTE_DEFAULT),
+        Shape::Int | Shape::VitalValue => Value::from(0),
+        Shape::TimeOrNull => Value::Null,
+        Shape::Rate => Value::from(0.0),
+        Shape::Vital { max, regen } => {
+            let mut m = Map::with_capacity(3);
+            m.insert("cur".into(), Value::from(max));
+            m.insert("max".into(), Value::from(max));
+            m.insert("regen".into(), Value::from(regen));
+            Value::Object(m)
+        }
+        Shape::Object(fields) => Value::Object(
+            fields.iter().map(|fl| (fl.name.to_string(), default_of(&fl.shape, fl.default))).collect(),
+        ),
+        Shape::Free => Value::Object(Map::new()),
+    }
+}
+
+fn reject_unknown(m: &Map<String, Value>, fields: &[Field], path: &str) -> Result<()> {
+    match m.keys().find(|k| !fields.iter().any(|fl| fl.name == k.as_str())) {
+        Some(k) => Err(Error::Schema(format!("unknown field '{}'", join(path, k)))),
+        None => Ok(()),
+    }
+}
+
+pub fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn shown(path: &str) -> &str {
+    if path.is_empty() {
+        "the document"
+    } else {
+        path
+    }
+}
+
+/// The shape of a named field of an object shape.
+pub fn child(shape: &Shape, name: &str) -> Option<(Shape, Option<&'static str>)> {
+    match shape {
+        Shape::Object(fields) => fields.iter().find(|fl| fl.name == name).map(|fl| (fl.shape, fl.default)),
+        Shape::Vital { .. } => VITAL_FIELDS.iter().find(|fl| fl.name == name).map(|fl| (fl.shape, None)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn err(v: Value) -> String {
+        normalize_document(v).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn new_document_has_the_notes_defaults() {
+        let d = new_document();
+        assert_eq!(d["state"], "onboarding");
+        assert_eq!(d["prev_state"], Value::Null);
+        assert_eq!(d["stats"]["hp"], json!({"cur": 100, "max": 100, "regen": 1.0}));
+        assert_eq!(d["stats"]["mp"], json!({"cur": 50, "max": 50, "regen": 1.0}));
+        assert_eq!(d["stats"]["stamina"], json!({"cur": 100, "max": 100, "regen": 5.0}));
+        assert_eq!(d["stats"]["last_update"], Value::Null);
+        for a in ATTRIBUTES {
+            assert_eq!(d["attributes"][a], 8);
+        }
+        assert_eq!(d["location"], json!({"current": "start_village", "prev": null}));
+        assert_eq!(d["sessions"], json!({"combat_id": null, "inventory_id": null, "scenario_id": null}));
+        assert_eq!(d["metrics"]["gear_score"], 0);
+        assert_eq!(d["skills"], json!({}));
+        // A default document is itself valid and normalizes to itself.
+        assert_eq!(normalize_document(d.clone()).unwrap(), d);
+    }
+
+    #[test]
+    fn missing_parts_are_filled_and_given_parts_kept() {
+        let d = normalize_document(json!({
+            "state": "COMBAT",
+            "bio": {"name": "Aragorn"},
+            "stats": {"hp": {"cur": 75, "max": 120}, "mp": {"max": 10}},
+            "skills": {"fire": {"lvl": 2}}
+        }))
+        .unwrap();
+        assert_eq!(d["state"], "COMBAT");
+        assert_eq!(d["bio"], json!({"name": "Aragorn", "gender": null, "created_at": null}));
+        assert_eq!(d["stats"]["hp"], json!({"cur": 75, "max": 120, "regen": 1.0}));
+        assert_eq!(d["stats"]["mp"], json!({"cur": 10, "max": 10, "regen": 1.0}));
+        assert_eq!(d["skills"], json!({"fire": {"lvl": 2}}));
+        let keys: Vec<_> = d.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, DOCUMENT.iter().map(|f| f.name).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_fields_are_named() {
+        assert_eq!(err(json!([])), "SCHEMA the document must be an object");
+        assert_eq!(err(json!({"level": 3})), "SCHEMA unknown field 'level'");
+        assert_eq!(err(json!({"bio": {"age": 3}})), "SCHEMA unknown field 'bio.age'");
+        assert_eq!(err(json!({"state": ""})), "SCHEMA state must be a non-empty string of at most 64 bytes");
+        assert_eq!(err(json!({"bio": {"name": 5}})), "SCHEMA bio.name must be a string of at most 1024 bytes or null");
+        assert_eq!(err(json!({"attributes": {"luck": -1}})), "SCHEMA attributes.luck must be a non-negative integer");
+        assert_eq!(err(json!({"attributes": {"luck": 1.5}})), "SCHEMA attributes.luck must be a non-negative integer");
+        assert_eq!(err(json!({"metrics": {"gear_score": "x"}})), "SCHEMA metrics.gear_score must be an integer");
+        assert_eq!(err(json!({"stats": {"hp": {"cur": 1.5}}})), "SCHEMA stats.hp.cur must be an integer from 0 to 1000000000000000");
+        assert_eq!(err(json!({"stats": {"hp": {"cur": 101}}})), "SCHEMA stats.hp.cur must not exceed stats.hp.max");
+        assert_eq!(err(json!({"stats": {"hp": {"max": -1}}})), "SCHEMA stats.hp.max must be an integer from 0 to 1000000000000000");
+        assert_eq!(err(json!({"stats": {"hp": {"regen": "x"}}})), "SCHEMA stats.hp.regen must be a number from -1e12 to 1e12");
+        assert_eq!(err(json!({"stats": {"last_update": -1}})), "SCHEMA stats.last_update must be a non-negative number (unix seconds) or null");
+        assert_eq!(err(json!({"skills": []})), "SCHEMA skills must be an object");
+        assert_eq!(err(json!({"stats": {"xp": {}}})), "SCHEMA unknown field 'stats.xp'");
+    }
+
+    #[test]
+    fn integers_beyond_i64_are_rejected() {
+        assert_eq!(
+            err(json!({"metrics": {"gear_score": 18446744073709551615u64}})),
+            "SCHEMA metrics.gear_score must be an integer"
+        );
+        assert!(normalize_document(json!({"metrics": {"gear_score": i64::MIN}})).is_ok());
+    }
+}

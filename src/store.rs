@@ -1,0 +1,104 @@
+//! The one layer that reads and writes account documents and lobby caches in Redis. Every write
+//! goes through `rm::call` with `!` so replicas and the AOF receive it (as the RedisJSON or
+//! string command, never as ours), and every write is a single inner call, made after all
+//! validation: a rejected command changes nothing.
+
+use crate::error::{Error, Result};
+use crate::limits;
+use crate::path::DocPath;
+use crate::rm::{self, Arg, CallArg, Ctx, KeyKind};
+use crate::schema;
+use serde_json::Value;
+
+/// Fails with WRONGTYPE unless the key is missing or a module value (a RedisJSON document).
+pub fn expect_account_or_missing(ctx: Ctx, key: Arg) -> Result<KeyKind> {
+    match rm::key_kind(ctx, key) {
+        k @ (KeyKind::Missing | KeyKind::Module) => Ok(k),
+        _ => Err(Error::WrongType),
+    }
+}
+
+/// Fails with WRONGTYPE unless the key is missing or a string (a lobby cache).
+pub fn expect_string_or_missing(ctx: Ctx, key: Arg) -> Result<KeyKind> {
+    match rm::key_kind(ctx, key) {
+        k @ (KeyKind::Missing | KeyKind::String) => Ok(k),
+        _ => Err(Error::WrongType),
+    }
+}
+
+/// The stored text at a JSONPath (`None` reads the whole document). `Ok(None)`: no such key.
+/// `Ok(Some(None))`: the key exists but the path matches nothing.
+pub fn read_text(ctx: Ctx, key: Arg, path: Option<&DocPath>) -> Result<Option<Option<Vec<u8>>>> {
+    let jp;
+    let reply = match path {
+        None => rm::call(ctx, false, "JSON.GET", &[key.into()])?,
+        Some(p) => {
+            jp = p.jsonpath();
+            rm::call(ctx, false, "JSON.GET", &[key.into(), (&jp).into()])?
+        }
+    };
+    if reply.is_null() {
+        return Ok(None);
+    }
+    let text = reply.bytes().ok_or(Error::Internal)?;
+    if path.is_none() {
+        return Ok(Some(Some(text.to_vec())));
+    }
+    // A JSONPath reply is an array of the matches: "[<value>]" or "[]".
+    match text {
+        b"[]" => Ok(Some(None)),
+        [b'[', inner @ .., b']'] => Ok(Some(Some(inner.to_vec()))),
+        _ => Err(Error::Internal),
+    }
+}
+
+/// Reads and validates the whole document: `Ok(None)` if the key is missing, CORRUPT if the
+/// stored document breaks the schema. Missing sections are filled with their defaults.
+pub fn read_document(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
+    match read_text(ctx, key, None)? {
+        None => Ok(None),
+        Some(text) => Ok(Some(parse_stored(&text.unwrap_or_default(), &schema::ROOT, None, "")?)),
+    }
+}
+
+/// Parses and validates stored JSON for one place of the schema; problems are CORRUPT.
+pub fn parse_stored(text: &[u8], shape: &schema::Shape, dflt: Option<&'static str>, at: &str) -> Result<Value> {
+    let v: Value = serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
+    schema::normalize(shape, dflt, Some(v), at).map_err(Error::stored)
+}
+
+/// Writes a whole, already validated document. With `nx`, only if the key does not exist:
+/// returns false when it did.
+pub fn write_document(ctx: Ctx, key: Arg, doc: &Value, nx: bool) -> Result<bool> {
+    let text = serde_json::to_string(doc).map_err(|_| Error::Internal)?;
+    if text.len() > limits::MAX_DOCUMENT_BYTES {
+        return Err(Error::Limit(format!("document larger than {} bytes", limits::MAX_DOCUMENT_BYTES)));
+    }
+    let reply = if nx {
+        rm::call(ctx, true, "JSON.SET", &[key.into(), "$".into(), (&text).into(), "NX".into()])?
+    } else {
+        rm::call(ctx, true, "JSON.SET", &[key.into(), "$".into(), (&text).into()])?
+    };
+    Ok(!reply.is_null())
+}
+
+/// Deletes a key; returns how many were removed (0 or 1).
+pub fn delete(ctx: Ctx, key: Arg) -> Result<i64> {
+    rm::call(ctx, true, "DEL", &[key.into()])?.integer().ok_or(Error::Internal)
+}
+
+/// Stores a lobby cache string with its TTL.
+pub fn write_lobby(ctx: Ctx, key: Arg, text: &str, ttl_seconds: i64) -> Result<()> {
+    let ttl = ttl_seconds.to_string();
+    rm::call(ctx, true, "SET", &[key.into(), text.into(), "EX".into(), (&ttl).into()])?;
+    Ok(())
+}
+
+/// The lobby cache string, `None` on a miss.
+pub fn read_lobby(ctx: Ctx, key: Arg) -> Result<Option<Vec<u8>>> {
+    let reply = rm::call(ctx, false, "GET", &[CallArg::Key(key)])?;
+    if reply.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(reply.bytes().ok_or(Error::Internal)?.to_vec()))
+}
