@@ -1,0 +1,42 @@
+# redis-account: `make run` serves the module on 127.0.0.1:6379, `make test` checks everything.
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+DEPS := $(ROOT)/.deps
+STACK := $(DEPS)/stack
+export LD_LIBRARY_PATH := $(DEPS)/ssl/usr/lib/x86_64-linux-gnu$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
+MODULE := $(ROOT)/target/release/libredis_account.so
+CARGO ?= cargo
+
+.PHONY: deps build run test unit integration pytest bench soak cluster clean
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	$(CARGO) build --release
+
+run: build
+	@mkdir -p $(DEPS)/run
+	@echo "Redis Stack 7.4.1 + RedisJSON + account on 127.0.0.1:6379 (Ctrl-C stops it)"
+	exec $(STACK)/bin/redis-server redis.conf
+
+# Unit tests (pure Rust, no Redis), then integration and transcript tests against real
+# servers (each on Redis Stack 7.4.1 and on Redis 7.0.15), then the Python client's tests.
+test: build
+	$(CARGO) test --release
+	@if [ -d clients/python ]; then $(MAKE) --no-print-directory pytest; fi
+
+pytest: build
+	cd clients/python && $(DEPS)/venv/bin/python -m pytest -q
+
+bench: build
+	bash scripts/bench.sh
+
+soak: build
+	SOAK=1 $(CARGO) test --release --tests -- --test-threads=1 --nocapture
+
+cluster: build
+	bash scripts/cluster.sh
+
+clean:
+	$(CARGO) clean

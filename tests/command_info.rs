@@ -1,0 +1,90 @@
+//! COMMAND INFO / COMMAND GETKEYS / COMMAND DOCS answer correctly for every command on both
+//! servers; on 7.4 the commands carry ACL categories, including the module's own @account.
+
+mod common;
+use common::*;
+use redis::Value;
+
+/// (command, arity, flags, first key, last key, ACL categories on 7.4, a call and its keys)
+type Expect = (&'static str, i64, &'static [&'static str], i64, i64, &'static [&'static str], &'static [&'static str], &'static [&'static str]);
+
+pub const EXPECTED: &[Expect] = &[
+    ("account.create", -2, &["write", "denyoom", "module"], 1, 1, &["@write", "@account"], &["ac:1", "{}", "NX"], &["ac:1"]),
+    ("account.get", -2, &["readonly", "module"], 1, 1, &["@read", "@account"], &["ac:1", "bio"], &["ac:1"]),
+    ("account.exists", 2, &["readonly", "fast", "module"], 1, 1, &["@read", "@fast", "@account"], &["ac:1"], &["ac:1"]),
+    ("account.del", 2, &["write", "fast", "module"], 1, 1, &["@write", "@fast", "@account"], &["ac:1"], &["ac:1"]),
+    ("lobby.setcache", -3, &["write", "denyoom", "module"], 1, 1, &["@write", "@account"], &["lobby:user:1", "[]", "EX", "5"], &["lobby:user:1"]),
+    ("lobby.getcache", 2, &["readonly", "module"], 1, 1, &["@read", "@account"], &["lobby:user:1"], &["lobby:user:1"]),
+    ("lobby.delcache", 2, &["write", "fast", "module"], 1, 1, &["@write", "@fast", "@account"], &["lobby:user:1"], &["lobby:user:1"]),
+];
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) => items.iter().map(|i| redis::from_redis_value::<String>(i).unwrap()).collect(),
+        Value::Set(items) => items.iter().map(|i| redis::from_redis_value::<String>(i).unwrap()).collect(),
+        _ => panic!("not an array: {v:?}"),
+    }
+}
+
+#[test]
+fn command_info_and_getkeys_for_every_command() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        for (name, arity, flags, first, last, acl, call, keys) in EXPECTED {
+            let info: Vec<Value> = q(&mut c, &["COMMAND", "INFO", name]);
+            let Value::Array(fields) = &info[0] else { panic!("{name}: no COMMAND INFO") };
+            assert_eq!(redis::from_redis_value::<String>(&fields[0]).unwrap(), *name);
+            assert_eq!(redis::from_redis_value::<i64>(&fields[1]).unwrap(), *arity, "{name} arity");
+            let mut got_flags = strings(&fields[2]);
+            got_flags.sort();
+            let mut want_flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+            want_flags.sort();
+            assert_eq!(got_flags, want_flags, "{name} flags");
+            assert_eq!(redis::from_redis_value::<i64>(&fields[3]).unwrap(), *first, "{name} first key");
+            assert_eq!(redis::from_redis_value::<i64>(&fields[4]).unwrap(), *last, "{name} last key");
+            let cats = strings(&fields[6]);
+            if s.flavor.has_acl_categories() {
+                assert_eq!(cats, acl.iter().map(|a| a.to_string()).collect::<Vec<_>>(), "{name} ACL categories");
+            } else {
+                assert!(cats.is_empty(), "{name}: 7.0 has no module ACL categories");
+            }
+            // Key specs are declared (the 9th field is non-empty).
+            assert!(matches!(&fields[8], Value::Array(v) if !v.is_empty()), "{name} key specs");
+            let mut args = vec!["COMMAND", "GETKEYS", name];
+            args.extend_from_slice(call);
+            let got: Vec<String> = q(&mut c, &args);
+            assert_eq!(got, keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(), "{name} GETKEYS");
+            // COMMAND DOCS carries the summary.
+            let docs: Value = q(&mut c, &["COMMAND", "DOCS", name]);
+            assert!(format!("{docs:?}").contains("summary"), "{name} docs");
+        }
+        // Every command of the module is in this list.
+        let list: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "MODULE", "account"]);
+        assert_eq!(list.len(), EXPECTED.len(), "{list:?}");
+    });
+}
+
+#[test]
+fn acl_category_account_grants_exactly_the_module_commands_on_7_4() {
+    let s = Server::start(Flavor::Stack74);
+    let mut c = s.conn();
+    let cats: Vec<String> = q(&mut c, &["ACL", "CAT"]);
+    assert!(cats.contains(&"account".to_string()));
+    q::<String>(&mut c, &["ACL", "SETUSER", "game", "on", ">pw", "~*", "+@account"]);
+    q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1"]);
+    let mut u = s.conn();
+    q::<String>(&mut u, &["AUTH", "game", "pw"]);
+    for (name, .., call, _) in EXPECTED {
+        let mut args = vec![*name];
+        args.extend_from_slice(call);
+        let mut r = redis::cmd(name);
+        for a in call.iter() {
+            r.arg(*a);
+        }
+        if let Err(e) = r.query::<redis::Value>(&mut u) {
+            assert!(!err_text(&e).starts_with("NOPERM"), "{args:?}: {}", err_text(&e));
+        }
+    }
+    // The inner JSON commands are not granted by @account.
+    assert!(expect_err(&mut u, &["JSON.GET", "ac:1"]).starts_with("NOPERM"));
+}
