@@ -11,6 +11,7 @@ pub mod limits;
 pub mod lobby;
 pub mod path;
 pub mod schema;
+pub mod vitals;
 
 pub mod commands;
 pub mod rm;

@@ -171,6 +171,8 @@ pub enum Reply {
     Bulk(Vec<u8>),
     Text(String),
     Array(Vec<Reply>),
+    /// An error as one element of an array reply.
+    Error(String),
 }
 
 pub fn reply(ctx: Ctx, r: &Reply) {
@@ -191,6 +193,11 @@ pub fn reply(ctx: Ctx, r: &Reply) {
             Reply::Text(s) => {
                 raw::RedisModule_ReplyWithStringBuffer.unwrap()(ctx, s.as_ptr().cast::<c_char>(), s.len());
             }
+            Reply::Error(text) => {
+                let mut t: Vec<u8> = text.bytes().filter(|&b| b != b'\r' && b != b'\n' && b != 0).collect();
+                t.push(0);
+                raw::RedisModule_ReplyWithError.unwrap()(ctx, t.as_ptr().cast::<c_char>());
+            }
             Reply::Array(items) => {
                 raw::RedisModule_ReplyWithArray.unwrap()(ctx, items.len() as _);
                 for i in items {
@@ -208,6 +215,15 @@ pub fn reply_error(ctx: Ctx, e: &Error) {
     text.retain(|&b| b != b'\r' && b != b'\n' && b != 0);
     text.push(0);
     unsafe { raw::RedisModule_ReplyWithError.unwrap()(ctx, text.as_ptr().cast::<c_char>()) };
+}
+
+/// True when Redis calls a getkeys-api command only to learn its key positions.
+pub fn is_keys_position_request(ctx: Ctx) -> bool {
+    unsafe { raw::RedisModule_IsKeysPositionRequest.unwrap()(ctx) != 0 }
+}
+
+pub fn key_at_pos(ctx: Ctx, pos: usize) {
+    unsafe { raw::RedisModule_KeyAtPos.unwrap()(ctx, pos as c_int) };
 }
 
 pub fn wrong_arity(ctx: Ctx) {

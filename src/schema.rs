@@ -256,6 +256,31 @@ pub fn child(shape: &Shape, name: &str) -> Option<(Shape, Option<&'static str>)>
     }
 }
 
+/// ACCOUNT.SET: validates `v` for the place `path` names and puts it into `doc` (a normalized
+/// document). Inside `skills`, missing intermediate objects are created. The caller checks the
+/// whole document again afterwards (cross-field rules such as `cur <= max`).
+pub fn set_at(doc: &mut Value, path: &crate::path::DocPath, v: Value) -> Result<()> {
+    let v = match path.shape {
+        Some((shape, dflt)) => normalize(&shape, dflt, Some(v), &path.dotted())?,
+        None => v,
+    };
+    let (last, parents) = path.segments.split_last().expect("a path has a segment");
+    let mut here = doc;
+    for (i, seg) in parents.iter().enumerate() {
+        let Value::Object(m) = here else {
+            return Err(Error::Schema(format!("{} must be an object", path.segments[..i].join("."))));
+        };
+        here = m.entry(seg.clone()).or_insert_with(|| Value::Object(Map::new()));
+    }
+    match here {
+        Value::Object(m) => {
+            m.insert(last.clone(), v);
+            Ok(())
+        }
+        _ => Err(Error::Schema(format!("{} must be an object", parents.join(".")))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +345,25 @@ mod tests {
         assert_eq!(err(json!({"stats": {"last_update": -1}})), "SCHEMA stats.last_update must be a non-negative number (unix seconds) or null");
         assert_eq!(err(json!({"skills": []})), "SCHEMA skills must be an object");
         assert_eq!(err(json!({"stats": {"xp": {}}})), "SCHEMA unknown field 'stats.xp'");
+    }
+
+    #[test]
+    fn set_at_validates_and_creates_skill_parents() {
+        use crate::path::DocPath;
+        let mut d = new_document();
+        set_at(&mut d, &DocPath::parse("bio.name").unwrap(), json!("Legolas")).unwrap();
+        assert_eq!(d["bio"]["name"], "Legolas");
+        set_at(&mut d, &DocPath::parse("skills.fire.lvl").unwrap(), json!(3)).unwrap();
+        assert_eq!(d["skills"], json!({"fire": {"lvl": 3}}));
+        let e = set_at(&mut d, &DocPath::parse("skills.fire.lvl.x").unwrap(), json!(1)).unwrap_err();
+        assert_eq!(e.to_string(), "SCHEMA skills.fire.lvl must be an object");
+        let e = set_at(&mut d, &DocPath::parse("attributes.luck").unwrap(), json!(-1)).unwrap_err();
+        assert_eq!(e.to_string(), "SCHEMA attributes.luck must be a non-negative integer");
+        set_at(&mut d, &DocPath::parse("stats.hp").unwrap(), json!({"max": 10})).unwrap();
+        assert_eq!(d["stats"]["hp"], json!({"cur": 10, "max": 10, "regen": 1.0}));
+        // A cross-field break is found by checking the whole document afterwards.
+        set_at(&mut d, &DocPath::parse("stats.hp.cur").unwrap(), json!(50)).unwrap();
+        assert_eq!(normalize_document(d).unwrap_err().to_string(), "SCHEMA stats.hp.cur must not exceed stats.hp.max");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::limits;
 use crate::path::DocPath;
 use crate::rm::{self, Arg, CallArg, Ctx, KeyKind};
 use crate::schema;
+use crate::vitals::{Stat, Vital};
 use serde_json::Value;
 
 /// Fails with WRONGTYPE unless the key is missing or a module value (a RedisJSON document).
@@ -101,4 +102,62 @@ pub fn read_lobby(ctx: Ctx, key: Arg) -> Result<Option<Vec<u8>>> {
         return Ok(None);
     }
     Ok(Some(reply.bytes().ok_or(Error::Internal)?.to_vec()))
+}
+
+/// The validated value at a schema path of an existing account. NOACCOUNT if the key is
+/// missing; a schema place missing from an older document reads as its default; a missing
+/// place inside `skills` as `None`.
+pub fn read_at(ctx: Ctx, key: Arg, path: &DocPath) -> Result<Option<Value>> {
+    let found = read_text(ctx, key, Some(path))?.ok_or(Error::NoAccount)?;
+    match (path.shape, found) {
+        (None, None) => Ok(None),
+        (None, Some(text)) => Ok(Some(serde_json::from_slice(&text).map_err(|_| Error::Internal)?)),
+        (Some((shape, dflt)), None) => Ok(Some(schema::default_of(&shape, dflt))),
+        (Some((shape, dflt)), Some(text)) => Ok(Some(parse_stored(&text, &shape, dflt, &path.dotted())?)),
+    }
+}
+
+/// One write of `JSON.MSET`: a key, a JSONPath and the JSON text to put there.
+pub struct Put<'a> {
+    pub key: Arg,
+    pub path: &'a str,
+    pub json: String,
+}
+
+/// Writes several paths, on one or several keys, in one atomic `JSON.MSET` (all or nothing).
+pub fn put_all(ctx: Ctx, puts: &[Put]) -> Result<()> {
+    let mut args: Vec<CallArg> = Vec::with_capacity(puts.len() * 3);
+    for p in puts {
+        args.push(CallArg::Key(p.key));
+        args.push(CallArg::Bytes(p.path.as_bytes()));
+        args.push(CallArg::Bytes(p.json.as_bytes()));
+    }
+    rm::call(ctx, true, "JSON.MSET", &args)?;
+    Ok(())
+}
+
+/// Writes one path of one key (`JSON.SET key path json`).
+pub fn put(ctx: Ctx, key: Arg, path: &str, json: &str) -> Result<()> {
+    rm::call(ctx, true, "JSON.SET", &[key.into(), path.into(), json.into()])?;
+    Ok(())
+}
+
+/// One validated vital of an existing account (NOACCOUNT if missing).
+pub fn read_vital(ctx: Ctx, key: Arg, stat: Stat) -> Result<Vital> {
+    let v = read_at(ctx, key, &DocPath::parse(&format!("stats.{}", stat.name()))?)?.unwrap_or_default();
+    Ok(Vital {
+        cur: v["cur"].as_i64().unwrap_or_default(),
+        max: v["max"].as_i64().unwrap_or_default(),
+        regen: v["regen"].as_f64().unwrap_or_default(),
+    })
+}
+
+/// The JSON text of a vital as stored.
+pub fn vital_json(v: &Vital) -> String {
+    serde_json::json!({"cur": v.cur, "max": v.max, "regen": v.regen}).to_string()
+}
+
+/// Writes one vital whole.
+pub fn write_vital(ctx: Ctx, key: Arg, stat: Stat, v: &Vital) -> Result<()> {
+    put(ctx, key, &format!("$.stats.{}", stat.name()), &vital_json(v))
 }

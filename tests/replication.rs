@@ -16,10 +16,36 @@ fn workload(c: &mut redis::Connection) {
         if i % 5 == 0 {
             q::<i64>(c, &["ACCOUNT.DEL", &key]);
         }
+        if i % 5 != 0 {
+            let _ = q::<String>(c, &["ACCOUNT.SET", &key, "bio.gender", r#""female""#, "attributes.luck", &i.to_string()]);
+            let _ = expect_err(c, &["ACCOUNT.SET", &key, "bio.gender", r#""x""#, "attributes.luck", "-1"]);
+            let _ = q::<String>(c, &["ACCOUNT.STATE", &key, "combat"]);
+            let _ = expect_err(c, &["ACCOUNT.STATE", &key, "lobby", "FROM", "scenario"]);
+            let _ = q::<String>(c, &["ACCOUNT.MOVE", &key, &format!("zone_{i}")]);
+            let _ = q::<Option<String>>(c, &["ACCOUNT.SESSION", &key, "inventory", &format!("inv_{i}")]);
+            let _ = q::<Vec<i64>>(c, &["ACCOUNT.SETSTAT", &key, "mp", &(i * 3).to_string(), "120"]);
+            let _ = q::<i64>(c, &["ACCOUNT.INCR", &key, "metrics.arena_wins", &i.to_string()]);
+            let _ = expect_err(c, &["ACCOUNT.INCR", &key, "metrics.arena_wins", "9223372036854775807"]);
+        }
         let lobby = format!("lobby:user:{i}");
         q::<String>(c, &["LOBBY.SETCACHE", &lobby, &format!(r#"[{{"character_id":{i},"user_id":{i}}}]"#)]);
         if i % 7 == 0 {
             q::<i64>(c, &["LOBBY.DELCACHE", &lobby]);
+        }
+    }
+    // Bulk links across characters (one hash tag per group, as Redis Cluster would need).
+    for g in 0..5 {
+        let keys: Vec<String> = (0..4).map(|j| format!("{{g{g}}}ac:{j}")).collect();
+        for k in &keys {
+            q::<String>(c, &["ACCOUNT.CREATE", k]);
+        }
+        let mut link = vec!["ACCOUNT.LINK", "combat", "c_bulk"];
+        link.extend(keys.iter().map(|k| k.as_str()));
+        q::<i64>(c, &link);
+        if g % 2 == 0 {
+            let mut unlink = vec!["ACCOUNT.UNLINK", "combat"];
+            unlink.extend(keys.iter().take(2).map(|k| k.as_str()));
+            q::<i64>(c, &unlink);
         }
     }
 }

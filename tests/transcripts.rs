@@ -37,3 +37,18 @@ fn run(file: &str) {
 fn foundation() {
     run("foundation.txt");
 }
+
+#[test]
+fn onboarding_flow() {
+    run("onboarding.txt");
+}
+
+#[test]
+fn combat_flow() {
+    run("combat.txt");
+}
+
+#[test]
+fn lobby_flow() {
+    run("lobby.txt");
+}

@@ -1,14 +1,22 @@
 //! The command table: every command's name, handler, flags, keys, arity and ACL categories, and
 //! the one dispatcher that runs a handler with panics caught.
 //!
-//! Where each command lives: ACCOUNT.CREATE in `create.rs`, ACCOUNT.GET in `get.rs`,
-//! ACCOUNT.EXISTS in `exists.rs`, ACCOUNT.DEL in `del.rs`, LOBBY.* in `lobby.rs`.
+//! Where each command lives: ACCOUNT.<NAME> in `<name>.rs` (ACCOUNT.CREATE in `create.rs`,
+//! ACCOUNT.SETSTAT in `setstat.rs`, ...), except ACCOUNT.SESSION, LINK and UNLINK in
+//! `sessions.rs`, and LOBBY.* in `lobby.rs`.
 
 mod create;
 mod del;
 mod exists;
 mod get;
+mod incr;
 mod lobby;
+mod mget;
+mod r#move;
+mod sessions;
+mod set;
+mod setstat;
+mod state;
 
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
@@ -28,6 +36,8 @@ pub enum Keys {
     One(i32),
     /// Every argument from this position to the end.
     Rest(i32),
+    /// Found by the command itself (getkeys-api), at most from this position to the end.
+    Movable(i32),
 }
 
 pub struct Command {
@@ -65,12 +75,28 @@ macro_rules! handler {
         }
         h as RawHandler
     }};
+    // A getkeys-api command: `$keys` tells the key positions when Redis asks for them.
+    ($f:path, keys = $keys:path) => {{
+        extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
+            if rm::is_keys_position_request(ctx) {
+                let args: &[Arg] = unsafe { std::slice::from_raw_parts(argv.cast::<Arg>(), argc as usize) };
+                for pos in $keys(args) {
+                    rm::key_at_pos(ctx, pos);
+                }
+                return raw::REDISMODULE_OK as c_int;
+            }
+            dispatch(ctx, argv, argc, $f)
+        }
+        h as RawHandler
+    }};
 }
 
 const RO: KeySpecFlags = KeySpecFlags::READ_ONLY.union(KeySpecFlags::ACCESS);
 const PROBE: KeySpecFlags = KeySpecFlags::READ_ONLY;
 const OVERWRITE: KeySpecFlags = KeySpecFlags::OVERWRITE.union(KeySpecFlags::UPDATE);
 const REMOVE: KeySpecFlags = KeySpecFlags::REMOVE.union(KeySpecFlags::DELETE);
+const UPDATE: KeySpecFlags = KeySpecFlags::READ_WRITE.union(KeySpecFlags::UPDATE);
+const UPDATE_RETURN: KeySpecFlags = UPDATE.union(KeySpecFlags::ACCESS);
 
 pub fn table() -> Vec<Command> {
     vec![
@@ -117,6 +143,105 @@ pub fn table() -> Vec<Command> {
             acl: "write fast",
             summary: "Deletes the account document",
             complexity: "O(N) where N is the size of the document",
+        },
+        Command {
+            name: "account.set",
+            handler: handler!(set::account_set),
+            flags: "write deny-oom",
+            arity: -4,
+            keys: Keys::One(1),
+            key_flags: UPDATE,
+            acl: "write",
+            summary: "Replaces one or more sections or fields, validated, all or nothing",
+            complexity: "O(N) where N is the size of the document",
+        },
+        Command {
+            name: "account.state",
+            handler: handler!(state::account_state),
+            flags: "write deny-oom fast",
+            arity: -3,
+            keys: Keys::One(1),
+            key_flags: UPDATE_RETURN,
+            acl: "write fast",
+            summary: "Sets state and moves the old one to prev_state; with FROM, only from that state",
+            complexity: "O(1)",
+        },
+        Command {
+            name: "account.move",
+            handler: handler!(r#move::account_move),
+            flags: "write deny-oom fast",
+            arity: 3,
+            keys: Keys::One(1),
+            key_flags: UPDATE_RETURN,
+            acl: "write fast",
+            summary: "Moves the character: location.prev becomes the old location.current",
+            complexity: "O(1)",
+        },
+        Command {
+            name: "account.session",
+            handler: handler!(sessions::account_session),
+            flags: "write deny-oom fast",
+            arity: 4,
+            keys: Keys::One(1),
+            key_flags: UPDATE_RETURN,
+            acl: "write fast",
+            summary: "Links (or with NONE clears) a combat, inventory or scenario session id",
+            complexity: "O(1)",
+        },
+        Command {
+            name: "account.setstat",
+            handler: handler!(setstat::account_setstat),
+            flags: "write deny-oom fast",
+            arity: -4,
+            keys: Keys::One(1),
+            key_flags: UPDATE_RETURN,
+            acl: "write fast",
+            summary: "Sets a vital's cur (clamped into [0, max]) and optionally its max",
+            complexity: "O(1)",
+        },
+        Command {
+            name: "account.incr",
+            handler: handler!(incr::account_incr),
+            flags: "write deny-oom fast",
+            arity: 4,
+            keys: Keys::One(1),
+            key_flags: UPDATE_RETURN,
+            acl: "write fast",
+            summary: "Atomically adds to an integer metric or attribute; overflow is an error",
+            complexity: "O(1)",
+        },
+        Command {
+            name: "account.mget",
+            handler: handler!(mget::account_mget, keys = mget::key_positions),
+            flags: "readonly getkeys-api",
+            arity: -2,
+            keys: Keys::Movable(1),
+            key_flags: RO,
+            acl: "read",
+            summary: "Returns several documents, or one path of each, nil for missing ones",
+            complexity: "O(N) where N is the total size of the returned parts",
+        },
+        Command {
+            name: "account.link",
+            handler: handler!(sessions::account_link),
+            flags: "write deny-oom",
+            arity: -4,
+            keys: Keys::Rest(3),
+            key_flags: UPDATE,
+            acl: "write",
+            summary: "Sets a session id on many characters at once, all or nothing",
+            complexity: "O(N) where N is the number of keys",
+        },
+        Command {
+            name: "account.unlink",
+            handler: handler!(sessions::account_unlink),
+            flags: "write deny-oom",
+            arity: -3,
+            keys: Keys::Rest(2),
+            key_flags: UPDATE,
+            acl: "write",
+            summary: "Clears a session id on many characters at once; missing ones are skipped",
+            complexity: "O(N) where N is the number of keys",
         },
         Command {
             name: "lobby.setcache",
@@ -168,7 +293,7 @@ pub fn register(ctx: Ctx) -> std::result::Result<(), String> {
         let flags = CString::new(c.flags).unwrap();
         let (first, last) = match c.keys {
             Keys::One(p) => (p, p),
-            Keys::Rest(p) => (p, -1),
+            Keys::Rest(p) | Keys::Movable(p) => (p, -1),
         };
         let ok = unsafe {
             raw::RedisModule_CreateCommand.unwrap()(ctx, name.as_ptr(), Some(c.handler), flags.as_ptr(), first, last, 1)
@@ -200,14 +325,22 @@ fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Resu
         sizeof_keyspec: std::mem::size_of::<raw::RedisModuleCommandKeySpec>(),
         sizeof_arg: std::mem::size_of::<raw::RedisModuleCommandArg>(),
     };
-    let find = match c.keys {
-        Keys::One(_) => FindKeys::new_range(0, 1, 0),
-        Keys::Rest(_) => FindKeys::new_range(-1, 1, 0),
+    let (begin, find, flags) = match c.keys {
+        Keys::One(p) => (BeginSearch::new_index(p), FindKeys::new_range(0, 1, 0), c.key_flags.bits()),
+        Keys::Rest(p) => (BeginSearch::new_index(p), FindKeys::new_range(-1, 1, 0), c.key_flags.bits()),
+        // An incomplete spec makes Redis ask the command itself (getkeys-api).
+        Keys::Movable(p) => (
+            BeginSearch::new_index(p),
+            FindKeys::new_range(-1, 1, 0),
+            c.key_flags.bits() | KeySpecFlags::INCOMPLETE.bits(),
+        ),
     };
-    let begin = match c.keys {
-        Keys::One(p) | Keys::Rest(p) => BeginSearch::new_index(p),
-    };
-    let specs = redis_module::commands::get_redis_key_spec(vec![KeySpec::new(None, KeySpecFlags::from_bits_truncate(c.key_flags.bits()), begin, find)]);
+    let specs = redis_module::commands::get_redis_key_spec(vec![KeySpec::new(
+        None,
+        KeySpecFlags::from_bits_truncate(flags),
+        begin,
+        find,
+    )]);
     let summary = CString::new(c.summary).unwrap();
     let complexity = CString::new(c.complexity).unwrap();
     let since = CString::new("0.1.0").unwrap();

@@ -1,0 +1,51 @@
+//! ACCOUNT.MGET [PATH path] key [key ...]
+
+use crate::error::{Error, Result};
+use crate::path::DocPath;
+use crate::rm::{Arg, Ctx, Reply};
+use crate::{limits, store};
+
+/// The first key's position: after `PATH path` when it is given.
+fn first_key(args: &[Arg]) -> usize {
+    if args.len() > 3 && args[1].is("PATH") {
+        3
+    } else {
+        1
+    }
+}
+
+/// Key positions, for COMMAND GETKEYS, ACL and cluster routing (getkeys-api).
+pub fn key_positions(args: &[Arg]) -> std::ops::Range<usize> {
+    first_key(args)..args.len()
+}
+
+pub fn account_mget(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
+    let start = first_key(args);
+    let path = match start {
+        3 => Some(DocPath::parse(args[2].text().map_err(|_| Error::NoPath("?".into()))?)?),
+        _ => None,
+    };
+    let keys = &args[start..];
+    if keys.len() > limits::MAX_KEYS {
+        return Err(Error::Limit(format!("more than {} keys", limits::MAX_KEYS)));
+    }
+    let items = keys
+        .iter()
+        .map(|&key| {
+            let value = match &path {
+                None => store::read_document(ctx, key),
+                Some(p) => match store::read_at(ctx, key, p) {
+                    Err(Error::NoAccount) => Ok(None),
+                    other => other,
+                },
+            };
+            match value {
+                Ok(None) => Reply::Nil,
+                Ok(Some(v)) => Reply::Text(v.to_string()),
+                // One broken or wrong-typed key does not hide the others.
+                Err(e) => Reply::Error(e.to_string()),
+            }
+        })
+        .collect();
+    Ok(Reply::Array(items))
+}

@@ -1,0 +1,272 @@
+//! The AccountManager operations as commands: SET, STATE, MOVE, SESSION, SETSTAT, INCR, MGET,
+//! LINK, UNLINK. Exact replies, exact errors, and the document after the fact, on both servers.
+
+mod common;
+use common::*;
+use serde_json::json;
+
+fn fresh(c: &mut redis::Connection, key: &str) {
+    q::<String>(c, &["ACCOUNT.CREATE", key]);
+}
+
+#[test]
+fn set_replaces_sections_and_fields_all_or_nothing() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        fresh(&mut c, "ac:1");
+        assert_eq!(q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name", r#""Legolas""#]), "OK");
+        assert_eq!(
+            q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "attributes", r#"{"luck":12}"#, "metrics.gear_score", "40", "skills.fire.lvl", "2"]),
+            "OK"
+        );
+        let d = json_get(&mut c, "ac:1").unwrap();
+        assert_eq!(d["bio"]["name"], "Legolas");
+        assert_eq!(d["attributes"]["luck"], 12);
+        assert_eq!(d["attributes"]["strength"], 8, "a replaced section is filled with defaults");
+        assert_eq!(d["metrics"]["gear_score"], 40);
+        assert_eq!(d["skills"], json!({"fire": {"lvl": 2}}));
+        let before: String = q(&mut c, &["JSON.GET", "ac:1"]);
+        // One bad pair rejects the whole call.
+        let cases: &[(&[&str], &str)] = &[
+            (&["bio.name", r#""X""#, "attributes.luck", "-1"], "SCHEMA attributes.luck must be a non-negative integer"),
+            (&["bio.name", r#""X""#, "level", "1"], "NOPATH no such path 'level'"),
+            (&["bio.name", r#""X""#, "bio", "[1]"], "SCHEMA bio must be an object"),
+            (&["bio.name", r#""X""#, "bio", "{"], "INVALIDJSON malformed JSON at line 1 column 1"),
+            (&["bio.name", r#""X""#, "stats.hp.max", "10"], "SCHEMA stats.hp.cur must not exceed stats.hp.max"),
+            (&["bio", r#"{"age":3}"#], "SCHEMA unknown field 'bio.age'"),
+            (&["skills.fire.lvl.x", "1"], "SCHEMA skills.fire.lvl must be an object"),
+        ];
+        for (pairs, want) in cases {
+            let mut args = vec!["ACCOUNT.SET", "ac:1"];
+            args.extend_from_slice(pairs);
+            assert_eq!(expect_err(&mut c, &args), *want, "{pairs:?}");
+        }
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name"]), "ERR wrong number of arguments for 'account.set' command");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name", "1", "x"]), "ERR wrong number of arguments for 'account.set' command");
+        assert_eq!(q::<String>(&mut c, &["JSON.GET", "ac:1"]), before);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:404", "bio.name", r#""X""#]), "NOACCOUNT no such account");
+        assert_eq!(q::<i64>(&mut c, &["EXISTS", "ac:404"]), 0);
+    });
+}
+
+#[test]
+fn state_transitions_keep_prev_state_and_honour_from() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        fresh(&mut c, "ac:1");
+        assert_eq!(q::<String>(&mut c, &["ACCOUNT.STATE", "ac:1", "scenario"]), "onboarding");
+        assert_eq!(q::<String>(&mut c, &["ACCOUNT.STATE", "ac:1", "combat", "FROM", "scenario"]), "scenario");
+        let d = json_get(&mut c, "ac:1").unwrap();
+        assert_eq!((d["state"].as_str(), d["prev_state"].as_str()), (Some("combat"), Some("scenario")));
+        assert_eq!(
+            expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "lobby", "FROM", "scenario"]),
+            "STATECONFLICT state is 'combat', not 'scenario'"
+        );
+        assert_eq!(json_get(&mut c, "ac:1").unwrap()["state"], "combat");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", ""]), "SCHEMA state must be a non-empty string of at most 64 bytes");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "WHEN", "b"]), "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected]");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:404", "a"]), "NOACCOUNT no such account");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "FROM"]), "ERR wrong number of arguments for 'account.state' command");
+        q::<String>(&mut c, &["JSON.SET", "ac:1", "$.state", "5"]);
+        assert_eq!(
+            expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a"]),
+            "CORRUPT stored document: state must be a non-empty string of at most 64 bytes"
+        );
+    });
+}
+
+#[test]
+fn concurrent_transitions_with_from_never_both_succeed() {
+    let s = Server::start(Flavor::Stack74);
+    let mut c = s.conn();
+    for round in 0..20 {
+        q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", r#"{"state":"exploration"}"#]);
+        let wins: usize = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let s = &s;
+                    scope.spawn(move || {
+                        let mut c = s.conn();
+                        let to = format!("combat_{i}");
+                        redis::cmd("ACCOUNT.STATE").arg("ac:1").arg(&to).arg("FROM").arg("exploration").query::<String>(&mut c).is_ok()
+                    })
+                })
+                .map(|h| h)
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap() as usize).sum()
+        });
+        assert_eq!(wins, 1, "round {round}");
+        let d = json_get(&mut c, "ac:1").unwrap();
+        assert_eq!(d["prev_state"], "exploration");
+        assert!(d["state"].as_str().unwrap().starts_with("combat_"));
+    }
+}
+
+#[test]
+fn move_keeps_the_previous_location() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        fresh(&mut c, "ac:1");
+        assert_eq!(q::<String>(&mut c, &["ACCOUNT.MOVE", "ac:1", "dark_forest"]), "start_village");
+        assert_eq!(q::<String>(&mut c, &["ACCOUNT.MOVE", "ac:1", "castle"]), "dark_forest");
+        assert_eq!(json_get(&mut c, "ac:1").unwrap()["location"], json!({"current": "castle", "prev": "dark_forest"}));
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.MOVE", "ac:404", "x"]), "NOACCOUNT no such account");
+        let long = "x".repeat(1025);
+        assert_eq!(
+            expect_err(&mut c, &["ACCOUNT.MOVE", "ac:1", &long]),
+            "SCHEMA location.current must be a string of at most 1024 bytes or null"
+        );
+    });
+}
+
+#[test]
+fn session_links_and_clears() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        fresh(&mut c, "ac:1");
+        assert_eq!(q::<Option<String>>(&mut c, &["ACCOUNT.SESSION", "ac:1", "combat", "c_123"]), None);
+        assert_eq!(q::<Option<String>>(&mut c, &["ACCOUNT.SESSION", "ac:1", "inventory", "inv_456"]), None);
+        assert_eq!(q::<Option<String>>(&mut c, &["ACCOUNT.SESSION", "ac:1", "combat", "c_789"]), Some("c_123".into()));
+        assert_eq!(q::<Option<String>>(&mut c, &["ACCOUNT.SESSION", "ac:1", "SCENARIO", "s_1"]), None);
+        assert_eq!(
+            json_get(&mut c, "ac:1").unwrap()["sessions"],
+            json!({"combat_id": "c_789", "inventory_id": "inv_456", "scenario_id": "s_1"})
+        );
+        assert_eq!(q::<Option<String>>(&mut c, &["ACCOUNT.SESSION", "ac:1", "combat", "none"]), Some("c_789".into()));
+        assert_eq!(json_get(&mut c, "ac:1").unwrap()["sessions"]["combat_id"], json!(null));
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SESSION", "ac:1", "trade", "t"]), "SYNTAX session must be combat, inventory or scenario");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SESSION", "ac:404", "combat", "c"]), "NOACCOUNT no such account");
+    });
+}
+
+#[test]
+fn setstat_clamps_cur_and_validates_max() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        fresh(&mut c, "ac:1");
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "hp", "85"]), vec![85, 100]);
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "hp", "500"]), vec![100, 100]);
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "mp", "-5"]), vec![0, 50]);
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "stamina", "150", "200"]), vec![150, 200]);
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "stamina", "150", "20"]), vec![20, 20]);
+        let d = json_get(&mut c, "ac:1").unwrap();
+        assert_eq!(d["stats"]["hp"], json!({"cur": 100, "max": 100, "regen": 1.0}));
+        assert_eq!(d["stats"]["mp"], json!({"cur": 0, "max": 50, "regen": 1.0}));
+        assert_eq!(d["stats"]["stamina"], json!({"cur": 20, "max": 20, "regen": 5.0}));
+        let max_err = "BADNUMBER max must be an integer from 0 to 1000000000000000";
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "hp", "5", "-1"]), max_err);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "hp", "5", "1000000000000001"]), max_err);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "hp", "5.5"]), "BADNUMBER cur must be an integer");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "xp", "5"]), "SYNTAX stat must be hp, mp or stamina");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SETSTAT", "ac:404", "hp", "5"]), "NOACCOUNT no such account");
+        assert_eq!(json_get(&mut c, "ac:1").unwrap()["stats"]["hp"]["cur"], 100);
+    });
+}
+
+#[test]
+fn incr_is_an_exact_integer_increment() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        fresh(&mut c, "ac:1");
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_wins", "1"]), 1);
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_wins", "41"]), 42);
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_rating", "-15"]), -15);
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "attributes.luck", "2"]), 10);
+        q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "metrics.gear_score", "9223372036854775806"]);
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.gear_score", "1"]), i64::MAX);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.gear_score", "1"]), "OVERFLOW increment would overflow");
+        assert_eq!(json_get(&mut c, "ac:1").unwrap()["metrics"]["gear_score"], i64::MAX);
+        assert_eq!(
+            expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "attributes.luck", "-11"]),
+            "SCHEMA attributes.luck must be a non-negative integer"
+        );
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "bio.name", "1"]), "SCHEMA bio.name is not an integer field");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.elo", "1"]), "NOPATH no such path 'metrics.elo'");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_wins", "1.5"]), "BADNUMBER delta must be an integer");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:404", "metrics.arena_wins", "1"]), "NOACCOUNT no such account");
+    });
+}
+
+#[test]
+fn concurrent_increments_lose_nothing() {
+    let s = Server::start(Flavor::Stack74);
+    let mut c = s.conn();
+    fresh(&mut c, "ac:1");
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            let s = &s;
+            scope.spawn(move || {
+                let mut c = s.conn();
+                for _ in 0..250 {
+                    q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_wins", "1"]);
+                }
+            });
+        }
+    });
+    assert_eq!(json_get(&mut c, "ac:1").unwrap()["metrics"]["arena_wins"], 2000);
+}
+
+#[test]
+fn mget_reads_many_documents_or_one_path_of_each() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", r#"{"bio":{"name":"A"}}"#]);
+        q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:2", r#"{"bio":{"name":"B"}}"#]);
+        q::<String>(&mut c, &["SET", "ac:3", "x"]);
+        // redis-rs turns an error element into an error for the whole reply: read it as redis-cli shows it.
+        assert_eq!(
+            s.cli_line("ACCOUNT.MGET PATH bio.name ac:1 ac:404 ac:2 ac:3"),
+            "1) \"\\\"A\\\"\"\n2) (nil)\n3) \"\\\"B\\\"\"\n4) (error) WRONGTYPE Operation against a key holding the wrong kind of value"
+        );
+        let whole: Vec<Option<String>> = q(&mut c, &["ACCOUNT.MGET", "ac:1", "ac:404"]);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(whole[0].as_ref().unwrap()).unwrap(), json_get(&mut c, "ac:1").unwrap());
+        assert_eq!(whole[1], None);
+        assert_eq!(q::<Vec<String>>(&mut c, &["COMMAND", "GETKEYS", "ACCOUNT.MGET", "PATH", "bio", "ac:1", "ac:2"]), vec!["ac:1", "ac:2"]);
+        assert_eq!(q::<Vec<String>>(&mut c, &["COMMAND", "GETKEYS", "ACCOUNT.MGET", "ac:1", "ac:2"]), vec!["ac:1", "ac:2"]);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.MGET", "PATH", "nope", "ac:1"]), "NOPATH no such path 'nope'");
+    });
+}
+
+#[test]
+fn link_and_unlink_many_characters() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        for k in ["{g}ac:1", "{g}ac:2", "{g}ac:3"] {
+            fresh(&mut c, k);
+        }
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.LINK", "combat", "c_9", "{g}ac:1", "{g}ac:2", "{g}ac:3"]), 3);
+        for k in ["{g}ac:1", "{g}ac:2", "{g}ac:3"] {
+            assert_eq!(json_get(&mut c, k).unwrap()["sessions"]["combat_id"], "c_9");
+        }
+        // All or nothing: one missing character and nobody is linked.
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.LINK", "combat", "c_10", "{g}ac:1", "{g}ac:404"]), "NOACCOUNT no such account");
+        assert_eq!(json_get(&mut c, "{g}ac:1").unwrap()["sessions"]["combat_id"], "c_9");
+        q::<i64>(&mut c, &["ACCOUNT.DEL", "{g}ac:3"]);
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.UNLINK", "combat", "{g}ac:1", "{g}ac:2", "{g}ac:3"]), 2);
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.UNLINK", "combat", "{g}ac:1", "{g}ac:2"]), 0);
+        assert_eq!(json_get(&mut c, "{g}ac:2").unwrap()["sessions"]["combat_id"], json!(null));
+        assert_eq!(
+            q::<Vec<String>>(&mut c, &["COMMAND", "GETKEYS", "ACCOUNT.LINK", "combat", "c", "{g}ac:1", "{g}ac:2"]),
+            vec!["{g}ac:1", "{g}ac:2"]
+        );
+        assert_eq!(q::<Vec<String>>(&mut c, &["COMMAND", "GETKEYS", "ACCOUNT.UNLINK", "combat", "{g}ac:1"]), vec!["{g}ac:1"]);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.LINK", "trade", "t", "{g}ac:1"]), "SYNTAX session must be combat, inventory or scenario");
+    });
+}
+
+#[test]
+fn writes_to_a_corrupted_document_are_refused() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        fresh(&mut c, "ac:1");
+        q::<String>(&mut c, &["JSON.SET", "ac:1", "$.stats.hp.max", r#""big""#]);
+        let before: String = q(&mut c, &["JSON.GET", "ac:1"]);
+        let corrupt = "CORRUPT stored document: stats.hp.max must be an integer from 0 to 1000000000000000";
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "hp", "5"]), corrupt);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name", r#""x""#]), corrupt);
+        q::<String>(&mut c, &["JSON.SET", "ac:1", "$.sessions", "[]"]);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SESSION", "ac:1", "combat", "c"]), "CORRUPT stored document: sessions must be an object");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.LINK", "combat", "c", "ac:1"]), "CORRUPT stored document: sessions must be an object");
+        let _ = before;
+    });
+}
