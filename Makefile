@@ -30,7 +30,8 @@ pytest: build
 	cd clients/python && $(DEPS)/venv/bin/python -m pytest -q
 
 bench: build
-	bash scripts/bench.sh
+	$(CARGO) build --release --examples
+	python3 scripts/bench.py
 
 soak: build
 	SOAK=1 $(CARGO) test --release --tests -- --test-threads=1 --nocapture

@@ -14,6 +14,8 @@ pub mod schema;
 pub mod vitals;
 
 pub mod commands;
+pub mod config;
+pub mod rejson;
 pub mod rm;
 pub mod store;
 

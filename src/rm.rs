@@ -85,9 +85,58 @@ impl CallReply {
             std::slice::from_raw_parts(p.cast::<u8>(), len)
         }
     }
+    /// The elements of an array reply (empty for anything else), borrowed from this reply.
+    pub fn array_items(&self) -> Vec<Element<'_>> {
+        if self.kind() != raw::REDISMODULE_REPLY_ARRAY as c_int {
+            return Vec::new();
+        }
+        let n = unsafe { raw::RedisModule_CallReplyLength.unwrap()(self.0.as_ptr()) };
+        (0..n)
+            .filter_map(|i| {
+                let e = unsafe { raw::RedisModule_CallReplyArrayElement.unwrap()(self.0.as_ptr(), i) };
+                NonNull::new(e).map(|p| Element(p, std::marker::PhantomData))
+            })
+            .collect()
+    }
+
     /// The bytes of a string (bulk or simple) reply.
     pub fn bytes(&self) -> Option<&[u8]> {
         (self.kind() == raw::REDISMODULE_REPLY_STRING as c_int).then(|| self.raw_bytes())
+    }
+}
+
+/// An element of an array reply; owned by the reply it came from (not freed on its own).
+pub struct Element<'a>(NonNull<raw::RedisModuleCallReply>, std::marker::PhantomData<&'a CallReply>);
+
+impl Element<'_> {
+    fn kind(&self) -> c_int {
+        unsafe { raw::RedisModule_CallReplyType.unwrap()(self.0.as_ptr()) }
+    }
+    pub fn bytes(&self) -> Option<&[u8]> {
+        if self.kind() != raw::REDISMODULE_REPLY_STRING as c_int {
+            return None;
+        }
+        let mut len = 0usize;
+        unsafe {
+            let p = raw::RedisModule_CallReplyStringPtr.unwrap()(self.0.as_ptr(), &mut len);
+            (!p.is_null()).then(|| std::slice::from_raw_parts(p.cast::<u8>(), len))
+        }
+    }
+    pub fn integer(&self) -> Option<i64> {
+        (self.kind() == raw::REDISMODULE_REPLY_INTEGER as c_int)
+            .then(|| unsafe { raw::RedisModule_CallReplyInteger.unwrap()(self.0.as_ptr()) })
+    }
+    pub fn array_items(&self) -> Vec<Element<'_>> {
+        if self.kind() != raw::REDISMODULE_REPLY_ARRAY as c_int {
+            return Vec::new();
+        }
+        let n = unsafe { raw::RedisModule_CallReplyLength.unwrap()(self.0.as_ptr()) };
+        (0..n)
+            .filter_map(|i| {
+                let e = unsafe { raw::RedisModule_CallReplyArrayElement.unwrap()(self.0.as_ptr(), i) };
+                NonNull::new(e).map(|p| Element(p, std::marker::PhantomData))
+            })
+            .collect()
     }
 }
 

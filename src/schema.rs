@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::limits;
+use crate::vitals::{Source, Vital, VitalParts};
 use serde_json::{Map, Value};
 
 /// What a place in the document may hold.
@@ -162,28 +163,9 @@ pub fn normalize(shape: &Shape, dflt: Option<&'static str>, v: Option<Value>, pa
             _ => bad(&format!("a number from -{0:e} to {0:e}", limits::MAX_REGEN)),
         },
         Shape::Vital { max, regen } => {
-            let Value::Object(mut m) = v else { return bad("an object") };
-            reject_unknown(&m, VITAL_FIELDS, path)?;
-            let max_v = match m.remove("max") {
-                None => Value::from(max),
-                some => normalize(&Shape::VitalValue, None, some, &join(path, "max"))?,
-            };
-            let cur_v = match m.remove("cur") {
-                None => max_v.clone(),
-                some => normalize(&Shape::VitalValue, None, some, &join(path, "cur"))?,
-            };
-            let regen_v = match m.remove("regen") {
-                None => Value::from(regen),
-                some => normalize(&Shape::Rate, None, some, &join(path, "regen"))?,
-            };
-            if cur_v.as_i64() > max_v.as_i64() {
-                return Err(Error::Schema(format!("{} must not exceed {}", join(path, "cur"), join(path, "max"))));
-            }
-            let mut out = Map::with_capacity(3);
-            out.insert("cur".into(), cur_v);
-            out.insert("max".into(), max_v);
-            out.insert("regen".into(), regen_v);
-            Ok(Value::Object(out))
+            let Value::Object(m) = v else { return bad("an object") };
+            let vital = Vital::from_parts(&vital_parts(&m), path, max, regen)?;
+            Ok(vital_value(&vital))
         }
         Shape::Object(fields) => {
             let Value::Object(mut m) = v else { return bad("an object") };
@@ -202,6 +184,26 @@ pub fn normalize(shape: &Shape, dflt: Option<&'static str>, v: Option<Value>, pa
     }
 }
 
+/// The fields of a vital object as `VitalParts`.
+pub fn vital_parts(m: &Map<String, Value>) -> VitalParts {
+    let scalar = |v: &Value| Source::scalar(v);
+    VitalParts {
+        cur: m.get("cur").map(scalar),
+        max: m.get("max").map(scalar),
+        regen: m.get("regen").map(scalar),
+        unknown: m.keys().find(|k| !matches!(k.as_str(), "cur" | "max" | "regen")).cloned(),
+    }
+}
+
+/// A vital as its stored JSON object.
+pub fn vital_value(v: &Vital) -> Value {
+    let mut out = Map::with_capacity(3);
+    out.insert("cur".into(), Value::from(v.cur));
+    out.insert("max".into(), Value::from(v.max));
+    out.insert("regen".into(), Value::from(v.regen));
+    Value::Object(out)
+}
+
 /// The default value of a place.
 pub fn default_of(shape: &Shape, dflt: Option<&'static str>) -> Value {
     match *shape {
@@ -210,13 +212,7 @@ pub fn default_of(shape: &Shape, dflt: Option<&'static str>) -> Value {
         Shape::Int | Shape::VitalValue => Value::from(0),
         Shape::TimeOrNull => Value::Null,
         Shape::Rate => Value::from(0.0),
-        Shape::Vital { max, regen } => {
-            let mut m = Map::with_capacity(3);
-            m.insert("cur".into(), Value::from(max));
-            m.insert("max".into(), Value::from(max));
-            m.insert("regen".into(), Value::from(regen));
-            Value::Object(m)
-        }
+        Shape::Vital { max, regen } => vital_value(&Vital { cur: max, max, regen }),
         Shape::Object(fields) => Value::Object(
             fields.iter().map(|fl| (fl.name.to_string(), default_of(&fl.shape, fl.default))).collect(),
         ),

@@ -8,7 +8,8 @@ use crate::limits;
 use crate::path::DocPath;
 use crate::rm::{self, Arg, CallArg, Ctx, KeyKind};
 use crate::schema;
-use crate::vitals::{Stat, Vital};
+use crate::rejson::{self, Open};
+use crate::vitals::{self, Source, Stat, Stats, Vital};
 use serde_json::Value;
 
 /// Fails with WRONGTYPE unless the key is missing or a module value (a RedisJSON document).
@@ -142,14 +143,53 @@ pub fn put(ctx: Ctx, key: Arg, path: &str, json: &str) -> Result<()> {
     Ok(())
 }
 
-/// One validated vital of an existing account (NOACCOUNT if missing).
+/// One validated vital of an existing account (NOACCOUNT if missing, CORRUPT if the stored
+/// stats do not hold it). Through RedisJSON's shared API when it is verified, else `JSON.GET`.
 pub fn read_vital(ctx: Ctx, key: Arg, stat: Stat) -> Result<Vital> {
-    let v = read_at(ctx, key, &DocPath::parse(&format!("stats.{}", stat.name()))?)?.unwrap_or_default();
-    Ok(Vital {
-        cur: v["cur"].as_i64().unwrap_or_default(),
-        max: v["max"].as_i64().unwrap_or_default(),
-        regen: v["regen"].as_f64().unwrap_or_default(),
-    })
+    if let Some(api) = rejson::api(ctx) {
+        return match rejson::open(ctx, api, key) {
+            Open::Missing => Err(Error::NoAccount),
+            Open::WrongType => Err(Error::WrongType),
+            Open::Doc(root) => vitals::stored_vital(root, stat).map_err(Error::stored),
+        };
+    }
+    let root = read_stats_json(ctx, key)?.ok_or(Error::NoAccount)?;
+    vitals::stored_vital(&root, stat).map_err(Error::stored)
+}
+
+/// The validated stats section of an account; `None` if the key is missing.
+pub fn read_stats(ctx: Ctx, key: Arg) -> Result<Option<Stats>> {
+    if let Some(api) = rejson::api(ctx) {
+        return match rejson::open(ctx, api, key) {
+            Open::Missing => Ok(None),
+            Open::WrongType => Err(Error::WrongType),
+            Open::Doc(root) => {
+                let stats = root.field("stats").ok_or_else(|| Error::Corrupt("no stats.hp object".into()))?;
+                Ok(Some(vitals::stats_from(stats).map_err(Error::stored)?))
+            }
+        };
+    }
+    let Some(root) = read_stats_json(ctx, key)? else { return Ok(None) };
+    let stats = root.get("stats").ok_or_else(|| Error::Corrupt("no stats.hp object".into()))?;
+    Ok(Some(vitals::stats_from(stats).map_err(Error::stored)?))
+}
+
+/// `{"stats": <the value at $.stats>}` read with `JSON.GET` (`{}` if nothing matched: no stats,
+/// or a root that is not an object); `None` if the key is missing.
+fn read_stats_json(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
+    let reply = rm::call(ctx, false, "JSON.GET", &[key.into(), "$.stats".into()])?;
+    if reply.is_null() {
+        return Ok(None);
+    }
+    let text = reply.bytes().ok_or(Error::Internal)?;
+    let found: Value = serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
+    let mut root = serde_json::Map::new();
+    if let Value::Array(mut items) = found {
+        if let Some(v) = items.pop() {
+            root.insert("stats".into(), v);
+        }
+    }
+    Ok(Some(Value::Object(root)))
 }
 
 /// The JSON text of a vital as stored.
@@ -160,4 +200,29 @@ pub fn vital_json(v: &Vital) -> String {
 /// Writes one vital whole.
 pub fn write_vital(ctx: Ctx, key: Arg, stat: Stat, v: &Vital) -> Result<()> {
     put(ctx, key, &format!("$.stats.{}", stat.name()), &vital_json(v))
+}
+
+/// All three vitals of an existing account, validated.
+pub fn read_vitals(ctx: Ctx, key: Arg) -> Result<[Vital; 3]> {
+    Ok(read_stats(ctx, key)?.ok_or(Error::NoAccount)?.vitals)
+}
+
+/// Writes a vital's `cur`.
+pub fn write_cur(ctx: Ctx, key: Arg, stat: Stat, cur: i64) -> Result<()> {
+    put(ctx, key, cur_path(stat), &cur.to_string())
+}
+
+/// Writes the `cur` of all three vitals in one `JSON.MSET`.
+pub fn write_curs(ctx: Ctx, key: Arg, vitals: &[Vital; 3]) -> Result<()> {
+    let puts: Vec<Put> =
+        Stat::ALL.iter().map(|&s| Put { key, path: cur_path(s), json: vitals[s.index()].cur.to_string() }).collect();
+    put_all(ctx, &puts)
+}
+
+fn cur_path(stat: Stat) -> &'static str {
+    match stat {
+        Stat::Hp => "$.stats.hp.cur",
+        Stat::Mp => "$.stats.mp.cur",
+        Stat::Stamina => "$.stats.stamina.cur",
+    }
 }

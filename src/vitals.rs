@@ -34,6 +34,15 @@ impl Stat {
     pub fn index(self) -> usize {
         self as usize
     }
+
+    /// `stats.<name>`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Stat::Hp => "stats.hp",
+            Stat::Mp => "stats.mp",
+            Stat::Stamina => "stats.stamina",
+        }
+    }
 }
 
 /// One vital as stored: `{cur, max, regen}`.
@@ -85,6 +94,202 @@ impl Vital {
             return Err(Error::Insufficient { stat: stat.name(), cur: self.cur, need: amount });
         }
         Ok(Vital { cur: self.cur - amount, ..self })
+    }
+}
+
+/// A scalar as stored, before validation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scalar {
+    Int(i64),
+    Float(f64),
+    Other,
+}
+
+/// The fields of a stored vital object, before validation.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct VitalParts {
+    pub cur: Option<Scalar>,
+    pub max: Option<Scalar>,
+    pub regen: Option<Scalar>,
+    /// The first field that is not cur, max or regen.
+    pub unknown: Option<String>,
+}
+
+impl Vital {
+    /// The one validation of a vital object (`path` names it in messages): `cur` and `max`
+    /// integers in `[0, MAX_VITAL]` with `cur <= max`, `regen` a number within `MAX_REGEN`;
+    /// a missing `max` is `default_max`, a missing `cur` is `max`, a missing `regen` is
+    /// `default_regen`.
+    pub fn from_parts(p: &VitalParts, path: &str, default_max: i64, default_regen: f64) -> Result<Vital> {
+        if let Some(k) = &p.unknown {
+            return Err(Error::Schema(format!("unknown field '{path}.{k}'")));
+        }
+        let count = |v: Option<Scalar>, name: &str, dflt: i64| match v {
+            None => Ok(dflt),
+            Some(Scalar::Int(n)) if (0..=limits::MAX_VITAL).contains(&n) => Ok(n),
+            Some(_) => Err(Error::Schema(format!("{path}.{name} must be an integer from 0 to {}", limits::MAX_VITAL))),
+        };
+        let max = count(p.max, "max", default_max)?;
+        let cur = count(p.cur, "cur", max)?;
+        let regen = match p.regen {
+            None => default_regen,
+            Some(Scalar::Int(n)) if (n as f64).abs() <= limits::MAX_REGEN => n as f64,
+            Some(Scalar::Float(r)) if r.abs() <= limits::MAX_REGEN => r,
+            Some(_) => return Err(Error::Schema(format!("{path}.regen must be a number from -{0:e} to {0:e}", limits::MAX_REGEN))),
+        };
+        if cur > max {
+            return Err(Error::Schema(format!("{path}.cur must not exceed {path}.max")));
+        }
+        Ok(Vital { cur, max, regen })
+    }
+}
+
+/// A read-only view of a stored JSON value: a `serde_json::Value` parsed from `JSON.GET`, or a
+/// node reached through RedisJSON's shared API. The stats parsing below is written once for both.
+pub trait Source: Copy {
+    fn scalar(self) -> Scalar;
+    fn is_object(self) -> bool;
+    fn is_null(self) -> bool;
+    /// Calls `f` with each field of an object until it returns false.
+    fn each(self, f: &mut dyn FnMut(&[u8], Self) -> bool);
+
+    fn field(self, name: &str) -> Option<Self> {
+        let mut found = None;
+        self.each(&mut |k, v| {
+            if k == name.as_bytes() {
+                found = Some(v);
+            }
+            found.is_none()
+        });
+        found
+    }
+}
+
+impl Source for &serde_json::Value {
+    fn scalar(self) -> Scalar {
+        match self {
+            serde_json::Value::Number(n) if n.is_i64() => Scalar::Int(n.as_i64().unwrap_or_default()),
+            serde_json::Value::Number(n) if n.is_f64() => Scalar::Float(n.as_f64().unwrap_or_default()),
+            _ => Scalar::Other,
+        }
+    }
+    fn is_object(self) -> bool {
+        self.is_object()
+    }
+    fn is_null(self) -> bool {
+        self.is_null()
+    }
+    fn each(self, f: &mut dyn FnMut(&[u8], Self) -> bool) {
+        if let serde_json::Value::Object(m) = self {
+            for (k, v) in m {
+                if !f(k.as_bytes(), v) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Default `max` and `regen` of each vital (NOTES.md).
+pub const DEFAULTS: [(i64, f64); 3] = [(100, 1.0), (50, 1.0), (100, 5.0)];
+
+/// One vital object, validated. `at` is its path (`stats.hp`).
+pub fn vital_from<S: Source>(v: S, stat: Stat) -> Result<Vital> {
+    let at = stat.path();
+    if !v.is_object() {
+        return Err(Error::Schema(format!("{at} must be an object")));
+    }
+    let mut parts = VitalParts::default();
+    v.each(&mut |k, x| {
+        match k {
+            b"cur" => parts.cur = Some(x.scalar()),
+            b"max" => parts.max = Some(x.scalar()),
+            b"regen" => parts.regen = Some(x.scalar()),
+            _ => parts.unknown = Some(String::from_utf8_lossy(k).into_owned()),
+        }
+        parts.unknown.is_none()
+    });
+    let (max, regen) = DEFAULTS[stat.index()];
+    Vital::from_parts(&parts, at, max, regen)
+}
+
+/// The `stats` object's vital `stat` (the document root is `root`).
+pub fn stored_vital<S: Source>(root: S, stat: Stat) -> Result<Vital> {
+    let stats = root.field("stats").ok_or_else(|| missing(stat))?;
+    if !stats.is_object() {
+        return Err(Error::Schema("stats must be an object".into()));
+    }
+    vital_from(stats.field(stat.name()).ok_or_else(|| missing(stat))?, stat)
+}
+
+fn missing(stat: Stat) -> Error {
+    Error::Schema(format!("no {} object", stat.path()))
+}
+
+/// The whole `stats` section as stored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stats {
+    pub vitals: [Vital; 3],
+    pub last_update: Option<f64>,
+}
+
+/// The `stats` object, validated: every vital present, nothing unknown.
+pub fn stats_from<S: Source>(stats: S) -> Result<Stats> {
+    if !stats.is_object() {
+        return Err(Error::Schema("stats must be an object".into()));
+    }
+    let mut found: [Option<S>; 3] = [None; 3];
+    let mut last_update = None;
+    let mut bad = None;
+    stats.each(&mut |k, v| {
+        match k {
+            b"hp" => found[0] = Some(v),
+            b"mp" => found[1] = Some(v),
+            b"stamina" => found[2] = Some(v),
+            b"last_update" => match v.scalar() {
+                _ if v.is_null() => {}
+                Scalar::Int(n) if n >= 0 => last_update = Some(n as f64),
+                Scalar::Float(t) if t >= 0.0 => last_update = Some(t),
+                _ => bad = Some(Error::Schema("stats.last_update must be a non-negative number (unix seconds) or null".into())),
+            },
+            _ => bad = Some(Error::Schema(format!("unknown field 'stats.{}'", String::from_utf8_lossy(k)))),
+        }
+        bad.is_none()
+    });
+    if let Some(e) = bad {
+        return Err(e);
+    }
+    let mut vitals = [Vital { cur: 0, max: 0, regen: 0.0 }; 3];
+    for stat in Stat::ALL {
+        vitals[stat.index()] = vital_from(found[stat.index()].ok_or_else(|| missing(stat))?, stat)?;
+    }
+    Ok(Stats { vitals, last_update })
+}
+
+impl Stats {
+    /// The section's JSON text, as `JSON.GET key $.stats` would print it (without the array).
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(160);
+        out.push('{');
+        for stat in Stat::ALL {
+            let v = &self.vitals[stat.index()];
+            out.push('"');
+            out.push_str(stat.name());
+            out.push_str("\":{\"cur\":");
+            out.push_str(&v.cur.to_string());
+            out.push_str(",\"max\":");
+            out.push_str(&v.max.to_string());
+            out.push_str(",\"regen\":");
+            out.push_str(&serde_json::Value::from(v.regen).to_string());
+            out.push_str("},");
+        }
+        out.push_str("\"last_update\":");
+        match self.last_update {
+            Some(t) => out.push_str(&serde_json::Value::from(t).to_string()),
+            None => out.push_str("null"),
+        }
+        out.push('}');
+        out
     }
 }
 
@@ -165,6 +370,35 @@ mod tests {
         assert_eq!(parse_i64(b"-9223372036854775807"), Some(-i64::MAX));
         assert_eq!(parse_delta(b"-7").unwrap(), -7);
         assert!(parse_delta(b"0").is_err());
+    }
+
+    #[test]
+    fn stats_are_read_and_printed_like_json_get() {
+        use serde_json::json;
+        let doc = crate::schema::new_document();
+        let stats = stats_from(&doc["stats"]).unwrap();
+        assert_eq!(stats.to_json(), doc["stats"].to_string());
+        assert_eq!(stored_vital(&doc, Stat::Mp).unwrap(), Vital { cur: 50, max: 50, regen: 1.0 });
+        let odd = json!({"hp": {"cur": 1, "max": 2, "regen": 0.25}, "mp": {"max": 3}, "stamina": {"cur": 0, "regen": -2},
+                         "last_update": 1700000000.5});
+        let s = stats_from(&odd).unwrap();
+        assert_eq!(s.to_json(), r#"{"hp":{"cur":1,"max":2,"regen":0.25},"mp":{"cur":3,"max":3,"regen":1.0},"stamina":{"cur":0,"max":100,"regen":-2.0},"last_update":1700000000.5}"#);
+    }
+
+    #[test]
+    fn broken_stats_are_named() {
+        use serde_json::json;
+        let e = |v: serde_json::Value| stats_from(&v).unwrap_err().to_string();
+        assert_eq!(e(json!([])), "SCHEMA stats must be an object");
+        assert_eq!(e(json!({"hp": {}, "mp": {}})), "SCHEMA no stats.stamina object");
+        assert_eq!(e(json!({"hp": 5, "mp": {}, "stamina": {}})), "SCHEMA stats.hp must be an object");
+        assert_eq!(e(json!({"hp": {"cur": 1.5}, "mp": {}, "stamina": {}})), "SCHEMA stats.hp.cur must be an integer from 0 to 1000000000000000");
+        assert_eq!(e(json!({"hp": {"cur": "1"}, "mp": {}, "stamina": {}})), "SCHEMA stats.hp.cur must be an integer from 0 to 1000000000000000");
+        assert_eq!(e(json!({"hp": {"x": 1}, "mp": {}, "stamina": {}})), "SCHEMA unknown field 'stats.hp.x'");
+        assert_eq!(e(json!({"hp": {}, "mp": {}, "stamina": {}, "xp": 1})), "SCHEMA unknown field 'stats.xp'");
+        assert_eq!(e(json!({"hp": {}, "mp": {}, "stamina": {}, "last_update": "now"})), "SCHEMA stats.last_update must be a non-negative number (unix seconds) or null");
+        assert_eq!(stored_vital(&json!({"state": "x"}), Stat::Hp).unwrap_err().to_string(), "SCHEMA no stats.hp object");
+        assert_eq!(stored_vital(&json!([1]), Stat::Hp).unwrap_err().to_string(), "SCHEMA no stats.hp object");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::rm::{Arg, Ctx, KeyKind, Reply};
-use crate::{json, limits, lobby, store};
+use crate::{config, json, lobby, store};
 
 /// Longest TTL accepted by EX: one year.
 const MAX_TTL: i64 = 365 * 24 * 3600;
@@ -10,12 +10,12 @@ const MAX_TTL: i64 = 365 * 24 * 3600;
 pub fn lobby_setcache(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let (key, body) = (args[1], args[2]);
     let ttl = match args.len() {
-        3 => limits::LOBBY_DEFAULT_TTL,
+        3 => config::lobby_ttl(),
         5 if args[3].is("EX") => parse_ttl(args[4])?,
         5 => return Err(Error::Syntax("expected: LOBBY.SETCACHE key json [EX seconds]".into())),
         _ => return Err(Error::WrongArity),
     };
-    let text = lobby::validate(&json::parse(body.bytes())?, limits::LOBBY_MAX_ENTRIES)?;
+    let text = lobby::validate(&json::parse(body.bytes())?, config::lobby_max())?;
     store::expect_string_or_missing(ctx, key)?;
     store::write_lobby(ctx, key, &text, ttl)?;
     Ok(Reply::Ok)
@@ -36,7 +36,7 @@ pub fn lobby_getcache(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         Some(text) => {
             // A cache somebody overwrote with something else is reported, not served.
             let v = serde_json::from_slice(&text).map_err(|_| Error::Corrupt("lobby cache is not valid JSON".into()))?;
-            lobby::validate(&v, limits::LOBBY_MAX_ENTRIES).map_err(|e| Error::Corrupt(e.to_string()))?;
+            lobby::validate(&v, config::lobby_max()).map_err(|e| Error::Corrupt(e.to_string()))?;
             Ok(Reply::Bulk(text))
         }
     }

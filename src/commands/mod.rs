@@ -3,7 +3,8 @@
 //!
 //! Where each command lives: ACCOUNT.<NAME> in `<name>.rs` (ACCOUNT.CREATE in `create.rs`,
 //! ACCOUNT.SETSTAT in `setstat.rs`, ...), except ACCOUNT.SESSION, LINK and UNLINK in
-//! `sessions.rs`, and LOBBY.* in `lobby.rs`.
+//! `sessions.rs`, ACCOUNT.DAMAGE, HEAL, SPEND and APPLY in `vitals.rs`, and LOBBY.* in
+//! `lobby.rs`.
 
 mod create;
 mod del;
@@ -17,6 +18,7 @@ mod sessions;
 mod set;
 mod setstat;
 mod state;
+mod vitals;
 
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
@@ -208,6 +210,50 @@ pub fn table() -> Vec<Command> {
             key_flags: UPDATE_RETURN,
             acl: "write fast",
             summary: "Atomically adds to an integer metric or attribute; overflow is an error",
+            complexity: "O(1)",
+        },
+        Command {
+            name: "account.damage",
+            handler: handler!(vitals::account_damage),
+            flags: "write deny-oom fast",
+            arity: -3,
+            keys: Keys::One(1),
+            key_flags: UPDATE_RETURN,
+            acl: "write fast",
+            summary: "Takes amount from a vital (hp by default), never below 0",
+            complexity: "O(1)",
+        },
+        Command {
+            name: "account.heal",
+            handler: handler!(vitals::account_heal),
+            flags: "write deny-oom fast",
+            arity: -3,
+            keys: Keys::One(1),
+            key_flags: UPDATE_RETURN,
+            acl: "write fast",
+            summary: "Adds amount to a vital (hp by default), never above max",
+            complexity: "O(1)",
+        },
+        Command {
+            name: "account.spend",
+            handler: handler!(vitals::account_spend),
+            flags: "write deny-oom fast",
+            arity: 4,
+            keys: Keys::One(1),
+            key_flags: UPDATE_RETURN,
+            acl: "write fast",
+            summary: "Takes amount from a vital only if there is enough of it",
+            complexity: "O(1)",
+        },
+        Command {
+            name: "account.apply",
+            handler: handler!(vitals::account_apply),
+            flags: "write deny-oom fast",
+            arity: -4,
+            keys: Keys::One(1),
+            key_flags: UPDATE_RETURN,
+            acl: "write fast",
+            summary: "Changes several vitals by signed deltas in one step, each clamped into [0, max]",
             complexity: "O(1)",
         },
         Command {

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""make bench: throughput and memory of the module's commands against what a user would do
+instead, measured side by side in one run on one Redis Stack 7.4.1 server (RedisJSON 2.8.3).
+
+Each figure is the median of ROUNDS runs; the rounds interleave the contenders so drift in the
+machine's load hits all of them alike. Prints ratios; asserts nothing (goals are read by people).
+"""
+import json, os, re, socket, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STACK = os.path.join(ROOT, ".deps/stack")
+ENV = dict(os.environ, LD_LIBRARY_PATH=os.path.join(ROOT, ".deps/ssl/usr/lib/x86_64-linux-gnu"))
+MODULE = os.environ.get("ACCOUNT_SO", os.path.join(ROOT, "target/release/libredis_account.so"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000000"))
+CLIENTS = 50
+BIG = 10**15
+
+LUA_DAMAGE = """
+local v = cjson.decode(redis.call('JSON.GET', KEYS[1], '$.stats.hp'))[1]
+local new = v.cur - tonumber(ARGV[1])
+if new < 0 then new = 0 end
+redis.call('JSON.SET', KEYS[1], '$.stats.hp.cur', string.format('%d', new))
+return {new, v.cur - new}
+"""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Server:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="bench-")
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [f"{STACK}/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--logfile", "redis.log",
+             "--loadmodule", f"{STACK}/lib/rejson.so", "--loadmodule", MODULE],
+            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(300):
+            try:
+                if self.cli("PING") == "PONG":
+                    return
+            except subprocess.CalledProcessError:
+                pass
+            time.sleep(0.02)
+        raise SystemExit("server did not start")
+
+    def cli(self, *args, stdin=None):
+        return subprocess.run([f"{STACK}/bin/redis-cli", "-p", str(self.port), *args], env=ENV, input=stdin,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def benchmark(srv, pipeline, *cmd):
+    out = subprocess.run(
+        [f"{STACK}/bin/redis-benchmark", "-p", str(srv.port), "-c", str(CLIENTS), "-P", str(pipeline),
+         "-n", str(REQUESTS), "-q", "--csv", *cmd],
+        env=ENV, capture_output=True, text=True, check=True).stdout
+    # --csv: a header line, then "name","rps",...
+    line = [l for l in out.splitlines() if l and not l.startswith('"test"')][-1]
+    return float(line.split(",")[1].strip('"'))
+
+
+def client(srv, mode, pipeline, seconds=3):
+    exe = os.path.join(ROOT, "target/release/examples/bench_client")
+    out = subprocess.run([exe, str(srv.port), mode, str(CLIENTS), str(pipeline), str(seconds)],
+                         capture_output=True, text=True, check=True).stdout
+    return float(out.strip())
+
+
+def reset(srv):
+    vit = {"cur": BIG, "max": BIG, "regen": 0}
+    doc = {"stats": {"hp": vit, "mp": vit, "stamina": vit}}
+    assert srv.cli("ACCOUNT.CREATE", "ac:1", json.dumps(doc)) == "OK"
+
+
+def median_rates(srv, contenders, pipeline):
+    """contenders: list of (label, fn(pipeline)->rate). Returns label -> median rate."""
+    runs = {label: [] for label, _ in contenders}
+    for _ in range(ROUNDS):
+        for label, fn in contenders:
+            reset(srv)
+            runs[label].append(fn(pipeline))
+    return {label: statistics.median(v) for label, v in runs.items()}
+
+
+def table(title, rates, base, others):
+    print(f"\n{title}")
+    for label, r in rates.items():
+        print(f"  {label:<44} {r:>12,.0f} ops/s")
+    for o in others:
+        print(f"  ratio {base} / {o}: {rates[base] / rates[o]:.2f}x")
+
+
+def memory(srv, n=100_000):
+    srv.cli("FLUSHALL")
+    doc = srv.cli("ACCOUNT.GET", "ac:0") or None  # noqa: placeholder to keep the connection warm
+    srv.cli("ACCOUNT.CREATE", "tmpl")
+    body = srv.cli("JSON.GET", "tmpl")
+    srv.cli("DEL", "tmpl")
+
+    def used():
+        info = srv.cli("INFO", "memory")
+        return int(re.search(r"used_memory:(\d+)", info).group(1))
+
+    def load(cmd_of):
+        srv.cli("FLUSHALL")
+        time.sleep(0.2)
+        before = used()
+        lines = "".join(cmd_of(i) for i in range(n))
+        subprocess.run([f"{STACK}/bin/redis-cli", "-p", str(srv.port), "--pipe"], env=ENV, input=lines,
+                       capture_output=True, text=True, check=True)
+        assert int(srv.cli("DBSIZE")) == n
+        return (used() - before) / n
+
+    def resp(*args):
+        return f"*{len(args)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in args)
+
+    ours = load(lambda i: resp("ACCOUNT.CREATE", f"ac:{i}"))
+    same = srv.cli("JSON.GET", "ac:7") == body
+    plain = load(lambda i: resp("JSON.SET", f"ac:{i}", "$", body))
+    print(f"\nMemory of {n:,} accounts (used_memory after - before, per account)")
+    print(f"  ACCOUNT.CREATE (module)                      {ours:>10,.0f} bytes")
+    print(f"  JSON.SET of the same document                {plain:>10,.0f} bytes")
+    print(f"  overhead per account: {ours - plain:+,.0f} bytes ({(ours / plain - 1) * 100:+.2f}%); documents identical: {same}")
+
+
+def main():
+    srv = Server()
+    try:
+        sha = srv.cli("SCRIPT", "LOAD", LUA_DAMAGE)
+        print(f"make bench: Redis Stack 7.4.1 + RedisJSON 2.8.3, {CLIENTS} clients, median of {ROUNDS} rounds, "
+              f"{REQUESTS:,} requests per redis-benchmark run, {os.cpu_count()} cores")
+        for pipeline in (1, 16):
+            damage = [
+                ("1 ACCOUNT.DAMAGE", lambda p: benchmark(srv, p, "ACCOUNT.DAMAGE", "ac:1", "1")),
+                ("2 EVALSHA clamped damage (Lua)", lambda p: benchmark(srv, p, "EVALSHA", sha, "1", "ac:1", "1")),
+                ("3 JSON.NUMINCRBY (unclamped)", lambda p: benchmark(srv, p, "JSON.NUMINCRBY", "ac:1", "$.stats.hp.cur", "-1")),
+                ("4 client read+write, 2 round trips", lambda p: client(srv, "rw", p)),
+                ("4' ACCOUNT.DAMAGE from the same client", lambda p: client(srv, "damage", p)),
+                ("5 PING", lambda p: benchmark(srv, p, "PING")),
+            ]
+            rates = median_rates(srv, damage, pipeline)
+            table(f"Damage, pipeline {pipeline}", rates, "1 ACCOUNT.DAMAGE",
+                  ["2 EVALSHA clamped damage (Lua)", "3 JSON.NUMINCRBY (unclamped)", "5 PING"])
+            print(f"  ratio 4' / 4 (same client): {rates[chr(52) + chr(39) + ' ACCOUNT.DAMAGE from the same client'] / rates['4 client read+write, 2 round trips']:.2f}x")
+            reads = [
+                ("ACCOUNT.GET key stats", lambda p: benchmark(srv, p, "ACCOUNT.GET", "ac:1", "stats")),
+                ("JSON.GET key $.stats", lambda p: benchmark(srv, p, "JSON.GET", "ac:1", "$.stats")),
+            ]
+            rates = median_rates(srv, reads, pipeline)
+            table(f"Read a section, pipeline {pipeline}", rates, "ACCOUNT.GET key stats", ["JSON.GET key $.stats"])
+            apply3 = [
+                ("ACCOUNT.APPLY of 3 vitals (per call)", lambda p: benchmark(srv, p, "ACCOUNT.APPLY", "ac:1", "hp", "-1", "mp", "-1", "stamina", "1")),
+                ("3 x ACCOUNT.DAMAGE (per 3 calls)", lambda p: benchmark(srv, p, "ACCOUNT.DAMAGE", "ac:1", "1") / 3),
+                ("3 x JSON.NUMINCRBY (per 3 calls)", lambda p: benchmark(srv, p, "JSON.NUMINCRBY", "ac:1", "$.stats.hp.cur", "-1") / 3),
+            ]
+            rates = median_rates(srv, apply3, pipeline)
+            table(f"Three vitals at once, pipeline {pipeline}", rates, "ACCOUNT.APPLY of 3 vitals (per call)",
+                  ["3 x ACCOUNT.DAMAGE (per 3 calls)", "3 x JSON.NUMINCRBY (per 3 calls)"])
+        memory(srv)
+    finally:
+        srv.stop()
+
+
+if __name__ == "__main__":
+    main()

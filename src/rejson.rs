@@ -1,0 +1,198 @@
+//! Read-only access to RedisJSON documents through RedisJSON's shared C API ("RedisJSON_V5"),
+//! used on the hot paths instead of `RM_Call JSON.GET` (no JSONPath compilation, no
+//! serialization, no parse). Objects are walked with the key/value iterator (V4).
+//!
+//! The struct below is RedisJSON's `RedisJSONAPI` as its header `rejson_api.h` declares it in
+//! every 2.8.x release (identical from 2.8.0 to 2.8.19). Calling a layout that is not the
+//! loaded module's is a crash, so the API is used only when `MODULE LIST` reports RedisJSON
+//! 2.8.x; otherwise, or with `account.shared-api no`, `api()` is `None` and callers read through
+//! `RM_Call`.
+
+use crate::rm::{self, Arg, Ctx};
+use redis_module::raw;
+use std::ffi::c_void;
+use std::os::raw::{c_char, c_double, c_int, c_longlong};
+use std::sync::OnceLock;
+
+type Json = *const c_void;
+type Iter = *const c_void;
+type RStr = *mut raw::RedisModuleString;
+
+#[repr(C)]
+pub struct Api {
+    // V1
+    open_key: extern "C" fn(Ctx, RStr) -> Json,
+    _open_key_from_str: extern "C" fn(Ctx, *const c_char) -> Json,
+    _get: extern "C" fn(Json, *const c_char) -> Iter,
+    _next: extern "C" fn(Iter) -> Json,
+    _len: extern "C" fn(Iter) -> usize,
+    _free_iter: extern "C" fn(Iter),
+    _get_at: extern "C" fn(Json, usize) -> Json,
+    _get_len: extern "C" fn(Json, *mut usize) -> c_int,
+    get_type: extern "C" fn(Json) -> c_int,
+    get_int: extern "C" fn(Json, *mut c_longlong) -> c_int,
+    get_double: extern "C" fn(Json, *mut c_double) -> c_int,
+    _get_boolean: extern "C" fn(Json, *mut c_int) -> c_int,
+    get_string: extern "C" fn(Json, *mut *const c_char, *mut usize) -> c_int,
+    _get_json: extern "C" fn(Json, Ctx, *mut RStr) -> c_int,
+    _is_json: extern "C" fn(*mut raw::RedisModuleKey) -> c_int,
+    // V2
+    _path_parse: extern "C" fn(*const c_char, Ctx, *mut RStr) -> *const c_void,
+    _path_free: extern "C" fn(*const c_void),
+    _path_is_single: extern "C" fn(*const c_void) -> c_int,
+    _path_has_defined_order: extern "C" fn(*const c_void) -> c_int,
+    // V3
+    _get_json_from_iter: extern "C" fn(Iter, Ctx, *mut RStr) -> c_int,
+    _reset_iter: extern "C" fn(Iter),
+    // V4
+    get_key_values: extern "C" fn(Json) -> Iter,
+    next_key_value: extern "C" fn(Iter, *mut RStr) -> Json,
+    free_key_values_iter: extern "C" fn(Iter),
+    // V5
+    _open_key_with_flags: extern "C" fn(Ctx, RStr, c_int) -> Json,
+}
+
+// JSONType of rejson_api.h.
+const T_STRING: c_int = 0;
+const T_INT: c_int = 1;
+const T_DOUBLE: c_int = 2;
+const T_OBJECT: c_int = 4;
+const T_NULL: c_int = 6;
+
+/// The RedisJSON versions whose header was checked against `Api` (MODULE LIST "ver").
+const VERIFIED: std::ops::RangeInclusive<i64> = 20800..=20899;
+
+struct Shared(Option<&'static Api>);
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+static API: OnceLock<Shared> = OnceLock::new();
+
+/// The shared API, if it is verified for the loaded RedisJSON and enabled.
+pub fn api(ctx: Ctx) -> Option<&'static Api> {
+    if !crate::config::shared_api() {
+        return None;
+    }
+    API.get_or_init(|| Shared(load(ctx))).0
+}
+
+fn load(ctx: Ctx) -> Option<&'static Api> {
+    let version = rejson_version(ctx)?;
+    if !VERIFIED.contains(&version) {
+        log(ctx, &format!("RedisJSON {version} has an unverified shared API layout: reading through RM_Call"));
+        return None;
+    }
+    let p = unsafe { raw::RedisModule_GetSharedAPI.unwrap()(ctx, c"RedisJSON_V5".as_ptr()) };
+    if p.is_null() {
+        log(ctx, "RedisJSON_V5 is not exported: reading through RM_Call");
+        return None;
+    }
+    log(ctx, &format!("reading through the shared API of RedisJSON {version}"));
+    Some(unsafe { &*(p as *const Api) })
+}
+
+fn log(ctx: Ctx, msg: &str) {
+    let text = std::ffi::CString::new(format!("account: {msg}")).unwrap_or_default();
+    unsafe { raw::RedisModule_Log.unwrap()(ctx, c"notice".as_ptr(), c"%s".as_ptr(), text.as_ptr()) };
+}
+
+/// RedisJSON's version number from MODULE LIST (module "ReJSON").
+fn rejson_version(ctx: Ctx) -> Option<i64> {
+    let reply = rm::call(ctx, false, "MODULE", &["LIST".into()]).ok()?;
+    reply.array_items().iter().find_map(|m| {
+        let fields = m.array_items();
+        let name = fields.chunks(2).find(|kv| kv[0].bytes() == Some(b"name"))?.get(1)?.bytes()?.to_vec();
+        if name != b"ReJSON" {
+            return None;
+        }
+        fields.chunks(2).find(|kv| kv[0].bytes() == Some(b"ver"))?.get(1)?.integer()
+    })
+}
+
+/// A value inside an open document. Valid only until the document is written.
+#[derive(Clone, Copy)]
+pub struct Node {
+    api: &'static Api,
+    ptr: Json,
+}
+
+/// What the key holds, read through the shared API.
+pub enum Open {
+    Missing,
+    WrongType,
+    Doc(Node),
+}
+
+pub fn open(ctx: Ctx, api: &'static Api, key: Arg) -> Open {
+    let ptr = (api.open_key)(ctx, key.0);
+    if !ptr.is_null() {
+        return Open::Doc(Node { api, ptr });
+    }
+    match rm::key_kind(ctx, key) {
+        rm::KeyKind::Missing => Open::Missing,
+        _ => Open::WrongType,
+    }
+}
+
+impl crate::vitals::Source for Node {
+    fn scalar(self) -> crate::vitals::Scalar {
+        use crate::vitals::Scalar;
+        match (self.api.get_type)(self.ptr) {
+            T_INT => {
+                let mut v: c_longlong = 0;
+                (self.api.get_int)(self.ptr, &mut v);
+                Scalar::Int(v)
+            }
+            T_DOUBLE => {
+                let mut v: c_double = 0.0;
+                (self.api.get_double)(self.ptr, &mut v);
+                Scalar::Float(v)
+            }
+            _ => Scalar::Other,
+        }
+    }
+
+    fn is_object(self) -> bool {
+        (self.api.get_type)(self.ptr) == T_OBJECT
+    }
+
+    fn is_null(self) -> bool {
+        (self.api.get_type)(self.ptr) == T_NULL
+    }
+
+    fn each(self, f: &mut dyn FnMut(&[u8], Node) -> bool) {
+        if !self.is_object() {
+            return;
+        }
+        let it = (self.api.get_key_values)(self.ptr);
+        if it.is_null() {
+            return;
+        }
+        loop {
+            let mut name: RStr = std::ptr::null_mut();
+            let v = (self.api.next_key_value)(it, &mut name);
+            if v.is_null() {
+                break;
+            }
+            let go_on = f(rm::Arg(name).bytes(), Node { api: self.api, ptr: v });
+            unsafe { raw::RedisModule_FreeString.unwrap()(std::ptr::null_mut(), name) };
+            if !go_on {
+                break;
+            }
+        }
+        (self.api.free_key_values_iter)(it);
+    }
+}
+
+impl Node {
+    /// A string value, borrowed from the document.
+    pub fn str(self) -> Option<&'static [u8]> {
+        if (self.api.get_type)(self.ptr) != T_STRING {
+            return None;
+        }
+        let (mut p, mut len): (*const c_char, usize) = (std::ptr::null(), 0);
+        if (self.api.get_string)(self.ptr, &mut p, &mut len) != raw::REDISMODULE_OK as c_int || p.is_null() {
+            return None;
+        }
+        Some(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) })
+    }
+}
