@@ -26,6 +26,11 @@ fn workload(c: &mut redis::Connection) {
             let _ = q::<Vec<i64>>(c, &["ACCOUNT.SETSTAT", &key, "mp", &(i * 3).to_string(), "120"]);
             let _ = q::<i64>(c, &["ACCOUNT.INCR", &key, "metrics.arena_wins", &i.to_string()]);
             let _ = expect_err(c, &["ACCOUNT.INCR", &key, "metrics.arena_wins", "9223372036854775807"]);
+            let _ = q::<Vec<i64>>(c, &["ACCOUNT.DAMAGE", &key, &(i * 2).to_string()]);
+            let _ = q::<Vec<i64>>(c, &["ACCOUNT.HEAL", &key, "3", "mp"]);
+            let _ = redis::cmd("ACCOUNT.SPEND").arg(&key).arg("stamina").arg(i * 4).query::<redis::Value>(c);
+            let _ = q::<redis::Value>(c, &["ACCOUNT.APPLY", &key, "hp", "-1", "mp", "-2", "stamina", "3"]);
+            let _ = expect_err(c, &["ACCOUNT.DAMAGE", &key, "-1"]);
         }
         let lobby = format!("lobby:user:{i}");
         q::<String>(c, &["LOBBY.SETCACHE", &lobby, &format!(r#"[{{"character_id":{i},"user_id":{i}}}]"#)]);
