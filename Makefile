@@ -33,8 +33,9 @@ bench: build
 	$(CARGO) build --release --examples
 	python3 scripts/bench.py
 
+# The long variants of the robustness tests, bounded in count (make test runs the short ones).
 soak: build
-	SOAK=1 $(CARGO) test --release --tests -- --test-threads=1 --nocapture
+	FUZZ_CASES=50000 LEAK_ROUNDS=30000 $(CARGO) test --release --test robustness -- --nocapture
 
 cluster: build
 	bash scripts/cluster.sh
