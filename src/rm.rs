@@ -87,16 +87,7 @@ impl CallReply {
     }
     /// The elements of an array reply (empty for anything else), borrowed from this reply.
     pub fn array_items(&self) -> Vec<Element<'_>> {
-        if self.kind() != raw::REDISMODULE_REPLY_ARRAY as c_int {
-            return Vec::new();
-        }
-        let n = unsafe { raw::RedisModule_CallReplyLength.unwrap()(self.0.as_ptr()) };
-        (0..n)
-            .filter_map(|i| {
-                let e = unsafe { raw::RedisModule_CallReplyArrayElement.unwrap()(self.0.as_ptr(), i) };
-                NonNull::new(e).map(|p| Element(p, std::marker::PhantomData))
-            })
-            .collect()
+        Element(self.0, std::marker::PhantomData).array_items()
     }
 
     /// The bytes of a string (bulk or simple) reply.
@@ -108,7 +99,7 @@ impl CallReply {
 /// An element of an array reply; owned by the reply it came from (not freed on its own).
 pub struct Element<'a>(NonNull<raw::RedisModuleCallReply>, std::marker::PhantomData<&'a CallReply>);
 
-impl Element<'_> {
+impl<'a> Element<'a> {
     fn kind(&self) -> c_int {
         unsafe { raw::RedisModule_CallReplyType.unwrap()(self.0.as_ptr()) }
     }
@@ -126,7 +117,7 @@ impl Element<'_> {
         (self.kind() == raw::REDISMODULE_REPLY_INTEGER as c_int)
             .then(|| unsafe { raw::RedisModule_CallReplyInteger.unwrap()(self.0.as_ptr()) })
     }
-    pub fn array_items(&self) -> Vec<Element<'_>> {
+    pub fn array_items(&self) -> Vec<Element<'a>> {
         if self.kind() != raw::REDISMODULE_REPLY_ARRAY as c_int {
             return Vec::new();
         }

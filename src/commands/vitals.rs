@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::rm::{Arg, Ctx, Reply};
 use crate::store;
-use crate::vitals::{parse_amount, parse_delta, Stat};
+use crate::vitals::{parse_amount, parse_delta, Change, Stat, Vital};
 
 /// `[new cur, amount]`.
 fn pair(cur: i64, amount: i64) -> Reply {
@@ -24,23 +24,23 @@ fn amount_and_stat(args: &[Arg]) -> Result<(i64, Stat)> {
 }
 
 pub fn account_damage(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let (amount, stat) = amount_and_stat(args)?;
-    let key = args[1];
-    let change = store::read_vital(ctx, key, stat)?.damage(amount);
-    if change.applied != 0 {
-        store::write_cur(ctx, key, stat, change.after.cur)?;
-    }
-    Ok(pair(change.after.cur, -change.applied))
+    clamped(ctx, args, Vital::damage)
 }
 
 pub fn account_heal(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
+    clamped(ctx, args, Vital::heal)
+}
+
+/// DAMAGE and HEAL: one clamped change, written only if it changed something; the reply's
+/// amount is the (positive) amount actually applied.
+fn clamped(ctx: Ctx, args: &[Arg], change: fn(Vital, i64) -> Change) -> Result<Reply> {
     let (amount, stat) = amount_and_stat(args)?;
     let key = args[1];
-    let change = store::read_vital(ctx, key, stat)?.heal(amount);
-    if change.applied != 0 {
-        store::write_cur(ctx, key, stat, change.after.cur)?;
+    let c = change(store::read_vital(ctx, key, stat)?, amount);
+    if c.applied != 0 {
+        store::write_cur(ctx, key, stat, c.after.cur)?;
     }
-    Ok(pair(change.after.cur, change.applied))
+    Ok(pair(c.after.cur, c.applied.abs()))
 }
 
 pub fn account_spend(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
