@@ -7,7 +7,7 @@ export LD_LIBRARY_PATH := $(DEPS)/ssl/usr/lib/x86_64-linux-gnu$(if $(LD_LIBRARY_
 MODULE := $(ROOT)/target/release/libredis_account.so
 CARGO ?= cargo
 
-.PHONY: deps build run test unit integration pytest bench soak cluster clean
+.PHONY: deps build run test unit-leaks pytest bench soak cluster clean
 
 deps:
 	@bash scripts/deps.sh
@@ -23,8 +23,15 @@ run: build
 # Unit tests (pure Rust, no Redis), then integration and transcript tests against real
 # servers (each on Redis Stack 7.4.1 and on Redis 7.0.15), then the Python client's tests.
 test: build
-	$(CARGO) test --release
+	ACCOUNT_SO=$(MODULE) $(CARGO) test --profile ci
+	$(MAKE) --no-print-directory unit-leaks
 	@if [ -d clients/python ]; then $(MAKE) --no-print-directory pytest; fi
+
+# The unit tests (pure code) under valgrind's leak checker: any definite leak fails.
+unit-leaks:
+	@bin=$$($(CARGO) test --profile ci --lib --no-run 2>&1 | grep -o 'target/ci/deps/redis_account-[0-9a-f]*' | head -n1); \
+	FUZZ_CASES=2000 valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=1 $$bin -q --test-threads=1 && \
+	echo "unit tests under valgrind: no leaks"
 
 pytest: build
 	cd clients/python && $(DEPS)/venv/bin/python -m pytest -q
@@ -35,7 +42,7 @@ bench: build
 
 # The long variants of the robustness tests, bounded in count (make test runs the short ones).
 soak: build
-	FUZZ_CASES=50000 LEAK_ROUNDS=30000 $(CARGO) test --release --test robustness -- --nocapture
+	FUZZ_CASES=50000 LEAK_ROUNDS=30000 ACCOUNT_SO=$(MODULE) $(CARGO) test --profile ci --lib --test robustness -- --nocapture
 
 cluster: build
 	bash scripts/cluster.sh

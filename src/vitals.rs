@@ -230,7 +230,8 @@ fn missing(stat: Stat) -> Error {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {
     pub vitals: [Vital; 3],
-    pub last_update: Option<f64>,
+    /// Unix seconds as stored (an integer or a double), or null.
+    pub last_update: Option<Scalar>,
 }
 
 /// The `stats` object, validated: every vital present, nothing unknown.
@@ -248,8 +249,8 @@ pub fn stats_from<S: Source>(stats: S) -> Result<Stats> {
             b"stamina" => found[2] = Some(v),
             b"last_update" => match v.scalar() {
                 _ if v.is_null() => {}
-                Scalar::Int(n) if n >= 0 => last_update = Some(n as f64),
-                Scalar::Float(t) if t >= 0.0 => last_update = Some(t),
+                Scalar::Int(n) if n >= 0 => last_update = Some(Scalar::Int(n)),
+                Scalar::Float(t) if t >= 0.0 => last_update = Some(Scalar::Float(t)),
                 _ => bad = Some(Error::Schema("stats.last_update must be a non-negative number (unix seconds) or null".into())),
             },
             _ => bad = Some(Error::Schema(format!("unknown field 'stats.{}'", String::from_utf8_lossy(k)))),
@@ -285,8 +286,9 @@ impl Stats {
         }
         out.push_str("\"last_update\":");
         match self.last_update {
-            Some(t) => out.push_str(&serde_json::Value::from(t).to_string()),
-            None => out.push_str("null"),
+            Some(Scalar::Int(n)) => out.push_str(&n.to_string()),
+            Some(Scalar::Float(t)) => out.push_str(&serde_json::Value::from(t).to_string()),
+            _ => out.push_str("null"),
         }
         out.push('}');
         out
@@ -309,13 +311,17 @@ pub fn parse_delta(text: &[u8]) -> Result<i64> {
     }
 }
 
-/// A plain decimal integer: optional '-', digits, no spaces, no '+', no leading zeros rules.
+/// A canonical decimal integer, as Redis's own `string2ll` accepts it: an optional '-' and
+/// digits, no '+', no spaces, no leading zeros, no "-0".
 pub fn parse_i64(text: &[u8]) -> Option<i64> {
     let (neg, digits) = match text {
         [b'-', rest @ ..] => (true, rest),
         _ => (false, text),
     };
     if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if digits[0] == b'0' && (digits.len() > 1 || neg) {
         return None;
     }
     let mut v: i64 = 0;
@@ -368,6 +374,9 @@ mod tests {
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"9223372036854775808"), None);
         assert_eq!(parse_i64(b"-9223372036854775807"), Some(-i64::MAX));
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"007"), None);
+        assert_eq!(parse_i64(b"-0"), None);
         assert_eq!(parse_delta(b"-7").unwrap(), -7);
         assert!(parse_delta(b"0").is_err());
     }
