@@ -11,6 +11,14 @@ pub static LOBBY_TTL: AtomicI64 = AtomicI64::new(crate::limits::LOBBY_DEFAULT_TT
 /// `account.lobby-max`: the most characters a lobby list may hold.
 pub static LOBBY_MAX: AtomicI64 = AtomicI64::new(crate::limits::LOBBY_MAX_ENTRIES as i64);
 
+/// `account.idle-ttl`: seconds of inactivity after which an account document expires; every
+/// write command refreshes it. 0 = off.
+pub static IDLE_TTL: AtomicI64 = AtomicI64::new(0);
+
+pub fn idle_ttl() -> i64 {
+    IDLE_TTL.load(Ordering::Relaxed)
+}
+
 pub fn shared_api() -> bool {
     SHARED_API.load(Ordering::Relaxed)
 }

@@ -3,9 +3,12 @@
 
 use crate::config;
 use redis_module::configuration::ConfigurationFlags;
-use redis_module::{alloc::RedisAlloc, redis_module, Context, RedisString, Status};
+use redis_module::{alloc::RedisAlloc, raw, redis_module, Context, RedisString, Status};
+use std::ffi::CString;
 
 fn init(ctx: &Context, _args: &[RedisString]) -> Status {
+    // Replaces the crate's default INFO callback (registered just before init runs).
+    unsafe { raw::RedisModule_RegisterInfoFunc.unwrap()(ctx.ctx, Some(info)) };
     match crate::commands::register(ctx.ctx) {
         Ok(()) => Status::Ok,
         Err(e) => {
@@ -13,6 +16,25 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
             Status::Err
         }
     }
+}
+
+/// `INFO account`: section `account_stats`, counters since the server started.
+extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::raw::c_int) {
+    use crate::stats;
+    let field = |name: &str, v: u64| {
+        let name = CString::new(name).unwrap_or_default();
+        unsafe { raw::RedisModule_InfoAddFieldULongLong.unwrap()(c, name.as_ptr(), v) };
+    };
+    unsafe { raw::RedisModule_InfoAddSection.unwrap()(c, c"stats".as_ptr()) };
+    for (name, n) in crate::commands::call_counts() {
+        field(&format!("calls_{}", name.replace('.', "_")), n);
+    }
+    for (code, n) in stats::CODES.iter().zip(stats::REJECTED.iter()) {
+        field(&format!("rejected_{}", code.to_lowercase()), stats::get(n));
+    }
+    field("clamps", stats::get(&stats::CLAMPS));
+    field("regen_applied", stats::get(&stats::REGENS));
+    field("logouts", stats::get(&stats::LOGOUTS));
 }
 
 redis_module! {
@@ -23,6 +45,7 @@ redis_module! {
     init: init,
     configurations: [
         i64: [
+            ["idle-ttl", &config::IDLE_TTL, 0, 0, 10 * 365 * 24 * 3600, ConfigurationFlags::DEFAULT, None],
             ["lobby-ttl", &config::LOBBY_TTL, crate::limits::LOBBY_DEFAULT_TTL, 1, 365 * 24 * 3600, ConfigurationFlags::DEFAULT, None],
             ["lobby-max", &config::LOBBY_MAX, crate::limits::LOBBY_MAX_ENTRIES as i64, 1, 1000, ConfigurationFlags::DEFAULT, None],
         ],

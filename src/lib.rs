@@ -11,6 +11,7 @@ pub mod limits;
 pub mod lobby;
 pub mod path;
 pub mod schema;
+pub mod regen;
 pub mod vitals;
 mod fuzz;
 
@@ -18,6 +19,7 @@ pub mod commands;
 pub mod config;
 pub mod rejson;
 pub mod rm;
+pub mod stats;
 pub mod store;
 
 #[cfg(all(feature = "module", not(test)))]

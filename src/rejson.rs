@@ -147,6 +147,7 @@ impl crate::vitals::Source for Node {
                 (self.api.get_double)(self.ptr, &mut v);
                 Scalar::Float(v)
             }
+            T_NULL => Scalar::Null,
             _ => Scalar::Other,
         }
     }

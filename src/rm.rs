@@ -177,12 +177,26 @@ pub fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -> Resul
     Ok(reply)
 }
 
+/// The server clock, unix seconds (millisecond resolution).
+pub fn now() -> f64 {
+    (unsafe { raw::RedisModule_Milliseconds.unwrap()() }) as f64 / 1000.0
+}
+
+/// Emits a keyspace notification of the module class (`notify-keyspace-events` with `d`), as
+/// RedisJSON does for `json.set`.
+pub fn notify(ctx: Ctx, event: &'static std::ffi::CStr, key: Arg) {
+    unsafe {
+        raw::RedisModule_NotifyKeyspaceEvent.unwrap()(ctx, raw::REDISMODULE_NOTIFY_MODULE as c_int, event.as_ptr(), key.0);
+    }
+}
+
 /// What a key holds, without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
     Missing,
     String,
     Module,
+    Stream,
     Other,
 }
 
@@ -197,6 +211,7 @@ pub fn key_kind(ctx: Ctx, key: Arg) -> KeyKind {
             raw::REDISMODULE_KEYTYPE_EMPTY => KeyKind::Missing,
             raw::REDISMODULE_KEYTYPE_STRING => KeyKind::String,
             raw::REDISMODULE_KEYTYPE_MODULE => KeyKind::Module,
+            raw::REDISMODULE_KEYTYPE_STREAM => KeyKind::Stream,
             _ => KeyKind::Other,
         }
     }

@@ -50,8 +50,12 @@ const fn fd(name: &'static str, shape: Shape, default: &'static str) -> Field {
 
 pub const VITALS: [&str; 3] = ["hp", "mp", "stamina"];
 
-const VITAL_FIELDS: &[Field] =
-    &[f("cur", Shape::VitalValue), f("max", Shape::VitalValue), f("regen", Shape::Rate)];
+const VITAL_FIELDS: &[Field] = &[
+    f("cur", Shape::VitalValue),
+    f("max", Shape::VitalValue),
+    f("regen", Shape::Rate),
+    f("since", Shape::TimeOrNull),
+];
 
 const STATS: &[Field] = &[
     f("hp", Shape::Vital { max: 100, regen: 1.0 }),
@@ -191,16 +195,18 @@ pub fn vital_parts(m: &Map<String, Value>) -> VitalParts {
         cur: m.get("cur").map(scalar),
         max: m.get("max").map(scalar),
         regen: m.get("regen").map(scalar),
-        unknown: m.keys().find(|k| !matches!(k.as_str(), "cur" | "max" | "regen")).cloned(),
+        since: m.get("since").map(scalar),
+        unknown: m.keys().find(|k| !matches!(k.as_str(), "cur" | "max" | "regen" | "since")).cloned(),
     }
 }
 
 /// A vital as its stored JSON object.
 pub fn vital_value(v: &Vital) -> Value {
-    let mut out = Map::with_capacity(3);
+    let mut out = Map::with_capacity(4);
     out.insert("cur".into(), Value::from(v.cur));
     out.insert("max".into(), Value::from(v.max));
     out.insert("regen".into(), Value::from(v.regen));
+    out.insert("since".into(), v.since.map_or(Value::Null, Value::from));
     Value::Object(out)
 }
 
@@ -212,7 +218,7 @@ pub fn default_of(shape: &Shape, dflt: Option<&'static str>) -> Value {
         Shape::Int | Shape::VitalValue => Value::from(0),
         Shape::TimeOrNull => Value::Null,
         Shape::Rate => Value::from(0.0),
-        Shape::Vital { max, regen } => vital_value(&Vital { cur: max, max, regen }),
+        Shape::Vital { max, regen } => vital_value(&Vital { cur: max, max, regen, since: None }),
         Shape::Object(fields) => Value::Object(
             fields.iter().map(|fl| (fl.name.to_string(), default_of(&fl.shape, fl.default))).collect(),
         ),
@@ -249,6 +255,21 @@ pub fn child(shape: &Shape, name: &str) -> Option<(Shape, Option<&'static str>)>
         Shape::Object(fields) => fields.iter().find(|fl| fl.name == name).map(|fl| (fl.shape, fl.default)),
         Shape::Vital { .. } => VITAL_FIELDS.iter().find(|fl| fl.name == name).map(|fl| (fl.shape, None)),
         _ => None,
+    }
+}
+
+/// Starts the regeneration clock (`since` = now) of every vital of a normalized document that
+/// does not rest and has no clock, so a document written now regenerates from now.
+pub fn start_clocks(doc: &mut Value, now: f64) {
+    for (i, name) in VITALS.iter().enumerate() {
+        let stat = crate::vitals::Stat::ALL[i];
+        let Some(slot) = doc.get_mut("stats").and_then(|s| s.get_mut(*name)) else { continue };
+        if let Ok(v) = crate::vitals::vital_from(&*slot, stat) {
+            let settled = crate::regen::settle(&v, v, now);
+            if settled != v {
+                *slot = vital_value(&settled);
+            }
+        }
     }
 }
 
@@ -291,9 +312,9 @@ mod tests {
         let d = new_document();
         assert_eq!(d["state"], "onboarding");
         assert_eq!(d["prev_state"], Value::Null);
-        assert_eq!(d["stats"]["hp"], json!({"cur": 100, "max": 100, "regen": 1.0}));
-        assert_eq!(d["stats"]["mp"], json!({"cur": 50, "max": 50, "regen": 1.0}));
-        assert_eq!(d["stats"]["stamina"], json!({"cur": 100, "max": 100, "regen": 5.0}));
+        assert_eq!(d["stats"]["hp"], json!({"cur": 100, "max": 100, "regen": 1.0, "since": null}));
+        assert_eq!(d["stats"]["mp"], json!({"cur": 50, "max": 50, "regen": 1.0, "since": null}));
+        assert_eq!(d["stats"]["stamina"], json!({"cur": 100, "max": 100, "regen": 5.0, "since": null}));
         assert_eq!(d["stats"]["last_update"], Value::Null);
         for a in ATTRIBUTES {
             assert_eq!(d["attributes"][a], 8);
@@ -317,8 +338,8 @@ mod tests {
         .unwrap();
         assert_eq!(d["state"], "COMBAT");
         assert_eq!(d["bio"], json!({"name": "Aragorn", "gender": null, "created_at": null}));
-        assert_eq!(d["stats"]["hp"], json!({"cur": 75, "max": 120, "regen": 1.0}));
-        assert_eq!(d["stats"]["mp"], json!({"cur": 10, "max": 10, "regen": 1.0}));
+        assert_eq!(d["stats"]["hp"], json!({"cur": 75, "max": 120, "regen": 1.0, "since": null}));
+        assert_eq!(d["stats"]["mp"], json!({"cur": 10, "max": 10, "regen": 1.0, "since": null}));
         assert_eq!(d["skills"], json!({"fire": {"lvl": 2}}));
         let keys: Vec<_> = d.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, DOCUMENT.iter().map(|f| f.name).collect::<Vec<_>>());
@@ -356,7 +377,7 @@ mod tests {
         let e = set_at(&mut d, &DocPath::parse("attributes.luck").unwrap(), json!(-1)).unwrap_err();
         assert_eq!(e.to_string(), "SCHEMA attributes.luck must be a non-negative integer");
         set_at(&mut d, &DocPath::parse("stats.hp").unwrap(), json!({"max": 10})).unwrap();
-        assert_eq!(d["stats"]["hp"], json!({"cur": 10, "max": 10, "regen": 1.0}));
+        assert_eq!(d["stats"]["hp"], json!({"cur": 10, "max": 10, "regen": 1.0, "since": null}));
         // A cross-field break is found by checking the whole document afterwards.
         set_at(&mut d, &DocPath::parse("stats.hp.cur").unwrap(), json!(50)).unwrap();
         assert_eq!(normalize_document(d).unwrap_err().to_string(), "SCHEMA stats.hp.cur must not exceed stats.hp.max");

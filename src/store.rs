@@ -81,7 +81,11 @@ pub fn write_document(ctx: Ctx, key: Arg, doc: &Value, nx: bool) -> Result<bool>
     } else {
         rm::call(ctx, true, "JSON.SET", &[key.into(), "$".into(), (&text).into()])?
     };
-    Ok(!reply.is_null())
+    let written = !reply.is_null();
+    if written {
+        refresh_idle(ctx, key)?;
+    }
+    Ok(written)
 }
 
 /// Deletes a key; returns how many were removed (0 or 1).
@@ -134,13 +138,29 @@ pub fn put_all(ctx: Ctx, puts: &[Put]) -> Result<()> {
         args.push(CallArg::Bytes(p.json.as_bytes()));
     }
     rm::call(ctx, true, "JSON.MSET", &args)?;
+    for (i, p) in puts.iter().enumerate() {
+        if !puts[..i].iter().any(|q| q.key.bytes() == p.key.bytes()) {
+            refresh_idle(ctx, p.key)?;
+        }
+    }
+    Ok(())
+}
+
+/// With `account.idle-ttl` set, gives the account that TTL again (every write refreshes it;
+/// Redis propagates it as an absolute PEXPIREAT).
+fn refresh_idle(ctx: Ctx, key: Arg) -> Result<()> {
+    let ttl = crate::config::idle_ttl();
+    if ttl > 0 {
+        let ms = (ttl * 1000).to_string();
+        rm::call(ctx, true, "PEXPIRE", &[key.into(), (&ms).into()])?;
+    }
     Ok(())
 }
 
 /// Writes one path of one key (`JSON.SET key path json`).
 pub fn put(ctx: Ctx, key: Arg, path: &str, json: &str) -> Result<()> {
     rm::call(ctx, true, "JSON.SET", &[key.into(), path.into(), json.into()])?;
-    Ok(())
+    refresh_idle(ctx, key)
 }
 
 /// One validated vital of an existing account (NOACCOUNT if missing, CORRUPT if the stored
@@ -192,14 +212,41 @@ fn read_stats_json(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
     Ok(Some(Value::Object(root)))
 }
 
-/// The JSON text of a vital as stored.
-pub fn vital_json(v: &Vital) -> String {
-    serde_json::json!({"cur": v.cur, "max": v.max, "regen": v.regen}).to_string()
+/// The one write that stores a vital's change from `before` to `after`: only `cur` when nothing
+/// else changed (the hot case), else the whole vital; `None` when nothing changed.
+fn vital_put(key: Arg, stat: Stat, before: &Vital, after: &Vital) -> Option<Put<'static>> {
+    if after == before {
+        None
+    } else if (Vital { cur: before.cur, ..*after }) == *before {
+        Some(Put { key, path: cur_path(stat), json: after.cur.to_string() })
+    } else {
+        Some(Put { key, path: vital_path(stat), json: after.to_json() })
+    }
 }
 
-/// Writes one vital whole.
-pub fn write_vital(ctx: Ctx, key: Arg, stat: Stat, v: &Vital) -> Result<()> {
-    put(ctx, key, &format!("$.stats.{}", stat.name()), &vital_json(v))
+/// Stores one vital's change (one `JSON.SET`, or nothing).
+pub fn save_vital(ctx: Ctx, key: Arg, stat: Stat, before: &Vital, after: &Vital) -> Result<()> {
+    match vital_put(key, stat, before, after) {
+        Some(p) => put(ctx, key, p.path, &p.json),
+        None => Ok(()),
+    }
+}
+
+/// Stores the changes of all three vitals and the `extra` puts in one `JSON.MSET` (or nothing).
+pub fn save_vitals(ctx: Ctx, key: Arg, before: &[Vital; 3], after: &[Vital; 3], mut extra: Vec<Put>) -> Result<()> {
+    extra.extend(Stat::ALL.iter().filter_map(|&s| vital_put(key, s, &before[s.index()], &after[s.index()])));
+    if extra.is_empty() {
+        return Ok(());
+    }
+    put_all(ctx, &extra)
+}
+
+fn vital_path(stat: Stat) -> &'static str {
+    match stat {
+        Stat::Hp => "$.stats.hp",
+        Stat::Mp => "$.stats.mp",
+        Stat::Stamina => "$.stats.stamina",
+    }
 }
 
 /// All three vitals of an existing account, validated.
@@ -210,13 +257,6 @@ pub fn read_vitals(ctx: Ctx, key: Arg) -> Result<[Vital; 3]> {
 /// Writes a vital's `cur`.
 pub fn write_cur(ctx: Ctx, key: Arg, stat: Stat, cur: i64) -> Result<()> {
     put(ctx, key, cur_path(stat), &cur.to_string())
-}
-
-/// Writes the `cur` of all three vitals in one `JSON.MSET`.
-pub fn write_curs(ctx: Ctx, key: Arg, vitals: &[Vital; 3]) -> Result<()> {
-    let puts: Vec<Put> =
-        Stat::ALL.iter().map(|&s| Put { key, path: cur_path(s), json: vitals[s.index()].cur.to_string() }).collect();
-    put_all(ctx, &puts)
 }
 
 fn cur_path(stat: Stat) -> &'static str {

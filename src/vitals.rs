@@ -45,12 +45,15 @@ impl Stat {
     }
 }
 
-/// One vital as stored: `{cur, max, regen}`.
+/// One vital as stored: `{cur, max, regen, since}`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Vital {
     pub cur: i64,
     pub max: i64,
+    /// Units per second (negative: poison).
     pub regen: f64,
+    /// The vital's regeneration clock, unix seconds: `regen.rs`.
+    pub since: Option<f64>,
 }
 
 /// The result of a clamped change: the vital after it and the change actually applied
@@ -69,7 +72,7 @@ impl Vital {
             Some(m) if (0..=limits::MAX_VITAL).contains(&m) => m,
             Some(_) => return Err(Error::BadNumber(format!("max must be an integer from 0 to {}", limits::MAX_VITAL))),
         };
-        Ok(Vital { cur: cur.clamp(0, max), max, regen: self.regen })
+        Ok(Vital { cur: cur.clamp(0, max), max, ..self })
     }
 
     /// Adds a signed delta, clamped into `[0, max]`.
@@ -102,6 +105,7 @@ impl Vital {
 pub enum Scalar {
     Int(i64),
     Float(f64),
+    Null,
     Other,
 }
 
@@ -111,7 +115,8 @@ pub struct VitalParts {
     pub cur: Option<Scalar>,
     pub max: Option<Scalar>,
     pub regen: Option<Scalar>,
-    /// The first field that is not cur, max or regen.
+    pub since: Option<Scalar>,
+    /// The first field that is not cur, max, regen or since.
     pub unknown: Option<String>,
 }
 
@@ -137,10 +142,16 @@ impl Vital {
             Some(Scalar::Float(r)) if r.abs() <= limits::MAX_REGEN => r,
             Some(_) => return Err(Error::Schema(format!("{path}.regen must be a number from -{0:e} to {0:e}", limits::MAX_REGEN))),
         };
+        let since = match p.since {
+            None | Some(Scalar::Null) => None,
+            Some(Scalar::Int(n)) if n >= 0 => Some(n as f64),
+            Some(Scalar::Float(t)) if t >= 0.0 => Some(t),
+            Some(_) => return Err(Error::Schema(format!("{path}.since must be a non-negative number (unix seconds) or null"))),
+        };
         if cur > max {
             return Err(Error::Schema(format!("{path}.cur must not exceed {path}.max")));
         }
-        Ok(Vital { cur, max, regen })
+        Ok(Vital { cur, max, regen, since })
     }
 }
 
@@ -170,6 +181,7 @@ impl Source for &serde_json::Value {
         match self {
             serde_json::Value::Number(n) if n.is_i64() => Scalar::Int(n.as_i64().unwrap_or_default()),
             serde_json::Value::Number(n) if n.is_f64() => Scalar::Float(n.as_f64().unwrap_or_default()),
+            serde_json::Value::Null => Scalar::Null,
             _ => Scalar::Other,
         }
     }
@@ -205,6 +217,7 @@ pub fn vital_from<S: Source>(v: S, stat: Stat) -> Result<Vital> {
             b"cur" => parts.cur = Some(x.scalar()),
             b"max" => parts.max = Some(x.scalar()),
             b"regen" => parts.regen = Some(x.scalar()),
+            b"since" => parts.since = Some(x.scalar()),
             _ => parts.unknown = Some(String::from_utf8_lossy(k).into_owned()),
         }
         parts.unknown.is_none()
@@ -260,7 +273,7 @@ pub fn stats_from<S: Source>(stats: S) -> Result<Stats> {
     if let Some(e) = bad {
         return Err(e);
     }
-    let mut vitals = [Vital { cur: 0, max: 0, regen: 0.0 }; 3];
+    let mut vitals = [Vital { cur: 0, max: 0, regen: 0.0, since: None }; 3];
     for stat in Stat::ALL {
         vitals[stat.index()] = vital_from(found[stat.index()].ok_or_else(|| missing(stat))?, stat)?;
     }
@@ -282,6 +295,8 @@ impl Stats {
             out.push_str(&v.max.to_string());
             out.push_str(",\"regen\":");
             out.push_str(&serde_json::Value::from(v.regen).to_string());
+            out.push_str(",\"since\":");
+            out.push_str(&time_json(v.since));
             out.push_str("},");
         }
         out.push_str("\"last_update\":");
@@ -292,6 +307,24 @@ impl Stats {
         }
         out.push('}');
         out
+    }
+}
+
+/// Unix seconds as JSON: a number or null.
+pub fn time_json(t: Option<f64>) -> String {
+    t.map_or_else(|| "null".to_string(), |t| serde_json::Value::from(t).to_string())
+}
+
+impl Vital {
+    /// The vital's stored JSON object.
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"cur\":{},\"max\":{},\"regen\":{},\"since\":{}}}",
+            self.cur,
+            self.max,
+            serde_json::Value::from(self.regen),
+            time_json(self.since)
+        )
     }
 }
 
@@ -335,7 +368,7 @@ pub fn parse_i64(text: &[u8]) -> Option<i64> {
 mod tests {
     use super::*;
 
-    const HP: Vital = Vital { cur: 80, max: 100, regen: 1.0 };
+    const HP: Vital = Vital { cur: 80, max: 100, regen: 1.0, since: None };
 
     #[test]
     fn damage_never_goes_below_zero_and_reports_what_it_took() {
@@ -360,8 +393,8 @@ mod tests {
     fn set_clamps_cur_and_checks_max() {
         assert_eq!(HP.set(150, None).unwrap(), Vital { cur: 100, ..HP });
         assert_eq!(HP.set(-5, None).unwrap(), Vital { cur: 0, ..HP });
-        assert_eq!(HP.set(150, Some(200)).unwrap(), Vital { cur: 150, max: 200, regen: 1.0 });
-        assert_eq!(HP.set(50, Some(10)).unwrap(), Vital { cur: 10, max: 10, regen: 1.0 });
+        assert_eq!(HP.set(150, Some(200)).unwrap(), Vital { cur: 150, max: 200, ..HP });
+        assert_eq!(HP.set(50, Some(10)).unwrap(), Vital { cur: 10, max: 10, ..HP });
         assert_eq!(HP.set(1, Some(-1)).unwrap_err().to_string(), "BADNUMBER max must be an integer from 0 to 1000000000000000");
     }
 
@@ -387,11 +420,11 @@ mod tests {
         let doc = crate::schema::new_document();
         let stats = stats_from(&doc["stats"]).unwrap();
         assert_eq!(stats.to_json(), doc["stats"].to_string());
-        assert_eq!(stored_vital(&doc, Stat::Mp).unwrap(), Vital { cur: 50, max: 50, regen: 1.0 });
-        let odd = json!({"hp": {"cur": 1, "max": 2, "regen": 0.25}, "mp": {"max": 3}, "stamina": {"cur": 0, "regen": -2},
+        assert_eq!(stored_vital(&doc, Stat::Mp).unwrap(), Vital { cur: 50, max: 50, regen: 1.0, since: None });
+        let odd = json!({"hp": {"cur": 1, "max": 2, "regen": 0.25, "since": 1700000000.25}, "mp": {"max": 3}, "stamina": {"cur": 0, "regen": -2},
                          "last_update": 1700000000.5});
         let s = stats_from(&odd).unwrap();
-        assert_eq!(s.to_json(), r#"{"hp":{"cur":1,"max":2,"regen":0.25},"mp":{"cur":3,"max":3,"regen":1.0},"stamina":{"cur":0,"max":100,"regen":-2.0},"last_update":1700000000.5}"#);
+        assert_eq!(s.to_json(), r#"{"hp":{"cur":1,"max":2,"regen":0.25,"since":1700000000.25},"mp":{"cur":3,"max":3,"regen":1.0,"since":null},"stamina":{"cur":0,"max":100,"regen":-2.0,"since":null},"last_update":1700000000.5}"#);
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub const EXPECTED: &[Expect] = &[
     ("account.heal", -3, &["write", "denyoom", "fast", "module"], 1, 1, &["@write", "@fast", "@account"], &["ac:1", "5", "mp"], &["ac:1"]),
     ("account.spend", 4, &["write", "denyoom", "fast", "module"], 1, 1, &["@write", "@fast", "@account"], &["ac:1", "mp", "5"], &["ac:1"]),
     ("account.apply", -4, &["write", "denyoom", "fast", "module"], 1, 1, &["@write", "@fast", "@account"], &["ac:1", "hp", "-5"], &["ac:1"]),
+    ("account.regen", 2, &["write", "denyoom", "fast", "module"], 1, 1, &["@write", "@fast", "@account"], &["ac:1"], &["ac:1"]),
+    ("account.logout", 3, &["write", "denyoom", "module"], 1, 2, &["@write", "@account"], &["{s}ac:1", "{s}logouts"], &["{s}ac:1", "{s}logouts"]),
     ("account.mget", -2, &["readonly", "module", "movablekeys"], 1, -1, &["@read", "@account"], &["PATH", "bio", "ac:1", "ac:2"], &["ac:1", "ac:2"]),
     ("account.link", -4, &["write", "denyoom", "module"], 3, -1, &["@write", "@account"], &["combat", "c1", "ac:1", "ac:2"], &["ac:1", "ac:2"]),
     ("account.unlink", -3, &["write", "denyoom", "module"], 2, -1, &["@write", "@account"], &["combat", "ac:1", "ac:2"], &["ac:1", "ac:2"]),

@@ -12,8 +12,8 @@ fn create_without_json_makes_a_fresh_onboarding_character() {
         assert_eq!(q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1"]), "OK");
         let doc = json_get(&mut c, "ac:1").unwrap();
         assert_eq!(doc["state"], "onboarding");
-        assert_eq!(doc["stats"]["hp"], json!({"cur": 100, "max": 100, "regen": 1.0}));
-        assert_eq!(doc["stats"]["stamina"], json!({"cur": 100, "max": 100, "regen": 5.0}));
+        assert_eq!(doc["stats"]["hp"], json!({"cur": 100, "max": 100, "regen": 1.0, "since": null}));
+        assert_eq!(doc["stats"]["stamina"], json!({"cur": 100, "max": 100, "regen": 5.0, "since": null}));
         assert_eq!(doc["attributes"]["luck"], 8);
         assert_eq!(doc["location"]["current"], "start_village");
         assert_eq!(doc["skills"], json!({}));
@@ -31,8 +31,12 @@ fn create_fills_missing_sections_and_keeps_given_ones() {
         let doc = json_get(&mut c, "ac:2").unwrap();
         assert_eq!(doc["state"], "COMBAT");
         assert_eq!(doc["bio"], json!({"name": "Aragorn", "gender": "male", "created_at": null}));
-        assert_eq!(doc["stats"]["hp"], json!({"cur": 75, "max": 120, "regen": 1.0}));
-        assert_eq!(doc["stats"]["mp"], json!({"cur": 50, "max": 50, "regen": 1.0}));
+        // A vital created below max regenerates from its creation: its clock starts then.
+        let since = doc["stats"]["hp"]["since"].as_f64().expect("a clock");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+        assert!((since - now).abs() < 60.0, "{since} vs {now}");
+        assert_eq!(doc["stats"]["hp"], json!({"cur": 75, "max": 120, "regen": 1.0, "since": since}));
+        assert_eq!(doc["stats"]["mp"], json!({"cur": 50, "max": 50, "regen": 1.0, "since": null}));
         assert_eq!(doc["sessions"], json!({"combat_id": null, "inventory_id": null, "scenario_id": null}));
     });
 }
@@ -117,7 +121,7 @@ fn get_reads_the_whole_document_or_one_part() {
         assert_eq!(serde_json::from_str::<serde_json::Value>(&whole).unwrap(), json_get(&mut c, "ac:1").unwrap());
         let get = |c: &mut redis::Connection, p: &str| q::<Option<String>>(c, &["ACCOUNT.GET", "ac:1", p]);
         assert_eq!(get(&mut c, "bio").unwrap(), r#"{"name":"Aragorn","gender":null,"created_at":null}"#);
-        assert_eq!(get(&mut c, "stats.hp").unwrap(), r#"{"cur":100,"max":100,"regen":1.0}"#);
+        assert_eq!(get(&mut c, "stats.hp").unwrap(), r#"{"cur":100,"max":100,"regen":1.0,"since":null}"#);
         assert_eq!(get(&mut c, "stats.hp.cur").unwrap(), "100");
         assert_eq!(get(&mut c, "state").unwrap(), r#""onboarding""#);
         assert_eq!(get(&mut c, "bio.gender").unwrap(), "null");

@@ -1,7 +1,7 @@
 //! ACCOUNT.CREATE key [json] [NX]
 
 use crate::error::{Error, Result};
-use crate::rm::{Arg, Ctx, Reply};
+use crate::rm::{self, Arg, Ctx, Reply};
 use crate::{json, schema, store};
 
 pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
@@ -19,10 +19,15 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
             return Err(Error::Syntax("expected: ACCOUNT.CREATE key [json] [NX]".into()));
         }
     }
-    let doc = match body {
+    let mut doc = match body {
         None => schema::new_document(),
         Some(text) => schema::normalize_document(json::parse(text)?)?,
     };
+    schema::start_clocks(&mut doc, rm::now());
     store::expect_account_or_missing(ctx, key)?;
-    Ok(if store::write_document(ctx, key, &doc, nx)? { Reply::Ok } else { Reply::Nil })
+    if !store::write_document(ctx, key, &doc, nx)? {
+        return Ok(Reply::Nil);
+    }
+    rm::notify(ctx, c"account.create", key);
+    Ok(Reply::Ok)
 }

@@ -1,7 +1,7 @@
 //! ACCOUNT.DEL key
 
 use crate::error::Result;
-use crate::rm::{Arg, Ctx, KeyKind, Reply};
+use crate::rm::{self, Arg, Ctx, KeyKind, Reply};
 use crate::store;
 
 pub fn account_del(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
@@ -9,5 +9,7 @@ pub fn account_del(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     if store::expect_account_or_missing(ctx, key)? == KeyKind::Missing {
         return Ok(Reply::Int(0));
     }
-    Ok(Reply::Int(store::delete(ctx, key)?))
+    let n = store::delete(ctx, key)?;
+    rm::notify(ctx, c"account.del", key);
+    Ok(Reply::Int(n))
 }

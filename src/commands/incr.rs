@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::path::DocPath;
-use crate::rm::{Arg, Ctx, Reply};
+use crate::rm::{self, Arg, Ctx, Reply};
 use crate::schema::{self, Shape};
 use crate::store;
 use crate::vitals::parse_i64;
@@ -19,5 +19,6 @@ pub fn account_incr(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let new = cur.checked_add(delta).ok_or(Error::Overflow)?;
     let new = schema::normalize(&shape, dflt, Some(Value::from(new)), &path.dotted())?;
     store::put(ctx, key, &path.jsonpath(), &new.to_string())?;
+    rm::notify(ctx, c"account.incr", key);
     Ok(Reply::Int(new.as_i64().unwrap_or_default()))
 }

@@ -2,8 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::path::DocPath;
-use crate::rm::{Arg, Ctx, Reply};
-use crate::{limits, store};
+use crate::limits;
+use crate::rm::{self, Arg, Ctx, Reply};
 
 /// The first key's position: after `PATH path` when it is given.
 fn first_key(args: &[Arg]) -> usize {
@@ -29,17 +29,11 @@ pub fn account_mget(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     if keys.len() > limits::MAX_KEYS {
         return Err(Error::Limit(format!("more than {} keys", limits::MAX_KEYS)));
     }
+    let now = rm::now();
     let items = keys
         .iter()
         .map(|&key| {
-            let value = match &path {
-                None => store::read_document(ctx, key),
-                Some(p) => match store::read_at(ctx, key, p) {
-                    Err(Error::NoAccount) => Ok(None),
-                    other => other,
-                },
-            };
-            match value {
+            match super::get::read_live(ctx, key, path.as_ref(), now) {
                 Ok(None) => Reply::Nil,
                 Ok(Some(v)) => Reply::Text(v.to_string()),
                 // One broken or wrong-typed key does not hide the others.

@@ -3,7 +3,7 @@
 //!
 //! Where each command lives: ACCOUNT.<NAME> in `<name>.rs` (ACCOUNT.CREATE in `create.rs`,
 //! ACCOUNT.SETSTAT in `setstat.rs`, ...), except ACCOUNT.SESSION, LINK and UNLINK in
-//! `sessions.rs`, ACCOUNT.DAMAGE, HEAL, SPEND and APPLY in `vitals.rs`, and LOBBY.* in
+//! `sessions.rs`, ACCOUNT.DAMAGE, HEAL, SPEND, APPLY and REGEN in `vitals.rs`, and LOBBY.* in
 //! `lobby.rs`.
 
 mod create;
@@ -12,6 +12,7 @@ mod exists;
 mod get;
 mod incr;
 mod lobby;
+mod logout;
 mod mget;
 mod r#move;
 mod sessions;
@@ -22,6 +23,8 @@ mod vitals;
 
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
+use crate::stats;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use redis_module::commands::{BeginSearch, FindKeys, KeySpec, KeySpecFlags};
 use redis_module::raw;
 use std::ffi::CString;
@@ -40,11 +43,15 @@ pub enum Keys {
     Rest(i32),
     /// Found by the command itself (getkeys-api), at most from this position to the end.
     Movable(i32),
+    /// ACCOUNT.LOGOUT: the account at the first position (read and deleted), a stream at the
+    /// second (appended to).
+    AccountThenStream(i32, i32),
 }
 
 pub struct Command {
     pub name: &'static str,
-    handler: RawHandler,
+    /// The entry point, and its call counter (INFO account).
+    handler: (RawHandler, &'static AtomicU64),
     /// Redis command flags ("write deny-oom", "readonly fast", ...).
     pub flags: &'static str,
     /// As Redis counts it: exact if positive, at least -arity if negative (the name included).
@@ -64,21 +71,30 @@ fn dispatch(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int, handl
     let result = catch_unwind(AssertUnwindSafe(|| handler(ctx, args))).unwrap_or(Err(Error::Internal));
     match result {
         Ok(r) => rm::reply(ctx, &r),
-        Err(Error::WrongArity) => rm::wrong_arity(ctx),
-        Err(e) => rm::reply_error(ctx, &e),
+        Err(Error::WrongArity) => {
+            stats::rejected("ERR");
+            rm::wrong_arity(ctx)
+        }
+        Err(e) => {
+            stats::rejected(e.code());
+            rm::reply_error(ctx, &e)
+        }
     }
     raw::REDISMODULE_OK as c_int
 }
 
 macro_rules! handler {
     ($f:path) => {{
+        static CALLS: AtomicU64 = AtomicU64::new(0);
         extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
+            CALLS.fetch_add(1, Relaxed);
             dispatch(ctx, argv, argc, $f)
         }
-        h as RawHandler
+        (h as RawHandler, &CALLS)
     }};
     // A getkeys-api command: `$keys` tells the key positions when Redis asks for them.
     ($f:path, keys = $keys:path) => {{
+        static CALLS: AtomicU64 = AtomicU64::new(0);
         extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
             if rm::is_keys_position_request(ctx) {
                 let args: &[Arg] = unsafe { std::slice::from_raw_parts(argv.cast::<Arg>(), argc as usize) };
@@ -87,9 +103,10 @@ macro_rules! handler {
                 }
                 return raw::REDISMODULE_OK as c_int;
             }
+            CALLS.fetch_add(1, Relaxed);
             dispatch(ctx, argv, argc, $f)
         }
-        h as RawHandler
+        (h as RawHandler, &CALLS)
     }};
 }
 
@@ -257,6 +274,28 @@ pub fn table() -> Vec<Command> {
             complexity: "O(1)",
         },
         Command {
+            name: "account.regen",
+            handler: handler!(vitals::account_regen),
+            flags: "write deny-oom fast",
+            arity: 2,
+            keys: Keys::One(1),
+            key_flags: UPDATE_RETURN,
+            acl: "write fast",
+            summary: "Brings the vitals up to date with the server clock, writes them, and returns the stats",
+            complexity: "O(1)",
+        },
+        Command {
+            name: "account.logout",
+            handler: handler!(logout::account_logout),
+            flags: "write deny-oom",
+            arity: 3,
+            keys: Keys::AccountThenStream(1, 2),
+            key_flags: KeySpecFlags::REMOVE.union(KeySpecFlags::ACCESS).union(KeySpecFlags::DELETE),
+            acl: "write",
+            summary: "Appends the document to a stream for a persistence worker and deletes the key, atomically",
+            complexity: "O(N) where N is the size of the document",
+        },
+        Command {
             name: "account.mget",
             handler: handler!(mget::account_mget, keys = mget::key_positions),
             flags: "readonly getkeys-api",
@@ -325,6 +364,11 @@ pub fn table() -> Vec<Command> {
     ]
 }
 
+/// (command name, calls) for INFO account.
+pub fn call_counts() -> Vec<(&'static str, u64)> {
+    table().into_iter().map(|c| (c.name, c.handler.1.load(Relaxed))).collect()
+}
+
 /// Registers every command with its key specs and docs, and with ACL categories where the
 /// server has them (7.2+).
 pub fn register(ctx: Ctx) -> std::result::Result<(), String> {
@@ -340,9 +384,10 @@ pub fn register(ctx: Ctx) -> std::result::Result<(), String> {
         let (first, last) = match c.keys {
             Keys::One(p) => (p, p),
             Keys::Rest(p) | Keys::Movable(p) => (p, -1),
+            Keys::AccountThenStream(a, b) => (a, b),
         };
         let ok = unsafe {
-            raw::RedisModule_CreateCommand.unwrap()(ctx, name.as_ptr(), Some(c.handler), flags.as_ptr(), first, last, 1)
+            raw::RedisModule_CreateCommand.unwrap()(ctx, name.as_ptr(), Some(c.handler.0), flags.as_ptr(), first, last, 1)
         };
         if ok != raw::REDISMODULE_OK as c_int {
             return Err(format!("cannot create command {}", c.name));
@@ -371,7 +416,13 @@ fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Resu
         sizeof_keyspec: std::mem::size_of::<raw::RedisModuleCommandKeySpec>(),
         sizeof_arg: std::mem::size_of::<raw::RedisModuleCommandArg>(),
     };
+    let spec = |p: i32, flags: u32| KeySpec::new(None, KeySpecFlags::from_bits_truncate(flags), BeginSearch::new_index(p), FindKeys::new_range(0, 1, 0));
     let (begin, find, flags) = match c.keys {
+        Keys::AccountThenStream(a, b) => {
+            let append = KeySpecFlags::READ_WRITE.bits() | KeySpecFlags::INSERT.bits();
+            let specs = redis_module::commands::get_redis_key_spec(vec![spec(a, c.key_flags.bits()), spec(b, append)]);
+            return set_info_with(set_info, cmd, c, &version, &specs);
+        }
         Keys::One(p) => (BeginSearch::new_index(p), FindKeys::new_range(0, 1, 0), c.key_flags.bits()),
         Keys::Rest(p) => (BeginSearch::new_index(p), FindKeys::new_range(-1, 1, 0), c.key_flags.bits()),
         // An incomplete spec makes Redis ask the command itself (getkeys-api).
@@ -387,11 +438,23 @@ fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Resu
         begin,
         find,
     )]);
+    set_info_with(set_info, cmd, c, &version, &specs)
+}
+
+type SetInfo = unsafe extern "C" fn(*mut raw::RedisModuleCommand, *const raw::RedisModuleCommandInfo) -> c_int;
+
+fn set_info_with(
+    set_info: SetInfo,
+    cmd: *mut raw::RedisModuleCommand,
+    c: &Command,
+    version: &raw::RedisModuleCommandInfoVersion,
+    specs: &[raw::RedisModuleCommandKeySpec],
+) -> std::result::Result<(), String> {
     let summary = CString::new(c.summary).unwrap();
     let complexity = CString::new(c.complexity).unwrap();
     let since = CString::new("0.1.0").unwrap();
     let mut info = raw::RedisModuleCommandInfo {
-        version: &version,
+        version,
         summary: summary.as_ptr(),
         complexity: complexity.as_ptr(),
         since: since.as_ptr(),

@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::path::DocPath;
-use crate::rm::{Arg, Ctx, Reply};
+use crate::rm::{self, Arg, Ctx, Reply};
 use crate::schema::{self, Shape};
 use crate::store;
 use serde_json::{json, Value};
@@ -13,6 +13,7 @@ pub fn account_move(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let location = store::read_at(ctx, key, &DocPath::parse("location")?)?.unwrap_or_default();
     let from = location["current"].clone();
     store::put(ctx, key, "$.location", &json!({"current": to, "prev": from}).to_string())?;
+    rm::notify(ctx, c"account.move", key);
     Ok(match from {
         Value::String(s) => Reply::Text(s),
         _ => Reply::Nil,

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::path::DocPath;
-use crate::rm::{Arg, Ctx, KeyKind, Reply};
+use crate::rm::{self, Arg, Ctx, KeyKind, Reply};
 use crate::schema::{self, Shape};
 use crate::store::{self, Put};
 use crate::limits;
@@ -42,6 +42,7 @@ pub fn account_session(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let (key, field, id) = (args[1], field(args[2])?, session_id(args[3])?);
     let (sessions, old) = relink(ctx, key, field, &id)?;
     store::put(ctx, key, "$.sessions", &sessions.to_string())?;
+    rm::notify(ctx, c"account.session", key);
     Ok(match old {
         Value::String(s) => Reply::Text(s),
         _ => Reply::Nil,
@@ -61,6 +62,9 @@ pub fn account_link(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     }
     let puts: Vec<Put> = keys.iter().zip(bodies).map(|(&key, json)| Put { key, path: "$.sessions", json }).collect();
     store::put_all(ctx, &puts)?;
+    for &key in keys {
+        rm::notify(ctx, c"account.link", key);
+    }
     Ok(Reply::Int(keys.len() as i64))
 }
 
@@ -83,6 +87,9 @@ pub fn account_unlink(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     }
     if !puts.is_empty() {
         store::put_all(ctx, &puts)?;
+    }
+    for p in &puts {
+        rm::notify(ctx, c"account.unlink", p.key);
     }
     Ok(Reply::Int(puts.len() as i64))
 }

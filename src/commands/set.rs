@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::path::DocPath;
-use crate::rm::{Arg, Ctx, Reply};
+use crate::rm::{self, Arg, Ctx, Reply};
 use crate::store::{self, Put};
 use crate::{json, limits, schema};
 
@@ -21,7 +21,8 @@ pub fn account_set(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     for (path, value) in changes.iter().cloned() {
         schema::set_at(&mut doc, &path, value)?;
     }
-    let doc = schema::normalize_document(doc)?;
+    let mut doc = schema::normalize_document(doc)?;
+    schema::start_clocks(&mut doc, rm::now());
     if doc.to_string().len() > limits::MAX_DOCUMENT_BYTES {
         return Err(Error::Limit(format!("document larger than {} bytes", limits::MAX_DOCUMENT_BYTES)));
     }
@@ -33,5 +34,6 @@ pub fn account_set(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let puts: Vec<Put> =
         sections.iter().zip(&paths).map(|(s, p)| Put { key, path: p, json: doc[*s].to_string() }).collect();
     store::put_all(ctx, &puts)?;
+    rm::notify(ctx, c"account.set", key);
     Ok(Reply::Ok)
 }

@@ -1,9 +1,9 @@
 //! ACCOUNT.SETSTAT key hp|mp|stamina cur [max]
 
 use crate::error::{Error, Result};
-use crate::rm::{Arg, Ctx, Reply};
-use crate::store;
-use crate::vitals::{parse_i64, Stat};
+use crate::rm::{self, Arg, Ctx, Reply};
+use crate::vitals::{parse_i64, Stat, Vital};
+use crate::{regen, stats, store};
 
 pub fn account_setstat(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let (key, stat) = (args[1], Stat::parse(args[2].bytes())?);
@@ -13,7 +13,12 @@ pub fn account_setstat(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         5 => Some(parse_i64(args[4].bytes()).ok_or_else(|| Error::BadNumber("max must be an integer from 0 to 1000000000000000".into()))?),
         _ => return Err(Error::WrongArity),
     };
-    let vital = store::read_vital(ctx, key, stat)?.set(cur, max)?;
-    store::write_vital(ctx, key, stat, &vital)?;
+    let stored = store::read_vital(ctx, key, stat)?;
+    // The value given is the value now: regeneration (if it does not rest) counts from here.
+    let set = stored.set(cur, max)?;
+    let vital = if regen::at_rest(&set) { set } else { Vital { since: Some(rm::now()), ..set } };
+    stats::add(&stats::CLAMPS, (vital.cur != cur) as u64);
+    store::save_vital(ctx, key, stat, &stored, &vital)?;
+    rm::notify(ctx, c"account.setstat", key);
     Ok(Reply::Array(vec![Reply::Int(vital.cur), Reply::Int(vital.max)]))
 }

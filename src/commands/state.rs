@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::path::DocPath;
-use crate::rm::{Arg, Ctx, Reply};
+use crate::rm::{self, Arg, Ctx, Reply};
 use crate::schema::{self, Shape};
 use crate::store::{self, Put};
 use serde_json::Value;
@@ -30,5 +30,6 @@ pub fn account_state(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
             Put { key, path: "$.state", json: new.to_string() },
         ],
     )?;
+    rm::notify(ctx, c"account.state", key);
     Ok(Reply::Text(old))
 }
