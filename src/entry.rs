@@ -27,7 +27,8 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
     };
     unsafe { raw::RedisModule_InfoAddSection.unwrap()(c, c"stats".as_ptr()) };
     for (name, n) in crate::commands::call_counts() {
-        field(&format!("calls_{}", name.replace('.', "_")), n);
+        // Redis prefixes every field with the module name: account_calls_damage, ...
+        field(&format!("calls_{}", name.trim_start_matches("account.").replace('.', "_")), n);
     }
     for (code, n) in stats::CODES.iter().zip(stats::REJECTED.iter()) {
         field(&format!("rejected_{}", code.to_lowercase()), stats::get(n));
