@@ -31,6 +31,8 @@ fn calls(key: &str) -> Vec<Vec<String>> {
         s(&["ACCOUNT.MGET", "PATH", "bio", &k]),
         s(&["ACCOUNT.LINK", "combat", "c1", &k]),
         s(&["ACCOUNT.UNLINK", "combat", &k]),
+        s(&["ACCOUNT.REGEN", &k]),
+        s(&["ACCOUNT.LOGOUT", &k, "logouts:1"]),
         s(&["ACCOUNT.DEL", &k]),
     ]
 }
@@ -45,10 +47,11 @@ fn acl_key_patterns_hold_for_every_command() {
         } else {
             "+account.create +account.get +account.exists +account.del +account.set +account.state +account.move \
              +account.session +account.setstat +account.incr +account.mget +account.link +account.unlink +account.damage \
-             +account.heal +account.spend +account.apply +lobby.setcache +lobby.getcache +lobby.delcache"
+             +account.heal +account.spend +account.apply +account.regen +account.logout +lobby.setcache +lobby.getcache \
+             +lobby.delcache"
                 .to_string()
         };
-        let mut args = vec!["ACL", "SETUSER", "p1", "on", ">pw", "~ac:1*", "~lobby:user:1*"];
+        let mut args = vec!["ACL", "SETUSER", "p1", "on", ">pw", "~ac:1*", "~lobby:user:1*", "~logouts:1"];
         args.extend(grant.split(' '));
         q::<String>(&mut admin, &args);
         q::<String>(&mut admin, &["ACCOUNT.CREATE", "ac:1"]);
@@ -65,6 +68,9 @@ fn acl_key_patterns_hold_for_every_command() {
         assert!(expect_err(&mut u, &["ACCOUNT.LINK", "combat", "c", "ac:1", "ac:2"]).starts_with("NOPERM"));
         assert!(expect_err(&mut u, &["ACCOUNT.MGET", "PATH", "bio", "ac:1", "ac:2"]).starts_with("NOPERM"));
         assert!(expect_err(&mut u, &["LOBBY.SETCACHE", "lobby:user:2", "[]"]).starts_with("NOPERM"));
+        // An allowed account handed to a stream the user may not write: denied.
+        assert!(expect_err(&mut u, &["ACCOUNT.LOGOUT", "ac:1", "logouts:2"]).starts_with("NOPERM"));
+        assert_eq!(q::<i64>(&mut admin, &["EXISTS", "ac:1", "logouts:2"]), 1);
         assert_eq!(q::<String>(&mut admin, &["JSON.GET", "ac:2"]), before);
         // The allowed key works for every command (errors other than NOPERM are fine here).
         for call in calls("ac:1") {
@@ -148,8 +154,8 @@ impl Rng {
 const COMMANDS: &[&str] = &[
     "ACCOUNT.CREATE", "ACCOUNT.GET", "ACCOUNT.EXISTS", "ACCOUNT.DEL", "ACCOUNT.SET", "ACCOUNT.STATE", "ACCOUNT.MOVE",
     "ACCOUNT.SESSION", "ACCOUNT.SETSTAT", "ACCOUNT.INCR", "ACCOUNT.MGET", "ACCOUNT.LINK", "ACCOUNT.UNLINK",
-    "ACCOUNT.DAMAGE", "ACCOUNT.HEAL", "ACCOUNT.SPEND", "ACCOUNT.APPLY", "LOBBY.SETCACHE", "LOBBY.GETCACHE",
-    "LOBBY.DELCACHE",
+    "ACCOUNT.DAMAGE", "ACCOUNT.HEAL", "ACCOUNT.SPEND", "ACCOUNT.APPLY", "ACCOUNT.REGEN", "ACCOUNT.LOGOUT",
+    "LOBBY.SETCACHE", "LOBBY.GETCACHE", "LOBBY.DELCACHE",
 ];
 
 fn fuzz_arg(r: &mut Rng) -> Vec<u8> {
@@ -250,6 +256,10 @@ fn every_command_once(c: &mut redis::Connection, i: u64) {
         vec!["ACCOUNT.LINK", "combat", "c2", "{l}ac:1", "{l}ac:2"],
         vec!["ACCOUNT.LINK", "combat", "c2", "{l}ac:1", "{l}ac:3"],
         vec!["ACCOUNT.UNLINK", "combat", "{l}ac:1", "{l}ac:2", "{l}ac:3"],
+        vec!["ACCOUNT.REGEN", "{l}ac:1"],
+        vec!["ACCOUNT.LOGOUT", "{l}ac:2", "{l}out"],
+        vec!["ACCOUNT.LOGOUT", "{l}ac:404", "{l}out"],
+        vec!["XTRIM", "{l}out", "MAXLEN", "0"],
         vec!["ACCOUNT.DEL", "{l}ac:2"],
         vec!["ACCOUNT.DAMAGE", "{l}ac:404", "1"],
         vec!["LOBBY.SETCACHE", "lobby:user:1", r#"[{"character_id":1,"user_id":1}]"#],
@@ -288,7 +298,7 @@ fn a_long_loop_of_every_command_leaves_memory_flat() {
             every_command_once(&mut c, i % 7);
         }
         let after = used_memory(&mut c);
-        let calls = rounds * 34;
+        let calls = rounds * 38;
         eprintln!("leak loop {flavor:?}: {calls} calls, used_memory {before} -> {after} ({:+} bytes)", after - before);
         // A leak of even one byte per call would show as `calls` bytes.
         assert!(after - before < 64 * 1024, "{flavor:?}: used_memory grew {before} -> {after} over {calls} calls");
