@@ -79,10 +79,16 @@ def client(srv, mode, pipeline, seconds=3):
     return float(out.strip())
 
 
-def reset(srv):
-    vit = {"cur": BIG, "max": BIG, "regen": 0}
+def reset(srv, regen=0):
+    vit = {"cur": BIG, "max": BIG, "regen": regen}
     doc = {"stats": {"hp": vit, "mp": vit, "stamina": vit}}
     assert srv.cli("ACCOUNT.CREATE", "ac:1", json.dumps(doc)) == "OK"
+
+
+def damage_regenerating(srv, p):
+    """ACCOUNT.DAMAGE on a vital that regenerates (1/s): every call runs the regeneration step."""
+    reset(srv, regen=1.0)
+    return benchmark(srv, p, "ACCOUNT.DAMAGE", "ac:1", "1")
 
 
 def median_rates(srv, contenders, pipeline):
@@ -144,6 +150,7 @@ def main():
         for pipeline in (1, 16):
             damage = [
                 ("1 ACCOUNT.DAMAGE", lambda p: benchmark(srv, p, "ACCOUNT.DAMAGE", "ac:1", "1")),
+                ("1r ACCOUNT.DAMAGE, hp regenerating", lambda p: damage_regenerating(srv, p)),
                 ("2 EVALSHA clamped damage (Lua)", lambda p: benchmark(srv, p, "EVALSHA", sha, "1", "ac:1", "1")),
                 ("3 JSON.NUMINCRBY (unclamped)", lambda p: benchmark(srv, p, "JSON.NUMINCRBY", "ac:1", "$.stats.hp.cur", "-1")),
                 ("4 client read+write, 2 round trips", lambda p: client(srv, "rw", p)),
@@ -153,6 +160,8 @@ def main():
             rates = median_rates(srv, damage, pipeline)
             table(f"Damage, pipeline {pipeline}", rates, "1 ACCOUNT.DAMAGE",
                   ["2 EVALSHA clamped damage (Lua)", "3 JSON.NUMINCRBY (unclamped)", "5 PING"])
+            regen_cost = rates["1r ACCOUNT.DAMAGE, hp regenerating"] / rates["1 ACCOUNT.DAMAGE"]
+            print(f"  ratio 1r / 1 (regeneration step kept): {regen_cost:.2f}x")
             same_client = rates["4' ACCOUNT.DAMAGE from the same client"] / rates["4 client read+write, 2 round trips"]
             print(f"  ratio 4' / 4 (one client program, both ways): {same_client:.2f}x")
             reads = [
