@@ -33,8 +33,9 @@ unit-leaks:
 	FUZZ_CASES=2000 valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=1 $$bin -q --test-threads=1 && \
 	echo "unit tests under valgrind: no leaks"
 
+# The Python client (clients/python) against real servers, standalone and a 3-primary cluster.
 pytest: build
-	cd clients/python && $(DEPS)/venv/bin/python -m pytest -q
+	cd clients/python && PYTHONPATH=src ACCOUNT_SO=$(MODULE) $(DEPS)/venv/bin/python -m pytest -q
 
 bench: build
 	$(CARGO) build --release --examples
