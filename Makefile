@@ -7,7 +7,7 @@ export LD_LIBRARY_PATH := $(DEPS)/ssl/usr/lib/x86_64-linux-gnu$(if $(LD_LIBRARY_
 MODULE := $(ROOT)/target/release/libredis_account.so
 CARGO ?= cargo
 
-.PHONY: deps build run test unit-leaks pytest bench soak cluster clean
+.PHONY: deps build run test unit-leaks pytest bench soak cluster cluster-stop clean
 
 deps:
 	@bash scripts/deps.sh
@@ -45,8 +45,13 @@ bench: build
 soak: build
 	FUZZ_CASES=50000 LEAK_ROUNDS=30000 ACCOUNT_SO=$(MODULE) $(CARGO) test --profile ci --lib --test robustness -- --nocapture
 
+# A three-primary Redis Cluster on 127.0.0.1:7001-7003 with RedisJSON and the module (left running;
+# `make cluster-stop` stops it).
 cluster: build
 	bash scripts/cluster.sh
+
+cluster-stop:
+	bash scripts/cluster.sh stop
 
 clean:
 	$(CARGO) clean
