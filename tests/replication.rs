@@ -4,7 +4,6 @@
 
 mod common;
 use common::*;
-use std::time::{Duration, Instant};
 
 /// A seeded random mix of every write command, rejected calls included, over 200 accounts.
 /// Returns how many operations it sent.
@@ -94,20 +93,6 @@ fn snapshot(c: &mut redis::Connection) -> Vec<(String, String)> {
             (k, v)
         })
         .collect()
-}
-
-fn attach(replica: &Server, primary: &Server) {
-    let mut r = replica.conn();
-    q::<String>(&mut r, &["REPLICAOF", "127.0.0.1", &primary.port.to_string()]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let info: String = q(&mut r, &["INFO", "replication"]);
-        if info.contains("master_link_status:up") {
-            return;
-        }
-        assert!(Instant::now() < deadline, "replica did not sync: {info}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn replica_matches(with_module: bool) {

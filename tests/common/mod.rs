@@ -205,6 +205,21 @@ pub fn for_each_server(body: impl Fn(&Server)) {
     }
 }
 
+/// Makes `replica` replicate `primary` and waits until the link is up.
+pub fn attach(replica: &Server, primary: &Server) {
+    let mut r = replica.conn();
+    q::<String>(&mut r, &["REPLICAOF", "127.0.0.1", &primary.port.to_string()]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let info: String = q(&mut r, &["INFO", "replication"]);
+        if info.contains("master_link_status:up") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "replica did not sync: {info}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// The full text of an error reply, as redis-cli shows it after "(error) ".
 pub fn err_text(e: &redis::RedisError) -> String {
     match (e.code(), e.detail()) {
