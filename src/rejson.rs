@@ -33,7 +33,7 @@ pub struct Api {
     get_int: extern "C" fn(Json, *mut c_longlong) -> c_int,
     get_double: extern "C" fn(Json, *mut c_double) -> c_int,
     _get_boolean: extern "C" fn(Json, *mut c_int) -> c_int,
-    get_string: extern "C" fn(Json, *mut *const c_char, *mut usize) -> c_int,
+    _get_string: extern "C" fn(Json, *mut *const c_char, *mut usize) -> c_int,
     _get_json: extern "C" fn(Json, Ctx, *mut RStr) -> c_int,
     _is_json: extern "C" fn(*mut raw::RedisModuleKey) -> c_int,
     // V2
@@ -53,7 +53,6 @@ pub struct Api {
 }
 
 // JSONType of rejson_api.h.
-const T_STRING: c_int = 0;
 const T_INT: c_int = 1;
 const T_DOUBLE: c_int = 2;
 const T_OBJECT: c_int = 4;
@@ -184,16 +183,3 @@ impl crate::vitals::Source for Node {
     }
 }
 
-impl Node {
-    /// A string value, borrowed from the document.
-    pub fn str(self) -> Option<&'static [u8]> {
-        if (self.api.get_type)(self.ptr) != T_STRING {
-            return None;
-        }
-        let (mut p, mut len): (*const c_char, usize) = (std::ptr::null(), 0);
-        if (self.api.get_string)(self.ptr, &mut p, &mut len) != raw::REDISMODULE_OK as c_int || p.is_null() {
-            return None;
-        }
-        Some(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) })
-    }
-}

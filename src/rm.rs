@@ -14,7 +14,7 @@ pub type Ctx = *mut raw::RedisModuleCtx;
 pub struct Arg(pub *mut raw::RedisModuleString);
 
 impl Arg {
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         let mut len = 0usize;
         unsafe {
             let p = raw::RedisModule_StringPtrLen.unwrap()(self.0, &mut len);
@@ -23,12 +23,12 @@ impl Arg {
     }
 
     /// The argument as UTF-8 text, or the error `what` if it is not.
-    pub fn text(&self) -> Result<&str> {
+    pub(crate) fn text(&self) -> Result<&str> {
         std::str::from_utf8(self.bytes()).map_err(|_| Error::Syntax("argument is not valid UTF-8".into()))
     }
 
     /// Case-insensitive keyword comparison.
-    pub fn is(&self, keyword: &str) -> bool {
+    pub(crate) fn is(&self, keyword: &str) -> bool {
         self.bytes().eq_ignore_ascii_case(keyword.as_bytes())
     }
 }
@@ -68,10 +68,10 @@ impl CallReply {
     fn kind(&self) -> c_int {
         unsafe { raw::RedisModule_CallReplyType.unwrap()(self.0.as_ptr()) }
     }
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         self.kind() == raw::REDISMODULE_REPLY_NULL as c_int
     }
-    pub fn integer(&self) -> Option<i64> {
+    pub(crate) fn integer(&self) -> Option<i64> {
         (self.kind() == raw::REDISMODULE_REPLY_INTEGER as c_int)
             .then(|| unsafe { raw::RedisModule_CallReplyInteger.unwrap()(self.0.as_ptr()) })
     }
@@ -86,12 +86,12 @@ impl CallReply {
         }
     }
     /// The elements of an array reply (empty for anything else), borrowed from this reply.
-    pub fn array_items(&self) -> Vec<Element<'_>> {
+    pub(crate) fn array_items(&self) -> Vec<Element<'_>> {
         Element(self.0, std::marker::PhantomData).array_items()
     }
 
     /// The bytes of a string (bulk or simple) reply.
-    pub fn bytes(&self) -> Option<&[u8]> {
+    pub(crate) fn bytes(&self) -> Option<&[u8]> {
         (self.kind() == raw::REDISMODULE_REPLY_STRING as c_int).then(|| self.raw_bytes())
     }
 }
@@ -103,7 +103,7 @@ impl<'a> Element<'a> {
     fn kind(&self) -> c_int {
         unsafe { raw::RedisModule_CallReplyType.unwrap()(self.0.as_ptr()) }
     }
-    pub fn bytes(&self) -> Option<&[u8]> {
+    pub(crate) fn bytes(&self) -> Option<&[u8]> {
         if self.kind() != raw::REDISMODULE_REPLY_STRING as c_int {
             return None;
         }
@@ -113,11 +113,11 @@ impl<'a> Element<'a> {
             (!p.is_null()).then(|| std::slice::from_raw_parts(p.cast::<u8>(), len))
         }
     }
-    pub fn integer(&self) -> Option<i64> {
+    pub(crate) fn integer(&self) -> Option<i64> {
         (self.kind() == raw::REDISMODULE_REPLY_INTEGER as c_int)
             .then(|| unsafe { raw::RedisModule_CallReplyInteger.unwrap()(self.0.as_ptr()) })
     }
-    pub fn array_items(&self) -> Vec<Element<'a>> {
+    pub(crate) fn array_items(&self) -> Vec<Element<'a>> {
         if self.kind() != raw::REDISMODULE_REPLY_ARRAY as c_int {
             return Vec::new();
         }
@@ -133,7 +133,7 @@ impl<'a> Element<'a> {
 
 /// Runs an inner command. `write` adds `!` (replicate to replicas and the AOF); errors always come
 /// back as values (`E`) and are turned into `Error::Redis`, or `Error::WrongType`.
-pub fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -> Result<CallReply> {
+pub(crate) fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -> Result<CallReply> {
     let fmt: &[u8] = if write { b"v!E\0" } else { b"vE\0" };
     let mut owned: [*mut raw::RedisModuleString; 16] = [ptr::null_mut(); 16];
     let mut heap: Vec<*mut raw::RedisModuleString>;
@@ -178,13 +178,13 @@ pub fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -> Resul
 }
 
 /// The server clock, unix seconds (millisecond resolution).
-pub fn now() -> f64 {
+pub(crate) fn now() -> f64 {
     (unsafe { raw::RedisModule_Milliseconds.unwrap()() }) as f64 / 1000.0
 }
 
 /// Emits a keyspace notification of the module class (`notify-keyspace-events` with `d`), as
 /// RedisJSON does for `json.set`.
-pub fn notify(ctx: Ctx, event: &'static std::ffi::CStr, key: Arg) {
+pub(crate) fn notify(ctx: Ctx, event: &'static std::ffi::CStr, key: Arg) {
     unsafe {
         raw::RedisModule_NotifyKeyspaceEvent.unwrap()(ctx, raw::REDISMODULE_NOTIFY_MODULE as c_int, event.as_ptr(), key.0);
     }
@@ -200,7 +200,7 @@ pub enum KeyKind {
     Other,
 }
 
-pub fn key_kind(ctx: Ctx, key: Arg) -> KeyKind {
+pub(crate) fn key_kind(ctx: Ctx, key: Arg) -> KeyKind {
     unsafe {
         let k = raw::RedisModule_OpenKey.unwrap()(ctx, key.0, raw::REDISMODULE_READ as c_int);
         let t = if k.is_null() { raw::REDISMODULE_KEYTYPE_EMPTY as c_int } else { raw::RedisModule_KeyType.unwrap()(k) };
@@ -230,11 +230,11 @@ pub enum Reply {
     Error(String),
 }
 
-pub fn reply(ctx: Ctx, r: &Reply) {
+pub(crate) fn reply(ctx: Ctx, r: &Reply) {
     unsafe {
         match r {
             Reply::Ok => {
-                raw::RedisModule_ReplyWithSimpleString.unwrap()(ctx, b"OK\0".as_ptr().cast::<c_char>());
+                raw::RedisModule_ReplyWithSimpleString.unwrap()(ctx, c"OK".as_ptr());
             }
             Reply::Nil => {
                 raw::RedisModule_ReplyWithNull.unwrap()(ctx);
@@ -263,7 +263,7 @@ pub fn reply(ctx: Ctx, r: &Reply) {
     }
 }
 
-pub fn reply_error(ctx: Ctx, e: &Error) {
+pub(crate) fn reply_error(ctx: Ctx, e: &Error) {
     // Error texts never hold CR or LF: they are built from validated or sanitized parts, but a
     // passed-through inner error is cleaned here to be sure.
     let mut text: Vec<u8> = e.to_string().into_bytes();
@@ -273,14 +273,14 @@ pub fn reply_error(ctx: Ctx, e: &Error) {
 }
 
 /// True when Redis calls a getkeys-api command only to learn its key positions.
-pub fn is_keys_position_request(ctx: Ctx) -> bool {
+pub(crate) fn is_keys_position_request(ctx: Ctx) -> bool {
     unsafe { raw::RedisModule_IsKeysPositionRequest.unwrap()(ctx) != 0 }
 }
 
-pub fn key_at_pos(ctx: Ctx, pos: usize) {
+pub(crate) fn key_at_pos(ctx: Ctx, pos: usize) {
     unsafe { raw::RedisModule_KeyAtPos.unwrap()(ctx, pos as c_int) };
 }
 
-pub fn wrong_arity(ctx: Ctx) {
+pub(crate) fn wrong_arity(ctx: Ctx) {
     unsafe { raw::RedisModule_WrongArity.unwrap()(ctx) };
 }

@@ -254,11 +254,6 @@ pub fn read_vitals(ctx: Ctx, key: Arg) -> Result<[Vital; 3]> {
     Ok(read_stats(ctx, key)?.ok_or(Error::NoAccount)?.vitals)
 }
 
-/// Writes a vital's `cur`.
-pub fn write_cur(ctx: Ctx, key: Arg, stat: Stat, cur: i64) -> Result<()> {
-    put(ctx, key, cur_path(stat), &cur.to_string())
-}
-
 fn cur_path(stat: Stat) -> &'static str {
     match stat {
         Stat::Hp => "$.stats.hp.cur",

@@ -91,7 +91,6 @@ fn concurrent_transitions_with_from_never_both_succeed() {
                         redis::cmd("ACCOUNT.STATE").arg("ac:1").arg(&to).arg("FROM").arg("exploration").query::<String>(&mut c).is_ok()
                     })
                 })
-                .map(|h| h)
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap() as usize).sum()
         });

@@ -166,7 +166,7 @@ fn fuzz_arg(r: &mut Rng) -> Vec<u8> {
         b"{}", b"[]", b"null", b"\"x\"", br#"{"stats":{"hp":{"cur":5}}}"#, br#"[{"character_id":1,"user_id":1}]"#,
     ];
     match r.below(6) {
-        0 | 1 | 2 => words[r.below(words.len() as u64) as usize].to_vec(),
+        0..=2 => words[r.below(words.len() as u64) as usize].to_vec(),
         3 => (0..r.below(40)).map(|_| r.next() as u8).collect(), // binary garbage, invalid UTF-8
         4 => {
             let d = r.below(300) as usize;

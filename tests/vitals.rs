@@ -4,7 +4,6 @@
 
 mod common;
 use common::*;
-use serde_json::json;
 
 /// Runs the body on each server, once per read path.
 fn each_path(body: impl Fn(&Server, &mut redis::Connection)) {

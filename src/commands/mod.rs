@@ -371,7 +371,7 @@ pub fn call_counts() -> Vec<(&'static str, u64)> {
 
 /// Registers every command with its key specs and docs, and with ACL categories where the
 /// server has them (7.2+).
-pub fn register(ctx: Ctx) -> std::result::Result<(), String> {
+pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
     let module_category = unsafe {
         match raw::RedisModule_AddACLCategory {
             Some(add) => add(ctx, c"account".as_ptr()) == raw::REDISMODULE_OK as c_int,
@@ -453,7 +453,7 @@ fn set_info_with(
     let summary = CString::new(c.summary).unwrap();
     let complexity = CString::new(c.complexity).unwrap();
     let since = CString::new("0.1.0").unwrap();
-    let mut info = raw::RedisModuleCommandInfo {
+    let info = raw::RedisModuleCommandInfo {
         version,
         summary: summary.as_ptr(),
         complexity: complexity.as_ptr(),
@@ -464,7 +464,7 @@ fn set_info_with(
         key_specs: specs.as_ptr() as *mut raw::RedisModuleCommandKeySpec,
         args: std::ptr::null_mut(),
     };
-    if unsafe { set_info(cmd, &mut info) } != raw::REDISMODULE_OK as c_int {
+    if unsafe { set_info(cmd, &info) } != raw::REDISMODULE_OK as c_int {
         return Err(format!("cannot set command info of {}", c.name));
     }
     Ok(())

@@ -7,7 +7,7 @@ use crate::store::{self, Put};
 use crate::{json, limits, schema};
 
 pub fn account_set(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    if args.len() < 4 || args.len() % 2 != 0 {
+    if args.len() < 4 || !args.len().is_multiple_of(2) {
         return Err(Error::WrongArity);
     }
     let key = args[1];

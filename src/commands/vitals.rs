@@ -80,7 +80,7 @@ pub fn account_spend(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
 }
 
 pub fn account_apply(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    if args.len() < 4 || args.len() % 2 != 0 || args.len() > 2 + 2 * 8 {
+    if args.len() < 4 || !args.len().is_multiple_of(2) || args.len() > 2 + 2 * 8 {
         return Err(Error::WrongArity);
     }
     let key = args[1];
