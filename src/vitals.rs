@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::limits;
+use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stat {
@@ -282,32 +283,35 @@ pub fn stats_from<S: Source>(stats: S) -> Result<Stats> {
 
 impl Stats {
     /// The section's JSON text, as `JSON.GET key $.stats` would print it (without the array).
+    /// Written into one buffer: this is the hot read's reply.
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(160);
-        out.push('{');
+        let mut out = Vec::with_capacity(224);
+        out.push(b'{');
         for stat in Stat::ALL {
-            let v = &self.vitals[stat.index()];
-            out.push('"');
-            out.push_str(stat.name());
-            out.push_str("\":{\"cur\":");
-            out.push_str(&v.cur.to_string());
-            out.push_str(",\"max\":");
-            out.push_str(&v.max.to_string());
-            out.push_str(",\"regen\":");
-            out.push_str(&serde_json::Value::from(v.regen).to_string());
-            out.push_str(",\"since\":");
-            out.push_str(&time_json(v.since));
-            out.push_str("},");
+            out.push(b'"');
+            out.extend_from_slice(stat.name().as_bytes());
+            out.extend_from_slice(b"\":");
+            self.vitals[stat.index()].write_json(&mut out);
+            out.push(b',');
         }
-        out.push_str("\"last_update\":");
+        out.extend_from_slice(b"\"last_update\":");
         match self.last_update {
-            Some(Scalar::Int(n)) => out.push_str(&n.to_string()),
-            Some(Scalar::Float(t)) => out.push_str(&serde_json::Value::from(t).to_string()),
-            _ => out.push_str("null"),
+            Some(Scalar::Int(n)) => push_i64(&mut out, n),
+            Some(Scalar::Float(t)) => push_f64(&mut out, t),
+            _ => out.extend_from_slice(b"null"),
         }
-        out.push('}');
-        out
+        out.push(b'}');
+        String::from_utf8(out).unwrap_or_default()
     }
+}
+
+fn push_i64(out: &mut Vec<u8>, n: i64) {
+    let _ = write!(out, "{n}");
+}
+
+/// A double as RedisJSON prints it (serde_json's shortest form: `1.0`, `0.25`, `1e20`).
+fn push_f64(out: &mut Vec<u8>, x: f64) {
+    let _ = serde_json::to_writer(&mut *out, &x);
 }
 
 /// Unix seconds as JSON: a number or null.
@@ -318,13 +322,24 @@ pub fn time_json(t: Option<f64>) -> String {
 impl Vital {
     /// The vital's stored JSON object.
     pub fn to_json(&self) -> String {
-        format!(
-            "{{\"cur\":{},\"max\":{},\"regen\":{},\"since\":{}}}",
-            self.cur,
-            self.max,
-            serde_json::Value::from(self.regen),
-            time_json(self.since)
-        )
+        let mut out = Vec::with_capacity(64);
+        self.write_json(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"cur\":");
+        push_i64(out, self.cur);
+        out.extend_from_slice(b",\"max\":");
+        push_i64(out, self.max);
+        out.extend_from_slice(b",\"regen\":");
+        push_f64(out, self.regen);
+        out.extend_from_slice(b",\"since\":");
+        match self.since {
+            Some(t) => push_f64(out, t),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
     }
 }
 
