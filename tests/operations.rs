@@ -77,14 +77,16 @@ fn state_transitions_keep_prev_state_and_honour_from() {
 
 #[test]
 fn concurrent_transitions_with_from_never_both_succeed() {
-    let s = Server::start(Flavor::Stack74);
+    for_each_server(transitions_race);
+}
+
+fn transitions_race(s: &Server) {
     let mut c = s.conn();
     for round in 0..20 {
         q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", r#"{"state":"exploration"}"#]);
         let wins: usize = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..8)
                 .map(|i| {
-                    let s = &s;
                     scope.spawn(move || {
                         let mut c = s.conn();
                         let to = format!("combat_{i}");
@@ -189,12 +191,14 @@ fn incr_is_an_exact_integer_increment() {
 
 #[test]
 fn concurrent_increments_lose_nothing() {
-    let s = Server::start(Flavor::Stack74);
+    for_each_server(increments_race);
+}
+
+fn increments_race(s: &Server) {
     let mut c = s.conn();
     fresh(&mut c, "ac:1");
     std::thread::scope(|scope| {
         for _ in 0..8 {
-            let s = &s;
             scope.spawn(move || {
                 let mut c = s.conn();
                 for _ in 0..250 {

@@ -116,6 +116,7 @@ fn writes_answer_oom_when_maxmemory_is_reached() {
 
 #[test]
 fn rdb_snapshot_and_clean_restart_keep_every_document() {
+    // SHUTDOWN SAVE: the clean stop writes the snapshot, the restart loads it.
     for flavor in FLAVORS {
         let s = Server::start(flavor);
         let mut c = s.conn();
@@ -128,8 +129,9 @@ fn rdb_snapshot_and_clean_restart_keep_every_document() {
         let mut keys: Vec<String> = q(&mut c, &["KEYS", "*"]);
         keys.sort();
         let before: Vec<String> = keys.iter().map(|k| q::<String>(&mut c, &["JSON.GET", k])).collect();
-        q::<String>(&mut c, &["SAVE"]);
-        let dir = s.kill9();
+        let _ = redis::cmd("SHUTDOWN").arg("SAVE").query::<redis::Value>(&mut c); // the connection closes
+        let dir = s.kill9(); // reaps the exited process, keeps its directory
+        assert!(dir.join("dump.rdb").exists(), "{flavor:?}: no snapshot written");
         let s2 = Server::start_in(flavor, dir, Options::default());
         let mut c2 = s2.conn();
         let after: Vec<String> = keys.iter().map(|k| q::<String>(&mut c2, &["JSON.GET", k])).collect();
