@@ -85,11 +85,7 @@ fn full_vitals_do_not_bank_time_and_poison_stops_at_zero() {
 #[test]
 fn replicas_and_late_aof_replays_match_the_primary() {
     for flavor in FLAVORS {
-        let opts = || Options {
-            extra: vec!["--appendonly".into(), "yes".into(), "--appendfsync".into(), "always".into()],
-            ..Default::default()
-        };
-        let primary = Server::start_with(flavor, opts());
+        let primary = Server::start_with(flavor, Options::aof());
         let replica = Server::start(flavor);
         attach(&replica, &primary);
         let mut r = replica.conn();
@@ -108,7 +104,7 @@ fn replicas_and_late_aof_replays_match_the_primary() {
         // Replay the AOF more than a second later: regeneration would have moved on.
         std::thread::sleep(Duration::from_millis(1100));
         let dir = primary.kill9();
-        let again = Server::start_in(flavor, dir, opts());
+        let again = Server::start_in(flavor, dir, Options::aof());
         assert_eq!(docs(&mut again.conn()), on_primary, "{flavor:?} AOF replayed later");
     }
 }

@@ -129,16 +129,12 @@ fn replica_without_the_module_still_follows() {
 #[test]
 fn aof_restart_after_sigkill_keeps_every_acknowledged_write() {
     for flavor in FLAVORS {
-        let aof = || Options {
-            extra: vec!["--appendonly".into(), "yes".into(), "--appendfsync".into(), "always".into()],
-            ..Default::default()
-        };
-        let s = Server::start_with(flavor, aof());
+        let s = Server::start_with(flavor, Options::aof());
         let mut c = s.conn();
         let ops = workload(&mut c);
         let before = snapshot(&mut c);
         let dir = s.kill9();
-        let s2 = Server::start_in(flavor, dir, aof());
+        let s2 = Server::start_in(flavor, dir, Options::aof());
         let mut c2 = s2.conn();
         let after = snapshot(&mut c2);
         eprintln!("AOF {flavor:?}: {ops} operations, {} keys, restarted after SIGKILL", before.len());

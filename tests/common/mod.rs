@@ -75,6 +75,16 @@ pub struct Options {
     pub extra: Vec<String>,
 }
 
+impl Options {
+    /// AOF on, every write fsynced before it is acknowledged: a SIGKILL loses nothing.
+    pub fn aof() -> Options {
+        Options {
+            extra: vec!["--appendonly".into(), "yes".into(), "--appendfsync".into(), "always".into()],
+            ..Default::default()
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options { with_module: true, extra: vec![] }
