@@ -9,7 +9,7 @@
 //! rest point. A clock that went backwards gives no elapsed time and keeps `since`. Reads change
 //! nothing but `cur` and `since` of a vital that regenerated. Pure Rust.
 
-use crate::vitals::Vital;
+use crate::vitals::{Stats, Vital};
 
 /// A vital brought up to `now`, and the signed change regeneration made to `cur`.
 pub fn catch_up(v: Vital, now: f64) -> (Vital, i64) {
@@ -40,6 +40,14 @@ pub fn catch_up(v: Vital, now: f64) -> (Vital, i64) {
     let delta = if v.regen > 0.0 { units } else { -units };
     let since = (since + units as f64 / rate).min(now);
     (Vital { cur: v.cur + delta, since: Some(since), ..v }, delta)
+}
+
+/// Every vital of the stats brought up to `now`, as a read shows them (nothing is stored).
+pub fn stats_at(mut s: Stats, now: f64) -> Stats {
+    for v in s.vitals.iter_mut() {
+        *v = catch_up(*v, now).0;
+    }
+    s
 }
 
 /// Whether the vital rests: nothing to regenerate (full, or empty for poison, or no rate).

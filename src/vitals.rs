@@ -3,7 +3,6 @@
 
 use crate::error::{Error, Result};
 use crate::limits;
-use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stat {
@@ -305,8 +304,23 @@ impl Stats {
     }
 }
 
+/// An integer in decimal (without the formatting machinery: this is on the hot read's path).
 fn push_i64(out: &mut Vec<u8>, n: i64) {
-    let _ = write!(out, "{n}");
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// A double as RedisJSON prints it (serde_json's shortest form: `1.0`, `0.25`, `1e20`).
@@ -327,7 +341,7 @@ impl Vital {
         String::from_utf8(out).unwrap_or_default()
     }
 
-    fn write_json(&self, out: &mut Vec<u8>) {
+    pub fn write_json(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"cur\":");
         push_i64(out, self.cur);
         out.extend_from_slice(b",\"max\":");
@@ -456,6 +470,15 @@ mod tests {
         assert_eq!(e(json!({"hp": {}, "mp": {}, "stamina": {}, "last_update": "now"})), "SCHEMA stats.last_update must be a non-negative number (unix seconds) or null");
         assert_eq!(stored_vital(&json!({"state": "x"}), Stat::Hp).unwrap_err().to_string(), "SCHEMA no stats.hp object");
         assert_eq!(stored_vital(&json!([1]), Stat::Hp).unwrap_err().to_string(), "SCHEMA no stats.hp object");
+    }
+
+    #[test]
+    fn integers_are_printed_in_decimal() {
+        for n in [0, 7, -7, 10, 1_000_000_000_000_000, i64::MAX, i64::MIN] {
+            let mut out = Vec::new();
+            push_i64(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
     }
 
     #[test]
