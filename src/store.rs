@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::limits;
 use crate::path::DocPath;
 use crate::rm::{self, Arg, CallArg, Ctx, KeyKind};
+use crate::patch::{self, Patch};
 use crate::schema;
 use crate::rejson::{self, Open};
 use crate::vitals::{self, Source, Stat, Stats, Vital};
@@ -224,21 +225,35 @@ fn vital_put(key: Arg, stat: Stat, before: &Vital, after: &Vital) -> Option<Put<
     }
 }
 
-/// Stores one vital's change (one `JSON.SET`, or nothing).
+/// Stores one vital's change: one `JSON.MERGE` (see `patch.rs`), or nothing.
 pub fn save_vital(ctx: Ctx, key: Arg, stat: Stat, before: &Vital, after: &Vital) -> Result<()> {
-    match vital_put(key, stat, before, after) {
-        Some(p) => put(ctx, key, p.path, &p.json),
-        None => Ok(()),
-    }
+    save(ctx, key, &[(stat, *before, *after)], None)
 }
 
-/// Stores the changes of all three vitals and the `extra` puts in one `JSON.MSET` (or nothing).
-pub fn save_vitals(ctx: Ctx, key: Arg, before: &[Vital; 3], after: &[Vital; 3], mut extra: Vec<Put>) -> Result<()> {
-    extra.extend(Stat::ALL.iter().filter_map(|&s| vital_put(key, s, &before[s.index()], &after[s.index()])));
-    if extra.is_empty() {
-        return Ok(());
+/// Stores the changes of all three vitals, and with `last_update` the stats clock, in one
+/// write (or nothing).
+pub fn save_vitals(ctx: Ctx, key: Arg, before: &[Vital; 3], after: &[Vital; 3], last_update: Option<f64>) -> Result<()> {
+    let changes = Stat::ALL.map(|s| (s, before[s.index()], after[s.index()]));
+    save(ctx, key, &changes, last_update)
+}
+
+/// The one write of vital changes: a root `JSON.MERGE` (no JSONPath to compile), or, when a
+/// field becomes null (which a merge patch cannot store), one `JSON.MSET` of paths.
+fn save(ctx: Ctx, key: Arg, changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Result<()> {
+    match patch::vitals(changes, last_update) {
+        Patch::Unchanged => Ok(()),
+        Patch::Merge(json) => {
+            rm::call(ctx, true, "JSON.MERGE", &[key.into(), "$".into(), (&json).into()])?;
+            refresh_idle(ctx, key)
+        }
+        Patch::NeedsNull => {
+            let mut puts: Vec<Put> = changes.iter().filter_map(|(s, b, a)| vital_put(key, *s, b, a)).collect();
+            if let Some(t) = last_update {
+                puts.push(Put { key, path: "$.stats.last_update", json: vitals::time_json(Some(t)) });
+            }
+            put_all(ctx, &puts)
+        }
     }
-    put_all(ctx, &extra)
 }
 
 fn vital_path(stat: Stat) -> &'static str {

@@ -162,6 +162,12 @@ fn setstat_clamps_cur_and_validates_max() {
         assert_eq!(expect_err(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "xp", "5"]), "SYNTAX stat must be hp, mp or stamina");
         assert_eq!(expect_err(&mut c, &["ACCOUNT.SETSTAT", "ac:404", "hp", "5"]), "NOACCOUNT no such account");
         assert_eq!(json_get(&mut c, "ac:1").unwrap()["stats"]["hp"]["cur"], 100);
+        // A vital at rest and without a clock keeps `since` null: a write that a merge patch
+        // cannot express (null would delete the field) goes by path.
+        fresh(&mut c, "ac:2");
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.SETSTAT", "ac:2", "hp", "120", "120"]), vec![120, 120]);
+        let hp = &json_get(&mut c, "ac:2").unwrap()["stats"]["hp"];
+        assert_eq!(hp.to_string(), r#"{"cur":120,"max":120,"regen":1.0,"since":null}"#);
     });
 }
 

@@ -4,12 +4,13 @@
 //!
 //! The combat hot path: each reads the vitals it needs, brings them up to date with the server
 //! clock (`regen.rs`), computes with `vitals.rs`, and writes once. Replicas and the AOF receive
-//! the resulting values (JSON.SET), never the time-dependent command.
+//! the resulting values (a root JSON.MERGE: `store::save_vitals`), never the time-dependent
+//! command.
 
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
-use crate::store::{self, Put};
-use crate::vitals::{parse_amount, parse_delta, time_json, Change, Stat, Vital};
+use crate::store;
+use crate::vitals::{parse_amount, parse_delta, Change, Stat, Vital};
 use crate::{regen, stats};
 
 /// `[new cur, amount]`.
@@ -108,7 +109,7 @@ pub fn account_apply(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         vitals[s.index()] = regen::settle(&live[s.index()], vitals[s.index()], now);
     }
     let hp_before = live[Stat::Hp.index()];
-    store::save_vitals(ctx, key, &stored, &vitals, Vec::new())?;
+    store::save_vitals(ctx, key, &stored, &vitals, None)?;
     announce(ctx, key, c"account.apply", Stat::Hp, &hp_before, &vitals[Stat::Hp.index()]);
     Ok(Reply::Array(replies))
 }
@@ -124,8 +125,7 @@ pub fn account_regen(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         *v = live;
     }
     s.last_update = Some(crate::vitals::Scalar::Float(now));
-    let last = Put { key, path: "$.stats.last_update", json: time_json(Some(now)) };
-    store::save_vitals(ctx, key, &stored, &s.vitals, vec![last])?;
+    store::save_vitals(ctx, key, &stored, &s.vitals, Some(now))?;
     rm::notify(ctx, c"account.regen", key);
     Ok(Reply::Text(s.to_json()))
 }
