@@ -8,7 +8,9 @@ use crate::limits;
 use crate::path::DocPath;
 use crate::rm::{self, Arg, CallArg, Ctx, KeyKind};
 use crate::patch::{self, Patch};
+use crate::printed;
 use crate::schema;
+use crate::text::Text;
 use crate::rejson::{self, Open};
 use crate::vitals::{self, Source, Stat, Stats, Vital};
 use serde_json::Value;
@@ -180,19 +182,28 @@ pub fn read_vital(ctx: Ctx, key: Arg, stat: Stat) -> Result<Vital> {
 
 /// The validated stats section of an account; `None` if the key is missing.
 pub fn read_stats(ctx: Ctx, key: Arg) -> Result<Option<Stats>> {
+    let stats = read_stats_text(ctx, key, |t| printed::stats(t).map_or_else(|| vitals::stats_from(Text::new(t)), Ok))?;
+    stats.transpose().map_err(Error::stored)
+}
+
+/// `f` of the stored JSON text of an account's stats section (it lives only during `f`); `None`
+/// if the key is missing, CORRUPT if the document has no stats section. Through the shared API
+/// it is one serialization by RedisJSON: cheaper, for its 17 fields, than the two allocations
+/// per field of the key iterator. Else `JSON.GET key $.stats`.
+pub fn read_stats_text<R>(ctx: Ctx, key: Arg, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+    let no_stats = || Error::Corrupt("no stats.hp object".into());
     if let Some(api) = rejson::api(ctx) {
         return match rejson::open(ctx, api, key) {
             Open::Missing => Ok(None),
             Open::WrongType => Err(Error::WrongType),
-            Open::Doc(root) => {
-                let stats = root.field("stats").ok_or_else(|| Error::Corrupt("no stats.hp object".into()))?;
-                Ok(Some(vitals::stats_from(stats).map_err(Error::stored)?))
-            }
+            Open::Doc(root) => Ok(Some(root.field("stats").ok_or_else(no_stats)?.text(ctx, f).ok_or(Error::Internal)?)),
         };
     }
-    let Some(root) = read_stats_json(ctx, key)? else { return Ok(None) };
-    let stats = root.get("stats").ok_or_else(|| Error::Corrupt("no stats.hp object".into()))?;
-    Ok(Some(vitals::stats_from(stats).map_err(Error::stored)?))
+    match read_text(ctx, key, Some(&DocPath::parse("stats")?))? {
+        None => Ok(None),
+        Some(None) => Err(no_stats()),
+        Some(Some(text)) => Ok(Some(f(&text))),
+    }
 }
 
 /// `{"stats": <the value at $.stats>}` read with `JSON.GET` (`{}` if nothing matched: no stats,

@@ -44,9 +44,12 @@ fn heal_clamps_at_max() {
     each_path(|_, c| {
         q::<String>(c, &["ACCOUNT.CREATE", "ac:1", r#"{"stats":{"hp":{"cur":10,"max":100}}}"#]);
         assert_eq!(pair(c, &["ACCOUNT.HEAL", "ac:1", "15"]), (25, 15));
+        assert!(json_get(c, "ac:1").unwrap()["stats"]["hp"]["since"].is_f64(), "off its rest point: the clock runs");
         assert_eq!(pair(c, &["ACCOUNT.HEAL", "ac:1", "1000"]), (100, 75));
         assert_eq!(pair(c, &["ACCOUNT.HEAL", "ac:1", "1"]), (100, 0));
-        assert_eq!(json_get(c, "ac:1").unwrap()["stats"]["hp"]["cur"], 100);
+        let hp = &json_get(c, "ac:1").unwrap()["stats"]["hp"];
+        assert_eq!((hp["cur"].as_i64(), hp["max"].as_i64(), hp["regen"].as_f64()), (Some(100), Some(100), Some(1.0)));
+        assert!(hp["since"].is_f64(), "at rest the clock is kept (no time banks while full)");
     });
 }
 
@@ -147,6 +150,42 @@ fn get_stats_matches_json_get() {
         let ours: String = q(c, &["ACCOUNT.GET", "ac:1", "stats"]);
         assert_eq!(format!("[{ours}]"), q::<String>(c, &["JSON.GET", "ac:1", "$.stats"]));
         assert_eq!(q::<Option<String>>(c, &["ACCOUNT.GET", "ac:404", "stats"]), None);
+    });
+}
+
+#[test]
+fn get_stats_normalizes_what_is_not_stored_as_printed_and_writes_nothing() {
+    each_path(|_, c| {
+        // Fields reordered, missing, or of another number type, as other code may write them.
+        q::<String>(c, &["JSON.SET", "ac:1", "$", r#"{"stats":{"mp":{"max":60,"cur":6},"hp":{"cur":80,"max":100,"regen":2},"stamina":{}}}"#]);
+        let before: String = q(c, &["JSON.GET", "ac:1"]);
+        let want = r#"{"hp":{"cur":80,"max":100,"regen":2.0,"since":null},"mp":{"cur":6,"max":60,"regen":1.0,"since":null},"stamina":{"cur":100,"max":100,"regen":5.0,"since":null},"last_update":null}"#;
+        assert_eq!(q::<String>(c, &["ACCOUNT.GET", "ac:1", "stats"]), want);
+        assert_eq!(q::<String>(c, &["JSON.GET", "ac:1"]), before);
+    });
+}
+
+#[test]
+fn get_stats_shows_regeneration_and_copies_the_rest() {
+    each_path(|_, c| {
+        // hp regenerates 4 a second from a clock 10.5 s old: full by now (70 + 42 > 100). mp
+        // and stamina are copied as RedisJSON printed them.
+        let now: f64 = q::<Vec<String>>(c, &["TIME"])[0].parse().unwrap();
+        let stored = format!(
+            r#"{{"hp":{{"cur":70,"max":100,"regen":4.0,"since":{}}},"mp":{{"cur":5,"max":50,"regen":1e-5,"since":null}},"stamina":{{"cur":100,"max":100,"regen":5.0,"since":null}},"last_update":null}}"#,
+            now - 10.5
+        );
+        q::<String>(c, &["ACCOUNT.CREATE", "ac:1"]);
+        q::<String>(c, &["JSON.SET", "ac:1", "$.stats", &stored]);
+        let theirs: String = q(c, &["JSON.GET", "ac:1", "$.stats"]);
+        let ours: String = q(c, &["ACCOUNT.GET", "ac:1", "stats"]);
+        let stored_hp = format!(r#"{{"cur":70,"max":100,"regen":4.0,"since":{}}}"#, now - 10.5);
+        assert!(theirs.contains(&stored_hp), "{theirs}");
+        let read: serde_json::Value = serde_json::from_str(&ours).unwrap();
+        assert_eq!(read["hp"]["cur"], 100);
+        let live_hp = read["hp"].to_string();
+        assert_eq!(ours, theirs[1..theirs.len() - 1].replacen(&stored_hp, &live_hp, 1));
+        assert_eq!(q::<String>(c, &["JSON.GET", "ac:1", "$.stats"]), theirs, "a read stores nothing");
     });
 }
 

@@ -4,24 +4,24 @@ use crate::error::{Error, Result};
 use crate::path::DocPath;
 use crate::rm::{self, Arg, Ctx, Reply};
 use crate::vitals::{self, Stats};
-use crate::{regen, store};
+use crate::text::Text;
+use crate::{printed, regen, store};
 use serde_json::Value;
 
 pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let key = args[1];
+    let now = rm::now();
+    if args.len() == 3 && args[2].bytes() == b"stats" {
+        return hot_stats(ctx, key, now);
+    }
     let path = match args.len() {
         2 => None,
         3 => Some(DocPath::parse(args[2].text().map_err(|_| Error::NoPath("?".into()))?)?),
         _ => return Err(Error::WrongArity),
     };
-    let now = rm::now();
     if let Some(p) = &path {
         if p.segments.len() == 1 && p.section() == "stats" {
-            // The hot read: straight from the stored values, brought up to date, printed by us.
-            return Ok(match store::read_stats(ctx, key)? {
-                None => Reply::Nil,
-                Some(s) => Reply::Text(live(s, now).to_json()),
-            });
+            return hot_stats(ctx, key, now);
         }
     }
     Ok(match read_live(ctx, key, path.as_ref(), now)? {
@@ -30,12 +30,15 @@ pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     })
 }
 
-/// The stats with every vital brought up to `now` (nothing is written).
-fn live(mut s: Stats, now: f64) -> Stats {
-    for v in s.vitals.iter_mut() {
-        *v = regen::catch_up(*v, now).0;
-    }
-    s
+/// The hot read: the stats validated and brought up to date. When the stored text is in the
+/// printed layout (`printed.rs`), the reply is that text, with any vital that regenerated
+/// printed anew.
+fn hot_stats(ctx: Ctx, key: Arg, now: f64) -> Result<Reply> {
+    let reply = store::read_stats_text(ctx, key, |text| match printed::read(text) {
+        Some(p) => Ok(p.with(&regen::stats_at(p.stats, now))),
+        None => Ok(regen::stats_at(vitals::stats_from(Text::new(text)).map_err(Error::stored)?, now).to_json().into_bytes()),
+    })?;
+    Ok(reply.transpose()?.map_or(Reply::Nil, Reply::Bulk))
 }
 
 /// The document, or the part at `path`, as a read shows it: validated, and with the vitals
@@ -44,7 +47,7 @@ pub fn read_live(ctx: Ctx, key: Arg, path: Option<&DocPath>, now: f64) -> Result
     let Some(path) = path else {
         let Some(mut doc) = store::read_document(ctx, key)? else { return Ok(None) };
         let s = vitals::stats_from(&doc["stats"]).map_err(Error::stored)?;
-        doc["stats"] = stats_value(&live(s, now));
+        doc["stats"] = stats_value(&regen::stats_at(s, now));
         return Ok(Some(doc));
     };
     if path.section() != "stats" {
@@ -54,7 +57,7 @@ pub fn read_live(ctx: Ctx, key: Arg, path: Option<&DocPath>, now: f64) -> Result
         };
     }
     let Some(s) = store::read_stats(ctx, key)? else { return Ok(None) };
-    let mut v = stats_value(&live(s, now));
+    let mut v = stats_value(&regen::stats_at(s, now));
     for seg in &path.segments[1..] {
         v = v.get(seg.as_str()).cloned().unwrap_or(Value::Null);
     }
