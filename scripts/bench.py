@@ -14,6 +14,9 @@ MODULE = os.environ.get("ACCOUNT_SO", os.path.join(ROOT, "target/release/libredi
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000000"))
 CLIENTS = 50
+# For quick comparisons: BENCH_ONLY=damage,reads,apply,memory picks tables; BENCH_PIPELINES=16.
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "damage,reads,apply,memory").split(",")))
+PIPELINES = [int(p) for p in os.environ.get("BENCH_PIPELINES", "1,16").split(",")]
 BIG = 10**15
 
 LUA_DAMAGE = """
@@ -91,6 +94,15 @@ def damage_regenerating(srv, p):
     return benchmark(srv, p, "ACCOUNT.DAMAGE", "ac:1", "1")
 
 
+def get_regenerating(srv, p, *cmd):
+    """A read of stats whose hp is below max and regenerating: ACCOUNT.GET prints hp anew (its
+    stored clock is more than a unit old), and the stored clock is a double, not null."""
+    reset(srv, regen=0.5)
+    srv.cli("ACCOUNT.DAMAGE", "ac:1", "10")
+    time.sleep(2.1)
+    return benchmark(srv, p, *cmd)
+
+
 def median_rates(srv, contenders, pipeline):
     """contenders: list of (label, fn(pipeline)->rate). Returns label -> median rate."""
     runs = {label: [] for label, _ in contenders}
@@ -147,7 +159,7 @@ def main():
         sha = srv.cli("SCRIPT", "LOAD", LUA_DAMAGE)
         print(f"make bench: Redis Stack 7.4.1 + RedisJSON 2.8.3, {CLIENTS} clients, median of {ROUNDS} rounds, "
               f"{REQUESTS:,} requests per redis-benchmark run, {os.cpu_count()} cores")
-        for pipeline in (1, 16):
+        for pipeline in PIPELINES:
             damage = [
                 ("1 ACCOUNT.DAMAGE", lambda p: benchmark(srv, p, "ACCOUNT.DAMAGE", "ac:1", "1")),
                 ("1r ACCOUNT.DAMAGE, hp regenerating", lambda p: damage_regenerating(srv, p)),
@@ -157,28 +169,36 @@ def main():
                 ("4' ACCOUNT.DAMAGE from the same client", lambda p: client(srv, "damage", p)),
                 ("5 PING", lambda p: benchmark(srv, p, "PING")),
             ]
-            rates = median_rates(srv, damage, pipeline)
-            table(f"Damage, pipeline {pipeline}", rates, "1 ACCOUNT.DAMAGE",
-                  ["2 EVALSHA clamped damage (Lua)", "3 JSON.NUMINCRBY (unclamped)", "5 PING"])
-            regen_cost = rates["1r ACCOUNT.DAMAGE, hp regenerating"] / rates["1 ACCOUNT.DAMAGE"]
-            print(f"  ratio 1r / 1 (regeneration step kept): {regen_cost:.2f}x")
-            same_client = rates["4' ACCOUNT.DAMAGE from the same client"] / rates["4 client read+write, 2 round trips"]
-            print(f"  ratio 4' / 4 (one client program, both ways): {same_client:.2f}x")
+            if "damage" in ONLY:
+                rates = median_rates(srv, damage, pipeline)
+                table(f"Damage, pipeline {pipeline}", rates, "1 ACCOUNT.DAMAGE",
+                      ["2 EVALSHA clamped damage (Lua)", "3 JSON.NUMINCRBY (unclamped)", "5 PING"])
+                regen_cost = rates["1r ACCOUNT.DAMAGE, hp regenerating"] / rates["1 ACCOUNT.DAMAGE"]
+                print(f"  ratio 1r / 1 (regeneration step kept): {regen_cost:.2f}x")
+                same_client = rates["4' ACCOUNT.DAMAGE from the same client"] / rates["4 client read+write, 2 round trips"]
+                print(f"  ratio 4' / 4 (one client program, both ways): {same_client:.2f}x")
             reads = [
                 ("ACCOUNT.GET key stats", lambda p: benchmark(srv, p, "ACCOUNT.GET", "ac:1", "stats")),
                 ("JSON.GET key $.stats", lambda p: benchmark(srv, p, "JSON.GET", "ac:1", "$.stats")),
+                ("ACCOUNT.GET key stats, hp regenerating", lambda p: get_regenerating(srv, p, "ACCOUNT.GET", "ac:1", "stats")),
+                ("JSON.GET key $.stats, same document", lambda p: get_regenerating(srv, p, "JSON.GET", "ac:1", "$.stats")),
             ]
-            rates = median_rates(srv, reads, pipeline)
-            table(f"Read a section, pipeline {pipeline}", rates, "ACCOUNT.GET key stats", ["JSON.GET key $.stats"])
+            if "reads" in ONLY:
+                rates = median_rates(srv, reads, pipeline)
+                table(f"Read a section, pipeline {pipeline}", rates, "ACCOUNT.GET key stats", ["JSON.GET key $.stats"])
+                regen_read = rates["ACCOUNT.GET key stats, hp regenerating"] / rates["JSON.GET key $.stats, same document"]
+                print(f"  ratio ACCOUNT.GET / JSON.GET, hp regenerating: {regen_read:.2f}x")
             apply3 = [
                 ("ACCOUNT.APPLY of 3 vitals (per call)", lambda p: benchmark(srv, p, "ACCOUNT.APPLY", "ac:1", "hp", "-1", "mp", "-1", "stamina", "1")),
                 ("3 x ACCOUNT.DAMAGE (per 3 calls)", lambda p: benchmark(srv, p, "ACCOUNT.DAMAGE", "ac:1", "1") / 3),
                 ("3 x JSON.NUMINCRBY (per 3 calls)", lambda p: benchmark(srv, p, "JSON.NUMINCRBY", "ac:1", "$.stats.hp.cur", "-1") / 3),
             ]
-            rates = median_rates(srv, apply3, pipeline)
-            table(f"Three vitals at once, pipeline {pipeline}", rates, "ACCOUNT.APPLY of 3 vitals (per call)",
-                  ["3 x ACCOUNT.DAMAGE (per 3 calls)", "3 x JSON.NUMINCRBY (per 3 calls)"])
-        memory(srv)
+            if "apply" in ONLY:
+                rates = median_rates(srv, apply3, pipeline)
+                table(f"Three vitals at once, pipeline {pipeline}", rates, "ACCOUNT.APPLY of 3 vitals (per call)",
+                      ["3 x ACCOUNT.DAMAGE (per 3 calls)", "3 x JSON.NUMINCRBY (per 3 calls)"])
+        if "memory" in ONLY:
+            memory(srv)
     finally:
         srv.stop()
 
