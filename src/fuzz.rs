@@ -1,11 +1,11 @@
 //! Random-input tests of every pure parser and validator (the equivalent of a fuzz target that
 //! runs in `cargo test`): arbitrary bytes and mutated valid documents must give a value or an
-//! error, never a panic, and whatever validates must validate again unchanged. `FUZZ_CASES`
-//! raises the count (`make soak`).
+//! error, never a panic, whatever validates must validate again unchanged, and the fast readers
+//! agree with the general ones. `FUZZ_CASES` raises the count (`make soak`).
 
 #[cfg(test)]
 mod tests {
-    use crate::{json, lobby, path::DocPath, schema, vitals};
+    use crate::{json, lobby, path::DocPath, printed, schema, text::Text, vitals};
 
     struct Rng(u64);
     impl Rng {
@@ -58,10 +58,11 @@ mod tests {
             br#"{"state":"COMBAT","stats":{"hp":{"cur":75,"max":120,"regen":0.5},"last_update":17.5},"skills":{"a":{"b":[1,2]}}}"#.to_vec(),
             br#"[{"character_id":1,"user_id":7,"name":"A","gender":"male","vitals_snapshot":{"hp":1}}]"#.to_vec(),
             b"stats.hp.cur".to_vec(),
+            schema::new_document()["stats"].to_string().into_bytes(),
             b"-9223372036854775808".to_vec(),
         ];
         let mut r = Rng(0x2545_F491_4F6C_DD1D);
-        let (mut valid_docs, mut valid_lobbies) = (0, 0);
+        let (mut valid_docs, mut valid_lobbies, mut fast_reads) = (0, 0, 0);
         for _ in 0..cases() {
             let bytes = input(&mut r, &seeds);
             if let Ok(v) = json::parse(&bytes) {
@@ -70,6 +71,7 @@ mod tests {
                     assert_eq!(schema::normalize_document(doc.clone()).unwrap(), doc, "normalizing twice changes nothing");
                     let stats = vitals::stats_from(&doc["stats"]).expect("a normalized document has valid stats");
                     assert_eq!(stats.to_json(), doc["stats"].to_string());
+                    assert_eq!(printed::stats(stats.to_json().as_bytes()), Some(stats), "the layout the module writes reads fast");
                 }
                 if let Ok(text) = lobby::validate(&v, 4) {
                     valid_lobbies += 1;
@@ -86,10 +88,20 @@ mod tests {
             if let Some(n) = vitals::parse_i64(&bytes) {
                 assert_eq!(n.to_string().as_bytes(), &bytes[..], "only canonical integers parse");
             }
+            // The in-place readers: whatever the one-pass reader accepts, the general one accepts
+            // the same way.
+            let general = vitals::stats_from(Text::new(&bytes)).map_err(|e| e.to_string());
+            if let Some(fast) = printed::stats(&bytes) {
+                assert_eq!(Ok(fast), general);
+                fast_reads += 1;
+            }
             let _ = vitals::parse_amount(&bytes);
             let _ = vitals::Stat::parse(&bytes);
         }
         let floor = cases() / 100;
-        assert!(valid_docs > floor && valid_lobbies > floor, "the mutations still reach the valid paths: {valid_docs} docs, {valid_lobbies} lobbies");
+        assert!(
+            valid_docs > floor && valid_lobbies > floor && fast_reads > floor,
+            "the mutations still reach the valid paths: {valid_docs} docs, {valid_lobbies} lobbies, {fast_reads} fast stats reads"
+        );
     }
 }
