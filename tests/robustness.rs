@@ -16,6 +16,7 @@ fn calls(key: &str) -> Vec<Vec<String>> {
         s(&["ACCOUNT.CREATE", &k, "NX"]),
         s(&["ACCOUNT.GET", &k]),
         s(&["ACCOUNT.GET", &k, "bio"]),
+        s(&["ACCOUNT.GET", &k, "stats"]),
         s(&["ACCOUNT.EXISTS", &k]),
         s(&["ACCOUNT.SET", &k, "bio.name", "\"x\""]),
         s(&["ACCOUNT.STATE", &k, "combat"]),
