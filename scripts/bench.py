@@ -172,7 +172,7 @@ def main():
             if "damage" in ONLY:
                 rates = median_rates(srv, damage, pipeline)
                 table(f"Damage, pipeline {pipeline}", rates, "1 ACCOUNT.DAMAGE",
-                      ["2 EVALSHA clamped damage (Lua)", "3 JSON.NUMINCRBY (unclamped)", "5 PING"])
+                      ["2 EVALSHA clamped damage (Lua)", "3 JSON.NUMINCRBY (unclamped)", "4 client read+write, 2 round trips", "5 PING"])
                 regen_cost = rates["1r ACCOUNT.DAMAGE, hp regenerating"] / rates["1 ACCOUNT.DAMAGE"]
                 print(f"  ratio 1r / 1 (regeneration step kept): {regen_cost:.2f}x")
                 same_client = rates["4' ACCOUNT.DAMAGE from the same client"] / rates["4 client read+write, 2 round trips"]
