@@ -160,9 +160,28 @@ fn refresh_idle(ctx: Ctx, key: Arg) -> Result<()> {
     Ok(())
 }
 
-/// Writes one path of one key (`JSON.SET key path json`).
+/// Writes one path of one key (`JSON.SET key path json`). RedisJSON answers nil, and writes
+/// nothing, when the path's parent does not exist: that is an error here, never a silent success.
 pub fn put(ctx: Ctx, key: Arg, path: &str, json: &str) -> Result<()> {
-    rm::call(ctx, true, "JSON.SET", &[key.into(), path.into(), json.into()])?;
+    if rm::call(ctx, true, "JSON.SET", &[key.into(), path.into(), json.into()])?.is_null() {
+        return Err(Error::Internal);
+    }
+    refresh_idle(ctx, key)
+}
+
+/// Writes a value at a schema path of an existing account, creating the sections on the way
+/// that an older document lacks: a root `JSON.MERGE` (no JSONPath to compile); a null or an
+/// object, which a merge cannot store as they are, with `JSON.SET` of the path.
+pub fn put_at(ctx: Ctx, key: Arg, path: &DocPath, json: &str) -> Result<()> {
+    match patch::at(&path.segments, json) {
+        Some(p) => merge(ctx, key, &p),
+        None => put(ctx, key, &path.jsonpath(), json),
+    }
+}
+
+/// Applies a merge patch at the root of an existing document (`JSON.MERGE key $ patch`).
+fn merge(ctx: Ctx, key: Arg, patch: &str) -> Result<()> {
+    rm::call(ctx, true, "JSON.MERGE", &[key.into(), "$".into(), patch.into()])?;
     refresh_idle(ctx, key)
 }
 
@@ -253,10 +272,7 @@ pub fn save_vitals(ctx: Ctx, key: Arg, before: &[Vital; 3], after: &[Vital; 3], 
 fn save(ctx: Ctx, key: Arg, changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Result<()> {
     match patch::vitals(changes, last_update) {
         Patch::Unchanged => Ok(()),
-        Patch::Merge(json) => {
-            rm::call(ctx, true, "JSON.MERGE", &[key.into(), "$".into(), (&json).into()])?;
-            refresh_idle(ctx, key)
-        }
+        Patch::Merge(json) => merge(ctx, key, &json),
         Patch::NeedsNull => {
             let mut puts: Vec<Put> = changes.iter().filter_map(|(s, b, a)| vital_put(key, *s, b, a)).collect();
             if let Some(t) = last_update {

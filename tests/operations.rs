@@ -192,6 +192,15 @@ fn incr_is_an_exact_integer_increment() {
         assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.elo", "1"]), "NOPATH no such path 'metrics.elo'");
         assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_wins", "1.5"]), "BADNUMBER delta must be an integer");
         assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:404", "metrics.arena_wins", "1"]), "NOACCOUNT no such account");
+        // A document written before a section existed: the count starts from the default, and
+        // is stored (the section is created with the counted field; the others read as defaults).
+        fresh(&mut c, "ac:2");
+        q::<i64>(&mut c, &["JSON.DEL", "ac:2", "$.metrics"]);
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:2", "metrics.arena_wins", "2"]), 2);
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:2", "metrics.arena_wins", "3"]), 5);
+        assert_eq!(q::<String>(&mut c, &["JSON.GET", "ac:2", "$.metrics"]), r#"[{"arena_wins":5}]"#);
+        let metrics: String = q(&mut c, &["ACCOUNT.GET", "ac:2", "metrics"]);
+        assert_eq!(metrics, r#"{"gear_score":0,"arena_rating":0,"arena_wins":5,"arena_losses":0,"win_streak":0}"#);
     });
 }
 

@@ -18,7 +18,7 @@ pub fn account_incr(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let cur = store::read_at(ctx, key, &path)?.and_then(|v| v.as_i64()).unwrap_or_default();
     let new = cur.checked_add(delta).ok_or(Error::Overflow)?;
     let new = schema::normalize(&shape, dflt, Some(Value::from(new)), &path.dotted())?;
-    store::put(ctx, key, &path.jsonpath(), &new.to_string())?;
+    store::put_at(ctx, key, &path, &new.to_string())?;
     rm::notify(ctx, c"account.incr", key);
     Ok(Reply::Int(new.as_i64().unwrap_or_default()))
 }
