@@ -12,8 +12,7 @@
 //! changed (the hot case), else the whole vital object, so that a document written by older
 //! code gains every field of the vitals it changes.
 
-use crate::vitals::{Stat, Vital};
-use std::io::Write;
+use crate::vitals::{push_i64, Stat, Vital};
 
 /// How to store a set of vital changes.
 #[derive(Debug, PartialEq)]
@@ -40,9 +39,13 @@ pub fn vitals(changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Pat
             out.push(b',');
         }
         members += 1;
-        let _ = write!(out, "\"{}\":", stat.name());
+        out.push(b'"');
+        out.extend_from_slice(stat.name().as_bytes());
+        out.extend_from_slice(b"\":");
         if (Vital { cur: before.cur, ..after }) == before {
-            let _ = write!(out, "{{\"cur\":{}}}", after.cur);
+            out.extend_from_slice(b"{\"cur\":");
+            push_i64(&mut out, after.cur);
+            out.push(b'}');
         } else if after.since.is_none() {
             return Patch::NeedsNull;
         } else {

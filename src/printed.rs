@@ -37,10 +37,12 @@ impl<'a> Cursor<'a> {
             self.i += 1;
         }
         let token = &self.t[start..self.i];
-        match parse_i64(token) {
-            Some(n) if integer => Some(Scalar::Int(n)),
-            _ if token.is_empty() => None,
-            _ => Some(Text::new(token).scalar()),
+        if token.is_empty() {
+            return None;
+        }
+        match parse_i64(token).filter(|_| integer) {
+            Some(n) => Some(Scalar::Int(n)),
+            None => Some(Text::new(token).scalar()),
         }
     }
 

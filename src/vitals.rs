@@ -305,7 +305,7 @@ impl Stats {
 }
 
 /// An integer in decimal (without the formatting machinery: this is on the hot read's path).
-fn push_i64(out: &mut Vec<u8>, n: i64) {
+pub fn push_i64(out: &mut Vec<u8>, n: i64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut v = n.unsigned_abs();

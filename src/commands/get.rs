@@ -11,6 +11,7 @@ use serde_json::Value;
 pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let key = args[1];
     let now = rm::now();
+    // The hot read (a path is exactly its dotted text: "stats" is the only way to name it).
     if args.len() == 3 && args[2].bytes() == b"stats" {
         return hot_stats(ctx, key, now);
     }
@@ -19,11 +20,6 @@ pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         3 => Some(DocPath::parse(args[2].text().map_err(|_| Error::NoPath("?".into()))?)?),
         _ => return Err(Error::WrongArity),
     };
-    if let Some(p) = &path {
-        if p.segments.len() == 1 && p.section() == "stats" {
-            return hot_stats(ctx, key, now);
-        }
-    }
     Ok(match read_live(ctx, key, path.as_ref(), now)? {
         None => Reply::Nil,
         Some(v) => Reply::Text(v.to_string()),
