@@ -3,22 +3,28 @@
 //! error, never a panic, whatever validates must validate again unchanged, and the fast readers
 //! agree with the general ones. `FUZZ_CASES` raises the count (`make soak`).
 
+/// The seeded xorshift generator of the random-input unit tests (here and in `patch.rs`,
+/// `printed.rs`, `text.rs`): the same seed gives the same cases on every run.
+#[cfg(test)]
+pub(crate) struct Rng(pub u64);
+
+#[cfg(test)]
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::Rng;
     use crate::{json, lobby, path::DocPath, printed, schema, text::Text, vitals};
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
 
     fn cases() -> usize {
         std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)

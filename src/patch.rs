@@ -163,13 +163,8 @@ mod tests {
     /// of the changed vitals gives, for random changes.
     #[test]
     fn the_patch_makes_the_stored_document_the_wanted_one() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut rnd = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut r = crate::fuzz::Rng(0x2545_f491_4f6c_dd1du64);
+        let mut rnd = |n: u64| r.next() % n;
         fn vital(r: &mut dyn FnMut(u64) -> u64) -> Vital {
             Vital { cur: r(5) as i64, max: 4 + r(2) as i64, regen: [0.0, 1.0, 0.25][r(3) as usize], since: [None, Some(1.5), Some(7.0)][r(3) as usize] }
         }

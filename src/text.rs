@@ -192,14 +192,12 @@ mod tests {
 
     #[test]
     fn broken_text_never_panics() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut r = crate::fuzz::Rng(0x9e37_79b9_7f4a_7c15);
         let base = br#"{"hp":{"cur":1,"max":2,"regen":0.5,"since":null},"mp":{"x":"a\"b"},"s":[1,{"t":2}]}"#;
         for _ in 0..20_000 {
             let mut t = base.to_vec();
-            for _ in 0..1 + seed % 4 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+            for _ in 0..1 + r.0 % 4 {
+                let seed = r.next();
                 let i = (seed % t.len() as u64) as usize;
                 match seed % 3 {
                     0 => t[i] = PUNCTUATION[(seed >> 8) as usize % PUNCTUATION.len()],
