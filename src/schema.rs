@@ -145,12 +145,12 @@ pub fn normalize(shape: &Shape, dflt: Option<&'static str>, v: Option<Value>, pa
             Value::String(s) if s.len() <= limits::MAX_STRING_BYTES => Ok(v),
             _ => bad(&format!("a string of at most {} bytes or null", limits::MAX_STRING_BYTES)),
         },
-        Shape::Count => match v.as_i64() {
-            Some(n) if n >= 0 => Ok(v),
+        Shape::Count => match as_int(&v) {
+            Some(n) if n >= 0 => Ok(Value::from(n)),
             _ => bad("a non-negative integer"),
         },
-        Shape::Int => match v.as_i64() {
-            Some(_) => Ok(v),
+        Shape::Int => match as_int(&v) {
+            Some(n) => Ok(Value::from(n)),
             None => bad("an integer"),
         },
         Shape::TimeOrNull => match &v {
@@ -158,8 +158,8 @@ pub fn normalize(shape: &Shape, dflt: Option<&'static str>, v: Option<Value>, pa
             Value::Number(n) if n.as_f64().is_some_and(|t| t >= 0.0) => Ok(v),
             _ => bad("a non-negative number (unix seconds) or null"),
         },
-        Shape::VitalValue => match v.as_i64() {
-            Some(n) if (0..=limits::MAX_VITAL).contains(&n) => Ok(v),
+        Shape::VitalValue => match as_int(&v) {
+            Some(n) if (0..=limits::MAX_VITAL).contains(&n) => Ok(Value::from(n)),
             _ => bad(&format!("an integer from 0 to {}", limits::MAX_VITAL)),
         },
         Shape::Rate => match v.as_f64() {
@@ -186,6 +186,12 @@ pub fn normalize(shape: &Shape, dflt: Option<&'static str>, v: Option<Value>, pa
             _ => bad("an object"),
         },
     }
+}
+
+/// A JSON number as an integer, as JSON Schema counts integers: any number whose fraction is
+/// zero (`3`, `3.0`, `-0`, `-0.0`) within the signed 64-bit range. Stored as the integer.
+pub fn as_int(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_f64().and_then(crate::vitals::float_int))
 }
 
 /// The fields of a vital object as `VitalParts`.
@@ -390,5 +396,24 @@ mod tests {
             "SCHEMA metrics.gear_score must be an integer"
         );
         assert!(normalize_document(json!({"metrics": {"gear_score": i64::MIN}})).is_ok());
+    }
+
+    #[test]
+    fn integers_are_counted_as_json_schema_counts_them() {
+        // `-0` parses as the double -0.0: both are the integer 0, as `2.0` is 2.
+        for text in [r#"{"luck": -0}"#, r#"{"luck": -0.0}"#, r#"{"luck": 0.0}"#] {
+            let v: Value = serde_json::from_str(text).unwrap();
+            let d = normalize_document(json!({"attributes": v, "stats": {"hp": {"cur": -0.0}}})).unwrap();
+            assert_eq!(d["attributes"]["luck"].to_string(), "0", "{text}");
+            assert_eq!(d["stats"]["hp"]["cur"].to_string(), "0", "{text}");
+        }
+        let d = normalize_document(json!({"metrics": {"kills_total": 1}})).unwrap_err();
+        assert_eq!(d.to_string(), "SCHEMA unknown field 'metrics.kills_total'");
+        let d = normalize_document(json!({"metrics": {"gear_score": 2.0, "win_streak": -9.0}})).unwrap();
+        assert_eq!(d["metrics"]["gear_score"].to_string(), "2");
+        assert_eq!(d["metrics"]["win_streak"].to_string(), "-9");
+        assert_eq!(err(json!({"metrics": {"gear_score": 9.3e18}})), "SCHEMA metrics.gear_score must be an integer");
+        assert_eq!(err(json!({"metrics": {"gear_score": 0.5}})), "SCHEMA metrics.gear_score must be an integer");
+        assert_eq!(as_int(&json!(-9.223372036854775808e18)), Some(i64::MIN));
     }
 }

@@ -283,9 +283,11 @@ fn writes_to_a_corrupted_document_are_refused() {
         let corrupt = "CORRUPT stored document: stats.hp.max must be an integer from 0 to 1000000000000000";
         assert_eq!(expect_err(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "hp", "5"]), corrupt);
         assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name", r#""x""#]), corrupt);
+        assert_eq!(q::<String>(&mut c, &["JSON.GET", "ac:1"]), before, "a refused write changed the document");
         q::<String>(&mut c, &["JSON.SET", "ac:1", "$.sessions", "[]"]);
+        let before: String = q(&mut c, &["JSON.GET", "ac:1"]);
         assert_eq!(expect_err(&mut c, &["ACCOUNT.SESSION", "ac:1", "combat", "c"]), "CORRUPT stored document: sessions must be an object");
         assert_eq!(expect_err(&mut c, &["ACCOUNT.LINK", "combat", "c", "ac:1"]), "CORRUPT stored document: sessions must be an object");
-        let _ = before;
+        assert_eq!(q::<String>(&mut c, &["JSON.GET", "ac:1"]), before, "a refused write changed the document");
     });
 }

@@ -22,6 +22,7 @@ pub fn account_set(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         schema::set_at(&mut doc, &path, value)?;
     }
     let mut doc = schema::normalize_document(doc)?;
+    json::check_depth(&doc)?;
     schema::start_clocks(&mut doc, rm::now());
     if doc.to_string().len() > limits::MAX_DOCUMENT_BYTES {
         return Err(Error::Limit(format!("document larger than {} bytes", limits::MAX_DOCUMENT_BYTES)));
