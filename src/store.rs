@@ -95,7 +95,8 @@ pub fn read_document(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
 
 /// Parses and validates stored JSON for one place of the schema; problems are CORRUPT.
 pub fn parse_stored(text: &[u8], shape: &schema::Shape, dflt: Option<&'static str>, at: &str) -> Result<Value> {
-    let v: Value = serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
+    let mut v: Value = serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
+    schema::clamp_stored(shape, &mut v);
     schema::normalize(shape, dflt, Some(v), at).map_err(Error::stored)
 }
 

@@ -121,6 +121,18 @@ pub struct VitalParts {
 }
 
 impl Vital {
+    /// A stored vital: validated as `from_parts`, except that a `cur` above `max` (the original
+    /// game's `update_stat_current` stores raw values) is read as `max` instead of refused: it
+    /// is served, and changed, clamped.
+    pub fn from_stored_parts(mut p: VitalParts, path: &str, default_max: i64, default_regen: f64) -> Result<Vital> {
+        if let (Some(Scalar::Int(cur)), Some(Scalar::Int(max))) = (p.cur, p.max) {
+            if cur > max {
+                p.cur = Some(Scalar::Int(max));
+            }
+        }
+        Vital::from_parts(&p, path, default_max, default_regen)
+    }
+
     /// The one validation of a vital object (`path` names it in messages): `cur` and `max`
     /// integers in `[0, MAX_VITAL]` with `cur <= max`, `regen` a number within `MAX_REGEN`;
     /// a missing `max` is `default_max`, a missing `cur` is `max`, a missing `regen` is
@@ -226,7 +238,7 @@ pub fn vital_from<S: Source>(v: S, stat: Stat) -> Result<Vital> {
         parts.unknown.is_none()
     });
     let (max, regen) = DEFAULTS[stat.index()];
-    Vital::from_parts(&parts, at, max, regen)
+    Vital::from_stored_parts(parts, at, max, regen)
 }
 
 /// The `stats` object's vital `stat` (the document root is `root`).

@@ -140,6 +140,11 @@ fn integers_at_the_ends_of_their_range() {
         for bad in ["-9223372036854775809", "9223372036854775808", "-0", "+1", "01"] {
             assert_eq!(
                 expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_rating", bad]),
+                "BADNUMBER delta must be a number",
+                "{bad}"
+            );
+            assert_eq!(
+                expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "attributes.luck", bad]),
                 "BADNUMBER delta must be an integer",
                 "{bad}"
             );
@@ -148,9 +153,9 @@ fn integers_at_the_ends_of_their_range() {
         assert_eq!(q::<Vec<Vec<i64>>>(&mut c, &["ACCOUNT.APPLY", "ac:1", "mp", "9223372036854775807"]), vec![vec![50, 50]]);
         // JSON -0 is the integer 0, as -0.0 is.
         for zero in ["-0", "-0.0", "0.0"] {
-            q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:2", &format!(r#"{{"attributes":{{"luck":{zero}}},"metrics":{{"gear_score":{zero}}}}}"#)]);
+            q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:2", &format!(r#"{{"attributes":{{"luck":{zero}}},"stats":{{"hp":{{"cur":{zero}}}}}}}"#)]);
             let d = json_get(&mut c, "ac:2").unwrap();
-            assert_eq!((d["attributes"]["luck"].to_string(), d["metrics"]["gear_score"].to_string()), ("0".into(), "0".into()), "{zero}");
+            assert_eq!((d["attributes"]["luck"].to_string(), d["stats"]["hp"]["cur"].to_string()), ("0".into(), "0".into()), "{zero}");
             q::<String>(&mut c, &["ACCOUNT.SET", "ac:2", "attributes.luck", zero]);
             assert_eq!(json_get(&mut c, "ac:2").unwrap()["attributes"]["luck"].to_string(), "0", "{zero}");
         }

@@ -31,7 +31,7 @@ pub fn account_set(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let mut sections: Vec<&str> = changes.iter().map(|(p, _)| p.section()).collect();
     sections.sort_unstable();
     sections.dedup();
-    let paths: Vec<String> = sections.iter().map(|s| format!("$.{s}")).collect();
+    let paths: Vec<String> = sections.iter().map(|s| DocPath::parse(s).map(|p| p.jsonpath())).collect::<Result<_>>()?;
     let puts: Vec<Put> =
         sections.iter().zip(&paths).map(|(s, p)| Put { key, path: p, json: doc[*s].to_string() }).collect();
     store::put_all(ctx, &puts)?;
