@@ -375,7 +375,8 @@ impl Vital {
 /// A double with no fraction, in the signed 64-bit range, as that integer (`-0.0` is 0).
 pub fn float_int(x: f64) -> Option<i64> {
     // 2^63 is exactly representable; every double below it with no fraction fits an i64.
-    (x.fract() == 0.0 && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&x)).then(|| x as i64)
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    (x.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&x)).then_some(x as i64)
 }
 
 /// A positive integer amount (DAMAGE, HEAL, SPEND).
