@@ -64,9 +64,9 @@ fn state_transitions_keep_prev_state_and_honour_from() {
         );
         assert_eq!(json_get(&mut c, "ac:1").unwrap()["state"], "combat");
         assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", ""]), "SCHEMA state must be a non-empty string of at most 64 bytes");
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "WHEN", "b"]), "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected]");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "WHEN", "b"]), "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]");
         assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:404", "a"]), "NOACCOUNT no such account");
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "FROM"]), "ERR wrong number of arguments for 'account.state' command");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "FROM"]), "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]");
         q::<String>(&mut c, &["JSON.SET", "ac:1", "$.state", "5"]);
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a"]),
@@ -345,5 +345,42 @@ fn documents_the_original_game_writes_keep_working() {
         assert_eq!(stored["location"]["previous"], "52_52");
         assert_eq!(stored["stats"]["hp"]["cur"], 70);
         assert_eq!((stored["state"].clone(), stored["prev_state"].clone()), (json!("EXPLORATION"), json!("SCENARIO")));
+    });
+}
+
+/// ACCOUNT.STATE ... SET: a transition that sets other places in the same step (the original's
+/// enter_scenario / leave_scenario), all or nothing.
+#[test]
+fn state_transitions_set_other_places_in_the_same_step() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        fresh(&mut c, "ac:1");
+        let enter = ["ACCOUNT.STATE", "ac:1", "SCENARIO", "SET", "sessions.scenario_id", r#""sc_1""#, "active_quest", r#""tutorial_quest""#];
+        assert_eq!(q::<String>(&mut c, &enter), "onboarding");
+        let d = json_get(&mut c, "ac:1").unwrap();
+        assert_eq!((d["state"].clone(), d["prev_state"].clone()), (json!("SCENARIO"), json!("onboarding")));
+        assert_eq!((d["sessions"]["scenario_id"].clone(), d["active_quest"].clone()), (json!("sc_1"), json!("tutorial_quest")));
+        let before: String = q(&mut c, &["JSON.GET", "ac:1"]);
+        // Refused, whole: a wrong FROM, a value that breaks the schema, a malformed tail.
+        let refused: &[(&[&str], &str)] = &[
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "FROM", "combat", "SET", "active_quest", "null"], "STATECONFLICT state is 'SCENARIO', not 'combat'"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "active_quest", "null", "sessions.scenario_id", "5"], "SCHEMA sessions.scenario_id must be a string of at most 1024 bytes or null"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "active_quest", "{"], "INVALIDJSON malformed JSON at line 1 column 1"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "active_quest"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "FROM"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "state", r#""x""#], "SYNTAX state is set by the transition itself"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "stats.hp.x", "1"], "NOPATH no such path 'stats.hp.x'"),
+            (&["ACCOUNT.STATE", "ac:404", "EXPLORATION", "SET", "active_quest", "null"], "NOACCOUNT no such account"),
+        ];
+        for (args, want) in refused {
+            assert_eq!(expect_err(&mut c, args), *want, "{args:?}");
+            assert_eq!(q::<String>(&mut c, &["JSON.GET", "ac:1"]), before, "{args:?} changed the document");
+        }
+        let leave = ["ACCOUNT.STATE", "ac:1", "EXPLORATION", "FROM", "SCENARIO", "SET", "sessions.scenario_id", "null", "active_quest", "null"];
+        assert_eq!(q::<String>(&mut c, &leave), "SCENARIO");
+        let d = json_get(&mut c, "ac:1").unwrap();
+        assert_eq!((d["state"].clone(), d["prev_state"].clone()), (json!("EXPLORATION"), json!("SCENARIO")));
+        assert_eq!((d["sessions"]["scenario_id"].clone(), d["active_quest"].clone()), (json!(null), json!(null)));
     });
 }
