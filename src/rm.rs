@@ -177,6 +177,15 @@ pub(crate) fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -
     Ok(reply)
 }
 
+/// Writes a line to the server log at `level` (`notice`, `warning`, ...).
+pub(crate) fn log(ctx: Ctx, level: &str, msg: &str) {
+    let level = std::ffi::CString::new(level).unwrap_or_default();
+    let text = std::ffi::CString::new(msg.replace('\0', "?")).unwrap_or_default();
+    // SAFETY: ctx is the live context of the running command (or null, which RM_Log accepts);
+    // the format is a literal "%s" and both strings outlive the call.
+    unsafe { raw::RedisModule_Log.unwrap()(ctx, level.as_ptr(), c"%s".as_ptr(), text.as_ptr()) };
+}
+
 /// The server clock, unix seconds (millisecond resolution).
 pub(crate) fn now() -> f64 {
     (unsafe { raw::RedisModule_Milliseconds.unwrap()() }) as f64 / 1000.0

@@ -20,6 +20,7 @@ mod set;
 mod setstat;
 mod state;
 mod vitals;
+mod write;
 
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
