@@ -122,11 +122,15 @@ impl Rules {
             warned(&text);
             return Ok(());
         }
+        // A violation inside what the command wrote is the command's (SCHEMA); one elsewhere that
+        // the stored document already had is the stored document's (CORRUPT).
         let place: Vec<String> = if v.place.is_empty() { Vec::new() } else { v.place.split('.').map(String::from).collect() };
-        let already = before.is_some_and(|b| match pointer(b, &place) {
-            Some(old) => self.schema.validate_at(&place, old).is_err_and(|w| w.text() == text),
-            None => false,
-        });
+        let written = changed.is_none_or(|paths| paths.iter().any(|p| place.starts_with(&p.segments)));
+        let already = !written
+            && before.is_some_and(|b| match pointer(b, &place) {
+                Some(old) => self.schema.validate_at(&place, old).is_err_and(|w| w.text() == text),
+                None => false,
+            });
         Err(if already { Error::Corrupt(text) } else { Error::Schema(text) })
     }
 

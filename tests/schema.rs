@@ -317,3 +317,29 @@ fn a_five_vital_schema_gives_every_vital_command_its_vitals() {
         assert_eq!(items, vec![("ac:1".to_string(), "unknown field 'stats.rage'".to_string())]);
     });
 }
+
+/// The places a command writes (STATE: state and prev_state; MOVE: location.current and prev;
+/// SESSION: sessions.<kind>_id) are checked like any write: a schema that does not allow them
+/// gets a clear error from that command, never a wrong write.
+#[test]
+fn a_schema_without_the_places_a_command_writes_gets_a_clear_error() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1"]);
+        let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(root().join("schema/account.schema.json")).unwrap()).unwrap();
+        doc["additionalProperties"] = json!(false);
+        doc["properties"].as_object_mut().unwrap().remove("prev_state");
+        doc["properties"]["location"]["additionalProperties"] = json!(false);
+        doc["properties"]["location"]["properties"].as_object_mut().unwrap().remove("prev");
+        doc["properties"]["sessions"]["properties"]["combat_id"] = json!({"type": "string", "maxLength": 8});
+        q::<String>(&mut c, &["ACCOUNT.SCHEMA", "SET", &doc.to_string()]);
+        q::<i64>(&mut c, &["JSON.DEL", "ac:1", "$.prev_state"]);
+        q::<i64>(&mut c, &["JSON.DEL", "ac:1", "$.location.prev"]);
+        let before = json_get(&mut c, "ac:1");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "combat"]), "SCHEMA unknown field 'prev_state'");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.MOVE", "ac:1", "town"]), "SCHEMA unknown field 'location.prev'");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SESSION", "ac:1", "combat", "NONE"]), "SCHEMA sessions.combat_id must be a string");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.GET", "ac:1", "prev_state"]), "NOPATH no such path 'prev_state'");
+        assert_eq!(json_get(&mut c, "ac:1"), before);
+    });
+}
