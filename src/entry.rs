@@ -10,7 +10,16 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     // Replaces the crate's default INFO callback (registered just before init runs).
     unsafe { raw::RedisModule_RegisterInfoFunc.unwrap()(ctx.ctx, Some(info)) };
     match crate::commands::register(ctx.ctx) {
-        Ok(()) => Status::Ok,
+        Ok(()) => {
+            if !crate::rejson::present(ctx.ctx) {
+                crate::rejson::log_at(
+                    ctx.ctx,
+                    c"warning",
+                    "RedisJSON is not loaded (yet): ACCOUNT.* commands answer NOJSON until it is (LOBBY.* work without it)",
+                );
+            }
+            Status::Ok
+        }
         Err(e) => {
             ctx.log_warning(&format!("account: {e}"));
             Status::Err

@@ -65,10 +65,14 @@ pub struct Command {
 }
 
 /// Runs a handler: the argument slice without copies, panics caught (the command then changed
-/// nothing and answers INTERNAL), the reply or error written.
-fn dispatch(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int, handler: Handler) -> c_int {
+/// nothing and answers INTERNAL), the reply or error written. A command that needs RedisJSON
+/// answers NOJSON, without running, while RedisJSON is not loaded.
+fn dispatch(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int, handler: Handler, needs_json: bool) -> c_int {
+    // SAFETY: Redis passes argc valid string pointers at argv for the duration of the call, and
+    // Arg is a transparent wrapper of one such pointer.
     let args: &[Arg] = unsafe { std::slice::from_raw_parts(argv.cast::<Arg>(), argc as usize) };
-    let result = catch_unwind(AssertUnwindSafe(|| handler(ctx, args))).unwrap_or(Err(Error::Internal));
+    let run = || if needs_json && !crate::rejson::present(ctx) { Err(Error::NoJson) } else { handler(ctx, args) };
+    let result = catch_unwind(AssertUnwindSafe(run)).unwrap_or(Err(Error::Internal));
     match result {
         Ok(r) => rm::reply(ctx, &r),
         Err(Error::WrongArity) => {
@@ -88,7 +92,16 @@ macro_rules! handler {
         static CALLS: AtomicU64 = AtomicU64::new(0);
         extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
             CALLS.fetch_add(1, Relaxed);
-            dispatch(ctx, argv, argc, $f)
+            dispatch(ctx, argv, argc, $f, true)
+        }
+        (h as RawHandler, &CALLS)
+    }};
+    // A command that works without RedisJSON (LOBBY.*: plain strings).
+    ($f:path, without_json) => {{
+        static CALLS: AtomicU64 = AtomicU64::new(0);
+        extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
+            CALLS.fetch_add(1, Relaxed);
+            dispatch(ctx, argv, argc, $f, false)
         }
         (h as RawHandler, &CALLS)
     }};
@@ -104,7 +117,7 @@ macro_rules! handler {
                 return raw::REDISMODULE_OK as c_int;
             }
             CALLS.fetch_add(1, Relaxed);
-            dispatch(ctx, argv, argc, $f)
+            dispatch(ctx, argv, argc, $f, true)
         }
         (h as RawHandler, &CALLS)
     }};
@@ -330,7 +343,7 @@ pub fn table() -> Vec<Command> {
         },
         Command {
             name: "lobby.setcache",
-            handler: handler!(lobby::lobby_setcache),
+            handler: handler!(lobby::lobby_setcache, without_json),
             flags: "write deny-oom",
             arity: -3,
             keys: Keys::One(1),
@@ -341,7 +354,7 @@ pub fn table() -> Vec<Command> {
         },
         Command {
             name: "lobby.getcache",
-            handler: handler!(lobby::lobby_getcache),
+            handler: handler!(lobby::lobby_getcache, without_json),
             flags: "readonly",
             arity: 2,
             keys: Keys::One(1),
@@ -352,7 +365,7 @@ pub fn table() -> Vec<Command> {
         },
         Command {
             name: "lobby.delcache",
-            handler: handler!(lobby::lobby_delcache),
+            handler: handler!(lobby::lobby_delcache, without_json),
             flags: "write fast",
             arity: 2,
             keys: Keys::One(1),

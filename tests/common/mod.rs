@@ -97,23 +97,31 @@ impl Server {
     }
 
     pub fn start_with(flavor: Flavor, opts: Options) -> Server {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("redis-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst)));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Server::start_in(flavor, dir, opts)
+        Server::launch(flavor, new_dir(), opts, true)
+    }
+
+    /// Starts a server without RedisJSON before the module: the module alone, or with RedisJSON
+    /// loaded after it when `opts.extra` says `--loadmodule <rejson>`.
+    pub fn start_without_rejson(flavor: Flavor, opts: Options) -> Server {
+        Server::launch(flavor, new_dir(), opts, false)
     }
 
     /// Starts a server in an existing directory (to restart from its AOF or RDB).
     pub fn start_in(flavor: Flavor, dir: PathBuf, opts: Options) -> Server {
+        Server::launch(flavor, dir, opts, true)
+    }
+
+    fn launch(flavor: Flavor, dir: PathBuf, opts: Options, with_rejson: bool) -> Server {
         for _attempt in 0..5 {
             let port = free_port();
             let mut cmd = Command::new(flavor.server());
             cmd.env("LD_LIBRARY_PATH", ssl_dir())
                 .current_dir(&dir)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"])
-                .args(["--loadmodule", rejson().to_str().unwrap()]);
+                .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"]);
+            if with_rejson {
+                cmd.args(["--loadmodule", rejson().to_str().unwrap()]);
+            }
             if opts.with_module {
                 cmd.args(["--loadmodule", module().to_str().unwrap()]);
             }
@@ -201,6 +209,14 @@ impl Drop for Server {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+fn new_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("redis-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst)));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 fn free_port() -> u16 {
