@@ -49,7 +49,7 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
 
 redis_module! {
     name: "account",
-    version: 1,
+    version: crate::version::MODULE_VERSION,
     allocator: (RedisAlloc, RedisAlloc),
     data_types: [],
     init: init,

@@ -18,6 +18,7 @@ pub mod printed;
 pub mod schema;
 pub mod text;
 pub mod regen;
+pub mod version;
 pub mod vitals;
 mod fuzz;
 

@@ -6,6 +6,7 @@
 //! `sessions.rs`, ACCOUNT.DAMAGE, HEAL, SPEND, APPLY and REGEN in `vitals.rs`, and LOBBY.* in
 //! `lobby.rs`.
 
+mod args;
 mod create;
 mod del;
 mod exists;
@@ -465,7 +466,9 @@ fn set_info_with(
 ) -> std::result::Result<(), String> {
     let summary = CString::new(c.summary).unwrap();
     let complexity = CString::new(c.complexity).unwrap();
-    let since = CString::new("0.1.0").unwrap();
+    let since = CString::new(crate::version::FIRST).unwrap();
+    // Alive until set_info has copied them.
+    let mut args = args::CArgs::new(args::of(c.name));
     let info = raw::RedisModuleCommandInfo {
         version,
         summary: summary.as_ptr(),
@@ -475,8 +478,11 @@ fn set_info_with(
         tips: std::ptr::null(),
         arity: c.arity,
         key_specs: specs.as_ptr() as *mut raw::RedisModuleCommandKeySpec,
-        args: std::ptr::null_mut(),
+        args: args.as_ptr(),
     };
+    // SAFETY: every pointer in `info` (strings, key specs, argument specs and their sub-arrays,
+    // each array ending with its zeroed entry) stays alive until this call returns, and Redis
+    // copies what it keeps; `version` gives the sizes of the structs as this crate lays them out.
     if unsafe { set_info(cmd, &info) } != raw::REDISMODULE_OK as c_int {
         return Err(format!("cannot set command info of {}", c.name));
     }
