@@ -328,6 +328,17 @@ fn command_reference_examples_reply_as_printed() {
 }
 
 #[test]
+fn every_command_section_has_examples() {
+    let text = std::fs::read_to_string(root().join("docs/commands.md")).unwrap();
+    let with_examples: Vec<String> = sections("docs/commands.md").into_iter().map(|s| s.title).collect();
+    for title in text.lines().filter_map(|l| l.strip_prefix("## ")) {
+        if title.starts_with("ACCOUNT.") || title.starts_with("LOBBY.") {
+            assert!(with_examples.iter().any(|t| t == title), "docs/commands.md: {title} has no redis-cli example");
+        }
+    }
+}
+
+#[test]
 fn ids_and_times_are_matched_by_shape_and_bound() {
     let mut b = Bindings::default();
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
