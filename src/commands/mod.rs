@@ -111,6 +111,7 @@ macro_rules! handler {
         static CALLS: AtomicU64 = AtomicU64::new(0);
         extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
             if rm::is_keys_position_request(ctx) {
+                // SAFETY: as in `dispatch`: argc valid string pointers at argv, Arg transparent.
                 let args: &[Arg] = unsafe { std::slice::from_raw_parts(argv.cast::<Arg>(), argc as usize) };
                 for pos in $keys(args) {
                     rm::key_at_pos(ctx, pos);
@@ -384,8 +385,11 @@ pub fn call_counts() -> Vec<(&'static str, u64)> {
 }
 
 /// Registers every command with its key specs and docs, and with ACL categories where the
-/// server has them (7.2+).
+/// server has them (7.2+; the module's own category `account` from 7.4).
 pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
+    // SAFETY: called from the module's OnLoad with its context (the only place
+    // RM_AddACLCategory may be called), the API pointers set by RedisModule_Init; the name is a
+    // NUL-terminated literal.
     let module_category = unsafe {
         match raw::RedisModule_AddACLCategory {
             Some(add) => add(ctx, c"account".as_ptr()) == raw::REDISMODULE_OK as c_int,
@@ -400,20 +404,25 @@ pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
             Keys::Rest(p) | Keys::Movable(p) => (p, -1),
             Keys::AccountThenStream(a, b) => (a, b),
         };
+        // SAFETY: OnLoad context; name and flags are NUL-terminated and outlive the call (Redis
+        // copies them); the handler is an extern "C" fn of the expected signature.
         let ok = unsafe {
             raw::RedisModule_CreateCommand.unwrap()(ctx, name.as_ptr(), Some(c.handler.0), flags.as_ptr(), first, last, 1)
         };
         if ok != raw::REDISMODULE_OK as c_int {
             return Err(format!("cannot create command {}", c.name));
         }
+        // SAFETY: the command was just created by this module; name is NUL-terminated.
         let cmd = unsafe { raw::RedisModule_GetCommand.unwrap()(ctx, name.as_ptr()) };
         if cmd.is_null() {
             return Err(format!("cannot find command {}", c.name));
         }
         set_info(cmd, &c)?;
+        // SAFETY: reads a function pointer that RedisModule_Init set (None on servers without it).
         if let Some(set_acl) = unsafe { raw::RedisModule_SetCommandACLCategories } {
             let cats = if module_category { format!("{} account", c.acl) } else { c.acl.to_string() };
             let cats = CString::new(cats).unwrap();
+            // SAFETY: cmd is this module's command, cats a NUL-terminated string alive for the call.
             if unsafe { set_acl(cmd, cats.as_ptr()) } != raw::REDISMODULE_OK as c_int {
                 return Err(format!("cannot set ACL categories of {}", c.name));
             }
@@ -423,6 +432,7 @@ pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
 }
 
 fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Result<(), String> {
+    // SAFETY: reads a function pointer that RedisModule_Init set (None on servers before 7.0).
     let Some(set_info) = (unsafe { raw::RedisModule_SetCommandInfo }) else { return Ok(()) };
     let version = raw::RedisModuleCommandInfoVersion {
         version: 1,
