@@ -121,8 +121,9 @@ fn argument_types_and_flags_are_declared() {
     let reply: Value = q(&mut c, &["COMMAND", "DOCS", "account.state"]);
     let args = items(field(&items(&reply)[1], "arguments").unwrap());
     let kinds: Vec<String> = args.iter().map(|a| text(field(a, "type").unwrap())).collect();
-    assert_eq!(kinds, ["key", "string", "string"]);
+    assert_eq!(kinds, ["key", "string", "string", "block"]);
     assert_eq!(text(field(&args[2], "token").unwrap()), "FROM");
+    assert_eq!(text(field(&args[3], "token").unwrap()), "SET");
     let reply: Value = q(&mut c, &["COMMAND", "DOCS", "account.setstat"]);
     let args = items(field(&items(&reply)[1], "arguments").unwrap());
     let kinds: Vec<String> = args.iter().map(|a| text(field(a, "type").unwrap())).collect();
@@ -172,4 +173,20 @@ fn acl_cat_account_is_empty_on_7_4_but_command_list_filterby_aclcat_lists_every_
     ours.sort();
     assert_eq!(by_cat, ours);
     assert_eq!(ours.len(), 22);
+}
+
+#[test]
+fn syntax_errors_quote_the_documented_syntax() {
+    let docs = doc_syntax();
+    let line = |name: &str| docs.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    for_each_server(|s| {
+        let mut c = s.conn();
+        for (name, call) in [
+            ("ACCOUNT.CREATE", &["ACCOUNT.CREATE", "ac:1", "{}", "{}"][..]),
+            ("ACCOUNT.STATE", &["ACCOUNT.STATE", "ac:1", "combat", "BOGUS", "x"][..]),
+            ("LOBBY.SETCACHE", &["LOBBY.SETCACHE", "lobby:user:1", "[]", "XX", "5"][..]),
+        ] {
+            assert_eq!(expect_err(&mut c, call), format!("SYNTAX expected: {}", line(name)), "{:?}", s.flavor);
+        }
+    });
 }

@@ -81,7 +81,16 @@ pub fn of(command: &str) -> &'static [Spec] {
         "account.get" => const { &[key("key"), string("path").optional()] },
         "account.exists" | "account.del" | "account.regen" => const { &[key("key")] },
         "account.set" => const { &[key("key"), block("change", const { &[string("path"), string("json")] }).multiple()] },
-        "account.state" => const { &[key("key"), string("new_state"), string("expected").after("FROM").optional()] },
+        "account.state" => const {
+            &[
+                key("key"),
+                string("new_state"),
+                string("expected").after("FROM").optional(),
+                block("set", const { &[block("change", const { &[string("path"), string("json")] }).multiple()] })
+                    .after("SET")
+                    .optional(),
+            ]
+        },
         "account.move" => const { &[key("key"), string("location")] },
         "account.session" => const { &[key("key"), SESSION, oneof("value", const { &[string("id"), word("none", "NONE")] })] },
         "account.setstat" => const { &[key("key"), STAT, integer("cur"), integer("max").optional()] },
