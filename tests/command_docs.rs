@@ -116,7 +116,7 @@ fn command_docs_syntax_is_the_syntax_of_docs_commands_md() {
 
 #[test]
 fn argument_types_and_flags_are_declared() {
-    let s = Server::start(Flavor::Debian70);
+    let s = Server::start(Flavor::Stack74);
     let mut c = s.conn();
     let reply: Value = q(&mut c, &["COMMAND", "DOCS", "account.state"]);
     let args = items(field(&items(&reply)[1], "arguments").unwrap());

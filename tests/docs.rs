@@ -237,8 +237,13 @@ impl Drop for Subscriber {
     }
 }
 
+/// The client the subscriber runs: the one `Server::cli_line` runs (tests/common/mod.rs).
+fn cli(_s: &Server) -> Command {
+    Command::new("redis-cli")
+}
+
 fn subscribe(s: &Server, cmd: &str, step: usize) -> Subscriber {
-    let mut child = Command::new("redis-cli")
+    let mut child = cli(s)
         .args(["-p", &s.port.to_string(), "--no-raw"])
         .args(cmd.split_whitespace())
         .stdin(Stdio::null())

@@ -54,7 +54,7 @@ fn account_commands_work(c: &mut redis::Connection) {
 #[test]
 fn without_redisjson_every_account_command_answers_nojson_and_lobby_works() {
     for flavor in FLAVORS {
-        let s = Server::start_without_rejson(flavor, Options::default());
+        let s = Server::start_with(flavor, Options { with_rejson: false, ..Default::default() });
         let mut c = s.conn();
         // Every ACCOUNT.* command of the module is in CALLS.
         let list: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "MODULE", "account"]);
@@ -88,8 +88,8 @@ fn without_redisjson_every_account_command_answers_nojson_and_lobby_works() {
 #[test]
 fn redisjson_loaded_later_with_module_load_is_found_at_the_next_command() {
     for flavor in FLAVORS {
-        let opts = Options { extra: vec!["--enable-module-command".into(), "yes".into()], ..Default::default() };
-        let s = Server::start_without_rejson(flavor, opts);
+        let opts = Options { with_rejson: false, extra: vec!["--enable-module-command".into(), "yes".into()], ..Default::default() };
+        let s = Server::start_with(flavor, opts);
         let mut c = s.conn();
         assert_eq!(expect_err(&mut c, &["ACCOUNT.CREATE", "ac:1"]), NOJSON);
         assert_eq!(q::<String>(&mut c, &["MODULE", "LOAD", rejson().to_str().unwrap()]), "OK");
@@ -101,8 +101,8 @@ fn redisjson_loaded_later_with_module_load_is_found_at_the_next_command() {
 #[test]
 fn redisjson_after_the_module_on_the_command_line_is_found_at_first_use() {
     for flavor in FLAVORS {
-        let opts = Options { extra: vec!["--loadmodule".into(), rejson().to_str().unwrap().into()], ..Default::default() };
-        let s = Server::start_without_rejson(flavor, opts);
+        let opts = Options { with_rejson: false, extra: vec!["--loadmodule".into(), rejson().to_str().unwrap().into()], ..Default::default() };
+        let s = Server::start_with(flavor, opts);
         let mut c = s.conn();
         account_commands_work(&mut c);
         // At the module's load RedisJSON was not there yet: the log says so, then finds it.

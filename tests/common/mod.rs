@@ -72,6 +72,9 @@ pub struct Server {
 pub struct Options {
     /// Load this module (false: RedisJSON only).
     pub with_module: bool,
+    /// Load RedisJSON before the module (false: the module alone, or RedisJSON after it when
+    /// `extra` says `--loadmodule <rejson>`).
+    pub with_rejson: bool,
     pub extra: Vec<String>,
 }
 
@@ -87,7 +90,7 @@ impl Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { with_module: true, extra: vec![] }
+        Options { with_module: true, with_rejson: true, extra: vec![] }
     }
 }
 
@@ -97,31 +100,23 @@ impl Server {
     }
 
     pub fn start_with(flavor: Flavor, opts: Options) -> Server {
-        Server::launch(flavor, new_dir(), opts, true)
-    }
-
-    /// Starts a server without RedisJSON before the module: the module alone, or with RedisJSON
-    /// loaded after it when `opts.extra` says `--loadmodule <rejson>`.
-    pub fn start_without_rejson(flavor: Flavor, opts: Options) -> Server {
-        Server::launch(flavor, new_dir(), opts, false)
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("redis-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst)));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Server::start_in(flavor, dir, opts)
     }
 
     /// Starts a server in an existing directory (to restart from its AOF or RDB).
     pub fn start_in(flavor: Flavor, dir: PathBuf, opts: Options) -> Server {
-        Server::launch(flavor, dir, opts, true)
-    }
-
-    fn launch(flavor: Flavor, dir: PathBuf, opts: Options, with_rejson: bool) -> Server {
         for _attempt in 0..5 {
             let port = free_port();
             let mut cmd = Command::new(flavor.server());
             cmd.env("LD_LIBRARY_PATH", ssl_dir())
                 .current_dir(&dir)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"]);
-            if with_rejson {
-                cmd.args(["--loadmodule", rejson().to_str().unwrap()]);
-            }
+                .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"])
+                .args(if opts.with_rejson { vec!["--loadmodule".into(), rejson()] } else { vec![] });
             if opts.with_module {
                 cmd.args(["--loadmodule", module().to_str().unwrap()]);
             }
@@ -209,14 +204,6 @@ impl Drop for Server {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
-}
-
-fn new_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("redis-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst)));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn free_port() -> u16 {
