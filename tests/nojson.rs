@@ -31,12 +31,15 @@ const CALLS: &[&[&str]] = &[
     &["ACCOUNT.UNLINK", "combat", "ac:1"],
 ];
 
-/// The module's log lines at warning level (`#`), without the time stamp.
+/// The module's log lines at warning level (`#`), without the time stamp, but for the
+/// redis-module crate's defrag line: printed on servers without RedisModule_RegisterDefragCallbacks
+/// (docs/commands.md, "Load log"), and only as the crate words it.
 fn warnings(s: &Server) -> Vec<String> {
     s.log()
         .lines()
         .filter(|l| l.contains("<account>"))
         .filter_map(|l| l.split_once(" # ").map(|(_, w)| w.to_string()))
+        .filter(|w| w != DEFRAG)
         .collect()
 }
 
@@ -81,7 +84,7 @@ fn without_redisjson_every_account_command_answers_nojson_and_lobby_works() {
         // Counted, and said once in the log at load.
         let info: String = q(&mut c, &["INFO", "account"]);
         assert!(info.contains(&format!("account_rejected_nojson:{}\r\n", CALLS.len() + 2)), "{info}");
-        assert_eq!(warnings(&s), vec![DEFRAG.to_string(), NOT_YET.to_string()], "{flavor:?}");
+        assert_eq!(warnings(&s), vec![NOT_YET.to_string()], "{flavor:?}");
     }
 }
 
@@ -106,7 +109,7 @@ fn redisjson_after_the_module_on_the_command_line_is_found_at_first_use() {
         let mut c = s.conn();
         account_commands_work(&mut c);
         // At the module's load RedisJSON was not there yet: the log says so, then finds it.
-        assert_eq!(warnings(&s), vec![DEFRAG.to_string(), NOT_YET.to_string()], "{flavor:?}");
+        assert_eq!(warnings(&s), vec![NOT_YET.to_string()], "{flavor:?}");
     }
 }
 
@@ -116,8 +119,11 @@ fn in_the_normal_order_the_load_log_has_no_warning_of_ours() {
         let s = Server::start(flavor);
         let mut c = s.conn();
         account_commands_work(&mut c);
-        // The defrag line comes from the redis-module crate (docs/commands.md, "Load log").
-        assert_eq!(warnings(&s), vec![DEFRAG.to_string()], "{flavor:?}");
+        // No warning of ours (the crate's defrag line aside, which Stack 7.4.1 prints).
+        assert_eq!(warnings(&s), Vec::<String>::new(), "{flavor:?}");
+        if flavor == Flavor::Stack74 {
+            assert!(s.log().lines().any(|l| l.ends_with(&format!(" # {DEFRAG}"))), "{flavor:?}");
+        }
         assert!(s.log().contains("<account> account: RedisJSON is loaded"), "{flavor:?}");
     }
 }
