@@ -55,6 +55,11 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
     };
     text("read_path", path);
     text("read_path_reason", &why);
+    let rules = crate::schema::rules();
+    text("schema_hash", &rules.schema.hash);
+    text("schema_source", &rules.source);
+    text("validation_level", &format!("{:?}", crate::config::validation_level()));
+    text("validation_action", if crate::config::validation_warns() { "warn" } else { "error" });
 }
 
 redis_module! {

@@ -33,6 +33,28 @@ impl Arg {
     }
 }
 
+/// A string the module made (a key name found by SCAN), freed on drop; usable as an argument.
+pub struct Key(*mut raw::RedisModuleString);
+
+impl Key {
+    pub(crate) fn new(bytes: &[u8]) -> Key {
+        // SAFETY: RM_CreateString copies `bytes`; a null context makes a string the module owns
+        // until RM_FreeString (in Drop).
+        Key(unsafe { raw::RedisModule_CreateString.unwrap()(ptr::null_mut(), bytes.as_ptr().cast::<c_char>(), bytes.len()) })
+    }
+
+    pub(crate) fn arg(&self) -> Arg {
+        Arg(self.0)
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        // SAFETY: the string was made by RM_CreateString with a null context and is freed once.
+        unsafe { raw::RedisModule_FreeString.unwrap()(ptr::null_mut(), self.0) }
+    }
+}
+
 /// An argument for an inner call: a key passed through as is, or bytes copied into a new string.
 pub enum CallArg<'a> {
     Key(Arg),

@@ -130,6 +130,18 @@ impl Rules {
         Err(if already { Error::Corrupt(text) } else { Error::Schema(text) })
     }
 
+    /// The first reason a stored document breaks the rules in force (the schema, then the vital
+    /// rules), as ACCOUNT.CHECK reports it; `None` when it keeps them.
+    pub fn first_problem(&self, doc: &Value) -> Option<String> {
+        if let Err(v) = self.schema.validate(doc) {
+            return Some(v.text());
+        }
+        Stat::ALL.into_iter().find_map(|stat| {
+            let v = doc.get("stats")?.get(stat.name())?;
+            self.vital(v, stat).err().map(|e| e.to_string().trim_start_matches("SCHEMA ").to_string())
+        })
+    }
+
     /// A vital object, by the vital rules, with the schema's defaults for what it lacks.
     fn vital(&self, v: &Value, stat: Stat) -> Result<Vital> {
         let (max, regen) = self.vital_defaults[stat.index()];

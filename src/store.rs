@@ -98,6 +98,14 @@ pub fn read_document(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
     }
 }
 
+/// The whole document exactly as stored (no defaults filled): for ACCOUNT.CHECK.
+pub fn read_document_raw(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
+    match read_text(ctx, key, None)? {
+        None => Ok(None),
+        Some(text) => Ok(Some(parse_json(&text.unwrap_or_default())?)),
+    }
+}
+
 fn parse_json(text: &[u8]) -> Result<Value> {
     serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))
 }
