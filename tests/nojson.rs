@@ -1,6 +1,6 @@
 //! The module without RedisJSON: it loads, says so in the log at warning level, and every
 //! ACCOUNT.* command answers exactly `NOJSON RedisJSON is not loaded` (never the caller's data)
-//! while LOBBY.* work; a RedisJSON loaded after the module (a later `--loadmodule`, or
+//! while LOBBY.* and ACCOUNT.SCHEMA work; a RedisJSON loaded after the module (a later `--loadmodule`, or
 //! `MODULE LOAD`) is found at the next command. On both servers.
 
 mod common;
@@ -29,6 +29,7 @@ const CALLS: &[&[&str]] = &[
     &["ACCOUNT.MGET", "PATH", "bio", "ac:1", "ac:2"],
     &["ACCOUNT.LINK", "combat", "c1", "ac:1"],
     &["ACCOUNT.UNLINK", "combat", "ac:1"],
+    &["ACCOUNT.CHECK", "0"],
 ];
 
 /// The module's log lines at warning level (`#`), without the time stamp, but for the
@@ -57,11 +58,12 @@ fn account_commands_work(c: &mut redis::Connection) {
 #[test]
 fn without_redisjson_every_account_command_answers_nojson_and_lobby_works() {
     for flavor in FLAVORS {
-        let s = Server::start_with(flavor, Options { with_rejson: false, ..Default::default() });
+        let s = Server::start_without_rejson(flavor, Options::default());
         let mut c = s.conn();
         // Every ACCOUNT.* command of the module is in CALLS.
         let list: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "MODULE", "account"]);
-        assert_eq!(list.iter().filter(|n| n.starts_with("account.")).count(), CALLS.len(), "{list:?}");
+        // (ACCOUNT.SCHEMA is about the schema in force, not documents: it works without RedisJSON.)
+        assert_eq!(list.iter().filter(|n| n.starts_with("account.") && *n != "account.schema").count(), CALLS.len(), "{list:?}");
         for call in CALLS {
             assert_eq!(expect_err(&mut c, call), NOJSON, "{flavor:?} {call:?}");
         }
@@ -76,6 +78,8 @@ fn without_redisjson_every_account_command_answers_nojson_and_lobby_works() {
             Err(e) => err_text(e),
         };
         assert!(shown.contains(NOJSON), "{flavor:?} in MULTI: {shown}");
+        let schema: Vec<redis::Value> = q(&mut c, &["ACCOUNT.SCHEMA", "GET"]);
+        assert!(!schema.is_empty());
         // LOBBY.* keep plain strings and do not need RedisJSON.
         let list = r#"[{"character_id":7,"user_id":123,"name":"Aragorn"}]"#;
         assert_eq!(q::<String>(&mut c, &["LOBBY.SETCACHE", "lobby:user:123", list]), "OK");
@@ -91,8 +95,8 @@ fn without_redisjson_every_account_command_answers_nojson_and_lobby_works() {
 #[test]
 fn redisjson_loaded_later_with_module_load_is_found_at_the_next_command() {
     for flavor in FLAVORS {
-        let opts = Options { with_rejson: false, extra: vec!["--enable-module-command".into(), "yes".into()], ..Default::default() };
-        let s = Server::start_with(flavor, opts);
+        let opts = Options { extra: vec!["--enable-module-command".into(), "yes".into()], ..Default::default() };
+        let s = Server::start_without_rejson(flavor, opts);
         let mut c = s.conn();
         assert_eq!(expect_err(&mut c, &["ACCOUNT.CREATE", "ac:1"]), NOJSON);
         assert_eq!(q::<String>(&mut c, &["MODULE", "LOAD", rejson().to_str().unwrap()]), "OK");
@@ -104,8 +108,8 @@ fn redisjson_loaded_later_with_module_load_is_found_at_the_next_command() {
 #[test]
 fn redisjson_after_the_module_on_the_command_line_is_found_at_first_use() {
     for flavor in FLAVORS {
-        let opts = Options { with_rejson: false, extra: vec!["--loadmodule".into(), rejson().to_str().unwrap().into()], ..Default::default() };
-        let s = Server::start_with(flavor, opts);
+        let opts = Options { extra: vec!["--loadmodule".into(), rejson().to_str().unwrap().into()], ..Default::default() };
+        let s = Server::start_without_rejson(flavor, opts);
         let mut c = s.conn();
         account_commands_work(&mut c);
         // At the module's load RedisJSON was not there yet: the log says so, then finds it.

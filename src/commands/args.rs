@@ -12,6 +12,8 @@ pub enum Kind {
     Key(i32),
     String,
     Integer,
+    /// A glob-style pattern (`MATCH ac:*`).
+    Pattern,
     /// A keyword alone (`NX`, `hp`).
     PureToken,
     /// One of the sub-arguments.
@@ -43,6 +45,9 @@ const fn string(name: &'static str) -> Spec {
 }
 const fn integer(name: &'static str) -> Spec {
     spec(name, Kind::Integer)
+}
+const fn pattern(name: &'static str) -> Spec {
+    spec(name, Kind::Pattern)
 }
 /// A keyword; its name is the keyword in lower case, as Redis's own commands name theirs.
 const fn word(name: &'static str, token: &'static str) -> Spec {
@@ -104,6 +109,15 @@ pub fn of(command: &str) -> &'static [Spec] {
         "account.unlink" => const { &[SESSION, key("key").multiple()] },
         "lobby.setcache" => const { &[key("key"), string("json"), integer("seconds").after("EX").optional()] },
         "lobby.getcache" | "lobby.delcache" => const { &[key("key")] },
+        // Two forms: docs/commands.md gives each its own syntax line.
+        "account.schema" => const { &[oneof("subcommand", const { &[word("get", "GET"), string("json").after("SET")] })] },
+        "account.check" => const {
+            &[
+                integer("cursor"),
+                pattern("pattern").after("MATCH").optional(),
+                integer("count").after("COUNT").optional(),
+            ]
+        },
         _ => &[],
     }
 }
@@ -153,6 +167,7 @@ impl CArgs {
                 Kind::Key(i) => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY, i),
                 Kind::String => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_STRING, -1),
                 Kind::Integer => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER, -1),
+                Kind::Pattern => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PATTERN, -1),
                 Kind::PureToken => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN, -1),
                 Kind::OneOf => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_ONEOF, -1),
                 Kind::Block => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_BLOCK, -1),

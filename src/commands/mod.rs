@@ -382,7 +382,7 @@ pub fn table() -> Vec<Command> {
         },
         Command {
             name: "account.schema",
-            handler: handler!(schema::account_schema),
+            handler: handler!(schema::account_schema, without_json),
             flags: "admin deny-script",
             arity: -2,
             keys: Keys::None,
