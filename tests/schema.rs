@@ -82,7 +82,7 @@ fn a_schema_swaps_at_run_time_and_a_broken_one_is_refused_with_the_old_kept() {
         for (bad, why) in [
             (r#"{"type":"object","properties":{"x":{"type":"string","pattern":"^a"}}}"#, "SCHEMA schema not loaded: unsupported keyword 'pattern' at '/properties/x'"),
             ("{", "SCHEMA schema not loaded: not valid JSON: EOF while parsing an object at line 1 column 1"),
-            (r#"{"type":"object"}"#, "SCHEMA schema not loaded: the schema declares the vitals []; this version of the module needs exactly [stats.hp, stats.mp, stats.stamina]"),
+            (r#"{"type":"object"}"#, "SCHEMA schema not loaded: the schema declares the vitals []; the module needs 1 to 16 vitals, all members of one object of the document (as stats.hp, stats.mp)"),
         ] {
             assert_eq!(expect_err(&mut c, &["ACCOUNT.SCHEMA", "SET", bad]), why);
             assert_eq!(schema_hash(&mut c), new_hash);
@@ -269,5 +269,51 @@ fn the_migration_check_reports_broken_documents_and_changes_nothing() {
         assert_eq!(expect_err(&mut c, &["ACCOUNT.CHECK", "x"]), "BADNUMBER cursor must be an unsigned integer");
         assert_eq!(expect_err(&mut c, &["ACCOUNT.CHECK", "0", "COUNT", "0"]), "BADNUMBER COUNT must be an integer from 1 to 10000");
         assert_eq!(expect_err(&mut c, &["ACCOUNT.CHECK", "0", "LIMIT", "1"]), "SYNTAX expected: ACCOUNT.CHECK cursor [MATCH pattern] [COUNT count]");
+    });
+}
+
+/// The shipped schema with two more vitals, `rage` (empties by itself) and `energy`.
+fn five_vitals() -> String {
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(root().join("schema/account.schema.json")).unwrap()).unwrap();
+    let stats = &mut doc["properties"]["stats"]["properties"];
+    stats["rage"] = json!({"$ref": "#/$defs/Vital", "default": {"cur": 0, "max": 100, "regen": 0.0, "since": null}});
+    stats["energy"] = json!({"$ref": "#/$defs/Vital", "default": {"cur": 10, "max": 10, "regen": 0.0, "since": null}});
+    doc.to_string()
+}
+
+/// Vitals are the schema's: a fourth and fifth get every vital command, the hot read and the
+/// regeneration rules; names the schema does not declare are refused.
+#[test]
+fn a_five_vital_schema_gives_every_vital_command_its_vitals() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        q::<String>(&mut c, &["ACCOUNT.SCHEMA", "SET", &five_vitals()]);
+        assert_eq!(schema_get(&mut c).2, ["stats.hp", "stats.mp", "stats.stamina", "stats.rage", "stats.energy"]);
+        q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", r#"{"stats":{"hp":{"regen":0},"mp":{"regen":0},"stamina":{"regen":0}}}"#]);
+        let stats: Value = serde_json::from_str(&q::<String>(&mut c, &["ACCOUNT.GET", "ac:1", "stats"])).unwrap();
+        assert_eq!(stats["rage"], json!({"cur": 0, "max": 100, "regen": 0.0, "since": null}));
+        assert_eq!(stats["energy"], json!({"cur": 10, "max": 10, "regen": 0.0, "since": null}));
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.HEAL", "ac:1", "30", "rage"]), vec![30, 30]);
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.DAMAGE", "ac:1", "500", "RAGE"]), vec![0, 30]);
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.SPEND", "ac:1", "energy", "4"]), vec![6, 4]);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SPEND", "ac:1", "energy", "7"]), "INSUFFICIENT energy is 6, needs 7");
+        assert_eq!(q::<Vec<Vec<i64>>>(&mut c, &["ACCOUNT.APPLY", "ac:1", "rage", "40", "energy", "-6", "hp", "-1"]), vec![vec![40, 40], vec![0, -6], vec![99, -1]]);
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "energy", "5", "20"]), vec![5, 20]);
+        // Without a stat, DAMAGE and HEAL take the first vital the schema declares.
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.DAMAGE", "ac:1", "9"]), vec![90, 9]);
+        let regen: Value = serde_json::from_str(&q::<String>(&mut c, &["ACCOUNT.REGEN", "ac:1"])).unwrap();
+        assert_eq!((regen["rage"]["cur"].clone(), regen["energy"]["max"].clone()), (json!(40), json!(20)));
+        let stored = json_get(&mut c, "ac:1").unwrap();
+        assert_eq!(stored["stats"]["rage"]["cur"], 40);
+        assert_eq!(stored["stats"]["energy"], json!({"cur": 5, "max": 20, "regen": 0.0, "since": null}));
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.DAMAGE", "ac:1", "1", "xp"]), "SYNTAX stat must be hp, mp, stamina, rage or energy");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "stats.rage.cur", "101"]), "SCHEMA stats.rage.cur must not exceed stats.rage.max");
+        // Back to three vitals: rage and energy are names no more, and a stored document with
+        // them breaks the closed stats section.
+        q::<String>(&mut c, &["ACCOUNT.SCHEMA", "SET", &std::fs::read_to_string(root().join("schema/account.schema.json")).unwrap()]);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.HEAL", "ac:1", "1", "rage"]), "SYNTAX stat must be hp, mp or stamina");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.GET", "ac:1", "stats"]), "CORRUPT stored document: unknown field 'stats.rage'");
+        let (_, items): (String, Vec<(String, String)>) = q(&mut c, &["ACCOUNT.CHECK", "0", "COUNT", "100"]);
+        assert_eq!(items, vec![("ac:1".to_string(), "unknown field 'stats.rage'".to_string())]);
     });
 }
