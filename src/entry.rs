@@ -10,7 +10,16 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     // Replaces the crate's default INFO callback (registered just before init runs).
     unsafe { raw::RedisModule_RegisterInfoFunc.unwrap()(ctx.ctx, Some(info)) };
     match crate::commands::register(ctx.ctx) {
-        Ok(()) => Status::Ok,
+        Ok(()) => {
+            if !crate::rejson::present(ctx.ctx) {
+                crate::rejson::log_at(
+                    ctx.ctx,
+                    c"warning",
+                    "RedisJSON is not loaded (yet): ACCOUNT.* commands answer NOJSON until it is (LOBBY.* work without it)",
+                );
+            }
+            Status::Ok
+        }
         Err(e) => {
             ctx.log_warning(&format!("account: {e}"));
             Status::Err
@@ -55,7 +64,7 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
 
 redis_module! {
     name: "account",
-    version: 1,
+    version: crate::version::MODULE_VERSION,
     allocator: (RedisAlloc, RedisAlloc),
     data_types: [],
     init: init,

@@ -19,6 +19,7 @@ pub mod printed;
 pub mod schema;
 pub mod text;
 pub mod regen;
+pub mod version;
 pub mod vitals;
 mod fuzz;
 

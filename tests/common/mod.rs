@@ -113,7 +113,7 @@ impl Server {
                 .current_dir(&dir)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
                 .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"])
-                .args(["--loadmodule", rejson().to_str().unwrap()]);
+                .args(if WITHOUT_REJSON.get() { vec![] } else { vec!["--loadmodule".into(), rejson()] });
             if opts.with_module {
                 cmd.args(["--loadmodule", module().to_str().unwrap()]);
             }
@@ -278,4 +278,20 @@ pub fn json_get(con: &mut redis::Connection, key: &str) -> Option<serde_json::Va
 
 pub fn exists_path(p: &Path) -> bool {
     p.exists()
+}
+
+thread_local! {
+    /// Set while `Server::start_without_rejson` starts its server (on this test's thread).
+    static WITHOUT_REJSON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl Server {
+    /// Starts a server without RedisJSON before the module: the module alone, or with RedisJSON
+    /// loaded after it when `opts.extra` says `--loadmodule <rejson>`.
+    pub fn start_without_rejson(flavor: Flavor, opts: Options) -> Server {
+        WITHOUT_REJSON.set(true);
+        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Server::start_with(flavor, opts)));
+        WITHOUT_REJSON.set(false);
+        started.unwrap_or_else(|e| std::panic::resume_unwind(e))
+    }
 }
