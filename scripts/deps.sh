@@ -92,6 +92,11 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import redis, pytest,
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --upgrade 'redis>=5,<7' pytest pytest-asyncio
 fi
+# mypy for `make mypy` (the Python client's types), pinned; added to an existing venv too.
+if [ "$("$venv/bin/python" -c 'import mypy.version; print(mypy.version.__version__)' 2>/dev/null)" != "1.13.0" ]; then
+  log "installing mypy 1.13.0 into the Python venv"
+  "$venv/bin/pip" install -q 'mypy==1.13.0'
+fi
 
 # --- a quick self-check: the Stack server starts with its libssl -------------------------------
 LD_LIBRARY_PATH="$ssl/usr/lib/x86_64-linux-gnu" "$stack/bin/redis-server" --version >/dev/null
