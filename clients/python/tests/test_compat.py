@@ -401,3 +401,20 @@ async def test_rolling_deploy(am):
     assert back["location"] == {"current": "1_1", "previous": "52_52", "prev": None} or back["location"]["previous"] == "52_52"
     await am.delete_lobby_cache(20)
     assert await old.get_lobby_cache(20) is None
+
+
+async def test_rolling_deploy_old_menu_write_then_new_menu(am):
+    # An old instance's menu wrote stats back (without the module's per-vital clocks) 3.5 s ago;
+    # a new instance's menu shows what the original shows: regenerated once, from last_update.
+    old = OriginalWay(am.redis)
+    await am.create_account(21, session_context(21))
+    stats = session_context(21, hp=60)["stats"]
+    stats["last_update"] = time.time() - 3.5
+    await old.update_account_fields(21, {"stats": stats})
+    expected = json.loads(json.dumps(stats))
+    menu_regen(expected)
+    assert expected["hp"]["cur"] == 63
+    assert await hud(am, 21) == 63
+    assert await hud(am, 21) == 63  # and again: nothing counted twice
+    [back] = await old.get_full_account(21)
+    assert back["stats"]["hp"]["cur"] in (60, 63)  # stored as written, or written back at 63
