@@ -213,8 +213,8 @@ async def test_error_mapping(am_strict):
     await am.create_account(1, {})
     with pytest.raises(InvalidDocument, match="^SCHEMA bio.name must be"):
         await am.update_bio(1, {"name": 5})
-    with pytest.raises(InvalidDocument, match="^SCHEMA unknown field 'level'"):
-        await am.create_account(2, {"level": 3})
+    with pytest.raises(InvalidDocument, match="^SCHEMA stats.hp.cur must not exceed stats.hp.max"):
+        await am.create_account(2, {"stats": {"hp": {"cur": 150}}})
     with pytest.raises(InvalidDocument, match="^LOBBY at most 4 characters"):
         await am.set_lobby_cache(1, [{"character_id": i, "user_id": 1} for i in range(5)])
     with pytest.raises(InsufficientResource, match="^INSUFFICIENT mp is 50, needs 60$"):

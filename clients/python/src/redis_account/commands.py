@@ -293,8 +293,8 @@ class Commands:
 
     def increment_metric(self, char_id: Key, metric: str, delta: int = 1) -> Op:
         # On a refused call the original had computed 0 + delta and returned it.
-        return Op("increment_metric", [("ACCOUNT.INCR", self.key(char_id), f"metrics.{metric}", int(delta))],
-                  lambda r, s: int(r[0]), on_error=delta, target=char_id)
+        return Op("increment_metric", [("ACCOUNT.INCR", self.key(char_id), f"metrics.{metric}", delta)],
+                  lambda r, s: _number(r[0]), on_error=delta, target=char_id)
 
     # ---- lobby cache ------------------------------------------------------------------------------
     def get_lobby_cache(self, user_id: Key) -> Op:
@@ -390,6 +390,17 @@ class Commands:
 
 def _pair(r: List[Any], strict: bool) -> Tuple[int, int]:
     return int(r[0][0]), int(r[0][1])
+
+
+def _number(v: Any) -> Any:
+    """An integer reply, or a number sent as text (a float metric): int when integral."""
+    if isinstance(v, (int, float)):
+        return v
+    t = text(v)
+    try:
+        return int(t)
+    except ValueError:
+        return float(t)
 
 
 def _or_zero(v: Any) -> Any:
