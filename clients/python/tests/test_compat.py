@@ -420,3 +420,14 @@ async def test_rolling_deploy_old_menu_write_then_new_menu(am):
     assert await hud(am, 21) == 63  # and again: nothing counted twice
     [back] = await old.get_full_account(21)
     assert back["stats"]["hp"]["cur"] in (60, 63)  # stored as written, or written back at 63
+
+
+async def test_foreign_and_broken_values_read_as_absent(am, caplog):
+    caplog.set_level(logging.WARNING, logger="redis_account")
+    await am.redis.set("ac:9", "not an account")
+    assert await am.get_full_account(9) is None and await am.get_state(9) is None  # logged WRONGTYPE
+    await am.delete_account(9)  # refused: never deletes a key of another type
+    assert await am.redis.get("ac:9") == "not an account"
+    await am.redis.set("lobby_session:3", "{broken")  # the original read a non-JSON cache as a miss
+    assert await am.get_lobby_cache(3) is None
+    assert any("WRONGTYPE" in r.getMessage() for r in caplog.records)

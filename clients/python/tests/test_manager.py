@@ -245,7 +245,9 @@ async def test_error_mapping(am_strict):
 # ---- Redis Cluster ---------------------------------------------------------------------------------
 
 async def test_flows_over_a_cluster(rc):
-    am = AccountManager(rc, raise_errors=True)
+    class Service:  # the original's RedisService shape: the client in .redis_client
+        redis_client = rc
+    am = AccountManager(Service(), raise_errors=True)
     ids = list(range(1, 31))  # spread over all three primaries
     slots = {rc.keyslot(am.key(i)) for i in ids}
     nodes = {rc.get_node_from_key(am.key(i)).port for i in ids}
