@@ -36,6 +36,15 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
     field("clamps", stats::get(&stats::CLAMPS));
     field("regen_applied", stats::get(&stats::REGENS));
     field("logouts", stats::get(&stats::LOGOUTS));
+    let (path, why) = crate::rejson::read_path();
+    let text = |name: &str, v: &str| {
+        let name = CString::new(name).unwrap_or_default();
+        let v = CString::new(v).unwrap_or_default();
+        // SAFETY: c is the INFO context Redis passed to this callback; both strings outlive the call.
+        unsafe { raw::RedisModule_InfoAddFieldCString.unwrap()(c, name.as_ptr(), v.as_ptr()) };
+    };
+    text("read_path", path);
+    text("read_path_reason", &why);
 }
 
 redis_module! {

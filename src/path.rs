@@ -5,11 +5,13 @@ use crate::error::{Error, Result};
 use crate::limits;
 use crate::schema::{self, Shape};
 
-/// A path that names a place the schema knows (or any place inside `skills`).
+/// A path that names a place the schema knows, or a place the schema leaves to the game: any
+/// name inside an open object (the document's root, `bio`, `metrics`, ...) and anything inside
+/// `skills`. Places inside a closed shape (`stats`, a vital, a scalar) must be known.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocPath {
     pub segments: Vec<String>,
-    /// The shape at the path and its default; `None` inside free-form `skills`.
+    /// The shape at the path and its default; `None` at a place the schema does not name.
     pub shape: Option<(Shape, Option<&'static str>)>,
 }
 
@@ -29,6 +31,7 @@ impl DocPath {
             }
             shape = match shape {
                 Some((Shape::Free, _)) | None => None,
+                Some((s @ Shape::Object(_), _)) => schema::child(&s, seg),
                 Some((s, _)) => Some(schema::child(&s, seg).ok_or_else(nopath)?),
             };
             segments.push(seg.to_string());
@@ -36,12 +39,14 @@ impl DocPath {
         Ok(DocPath { segments, shape })
     }
 
-    /// The path as a RedisJSON JSONPath (`$.stats.hp.cur`, free names in brackets).
+    /// The path as a RedisJSON JSONPath (`$.stats.hp.cur`; names that are not identifiers, such
+    /// as `fire-ball` or `2nd`, in brackets: `$.skills["fire-ball"]`).
     pub fn jsonpath(&self) -> String {
         let mut out = String::from("$");
-        for (i, seg) in self.segments.iter().enumerate() {
-            let free = i > 0 && self.segments[0] == "skills";
-            if free {
+        for seg in &self.segments {
+            let identifier = seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && !seg.as_bytes()[0].is_ascii_digit();
+            if !identifier {
                 out.push_str("[\"");
                 out.push_str(seg); // segments are [A-Za-z0-9_-]: nothing to escape
                 out.push_str("\"]");
@@ -86,13 +91,23 @@ mod tests {
     fn skills_are_free_form_below_their_root() {
         let p = DocPath::parse("skills.fire-ball.lvl").unwrap();
         assert_eq!(p.shape, None);
-        assert_eq!(p.jsonpath(), "$.skills[\"fire-ball\"][\"lvl\"]");
+        assert_eq!(p.jsonpath(), "$.skills[\"fire-ball\"].lvl");
+        assert_eq!(DocPath::parse("skills.2nd").unwrap().jsonpath(), "$.skills[\"2nd\"]");
         assert_eq!(DocPath::parse("skills").unwrap().shape.unwrap().0, Shape::Free);
     }
 
     #[test]
+    fn places_the_schema_leaves_open_are_free() {
+        for open in ["active_quest", "location_id", "bio.title", "location.previous", "metrics.kills", "sessions.trade_id", "tokens.gold"] {
+            let p = DocPath::parse(open).unwrap();
+            assert_eq!(p.shape, None, "{open}");
+            assert_eq!(p.jsonpath(), format!("$.{open}"));
+        }
+    }
+
+    #[test]
     fn unknown_or_malformed_paths_are_nopath() {
-        for bad in ["", "level", "bio.age", "stats..hp", "stats.hp.cur.x", "$.bio", "bio.", "a b", "stats.hp[0]"] {
+        for bad in ["", "stats.xp", "stats..hp", "stats.hp.cur.x", "stats.hp.rate", "state.x", "$.bio", "bio.", "a b", "stats.hp[0]"] {
             let e = DocPath::parse(bad).unwrap_err();
             assert_eq!(e.to_string(), format!("NOPATH no such path '{bad}'"), "{bad}");
         }

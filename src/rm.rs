@@ -277,8 +277,18 @@ pub(crate) fn is_keys_position_request(ctx: Ctx) -> bool {
     unsafe { raw::RedisModule_IsKeysPositionRequest.unwrap()(ctx) != 0 }
 }
 
-pub(crate) fn key_at_pos(ctx: Ctx, pos: usize) {
-    unsafe { raw::RedisModule_KeyAtPos.unwrap()(ctx, pos as c_int) };
+/// Declares the key at `pos` with its access flags (`REDISMODULE_CMD_KEY_*`), so
+/// `COMMAND GETKEYSANDFLAGS` and ACL checks see the real access (7.0+; plain `KeyAtPos`, which
+/// declares full access, where the server lacks it).
+pub(crate) fn key_at_pos(ctx: Ctx, pos: usize, flags: u32) {
+    // SAFETY: ctx is the context Redis passed to this keys-position request; both functions only
+    // record the position (and flags) in it.
+    unsafe {
+        match raw::RedisModule_KeyAtPosWithFlags {
+            Some(with_flags) => with_flags(ctx, pos as c_int, flags as c_int),
+            None => raw::RedisModule_KeyAtPos.unwrap()(ctx, pos as c_int),
+        }
+    };
 }
 
 pub(crate) fn wrong_arity(ctx: Ctx) {

@@ -17,8 +17,10 @@ pub enum Shape {
     TextOrNull,
     /// A non-negative integer (attributes).
     Count,
-    /// Any signed 64-bit integer (metrics).
+    /// Any signed 64-bit integer.
     Int,
+    /// Any finite JSON number, integer or not (metrics: the game writes `arena_rating` 1200.7).
+    Number,
     /// A number or null: unix seconds (stats.last_update).
     TimeOrNull,
     /// A vital `{cur, max, regen}` with its defaults.
@@ -27,8 +29,11 @@ pub enum Shape {
     VitalValue,
     /// `regen` inside a vital: a number in `[-MAX_REGEN, MAX_REGEN]`.
     Rate,
-    /// An object with exactly these fields (each optional, filled from its default).
+    /// An object with these fields (each optional, filled from its default), open: fields it
+    /// does not name are kept and served as they are, after the named ones.
     Object(&'static [Field]),
+    /// An object with exactly these fields: `stats`, the hot commands' fixed layout.
+    Closed(&'static [Field]),
     /// Any JSON object (skills).
     Free,
 }
@@ -95,16 +100,16 @@ const SESSIONS: &[Field] = &[
 ];
 
 const METRICS: &[Field] = &[
-    f("gear_score", Shape::Int),
-    f("arena_rating", Shape::Int),
-    f("arena_wins", Shape::Int),
-    f("arena_losses", Shape::Int),
-    f("win_streak", Shape::Int),
+    f("gear_score", Shape::Number),
+    f("arena_rating", Shape::Number),
+    f("arena_wins", Shape::Number),
+    f("arena_losses", Shape::Number),
+    f("win_streak", Shape::Number),
 ];
 
 /// The whole document. `stats` comes first: it is what the hot commands read.
 pub const DOCUMENT: &[Field] = &[
-    f("stats", Shape::Object(STATS)),
+    f("stats", Shape::Closed(STATS)),
     fd("state", Shape::State, "onboarding"),
     f("prev_state", Shape::TextOrNull),
     f("bio", Shape::Object(BIO)),
@@ -145,21 +150,25 @@ pub fn normalize(shape: &Shape, dflt: Option<&'static str>, v: Option<Value>, pa
             Value::String(s) if s.len() <= limits::MAX_STRING_BYTES => Ok(v),
             _ => bad(&format!("a string of at most {} bytes or null", limits::MAX_STRING_BYTES)),
         },
-        Shape::Count => match v.as_i64() {
-            Some(n) if n >= 0 => Ok(v),
+        Shape::Count => match as_int(&v) {
+            Some(n) if n >= 0 => Ok(Value::from(n)),
             _ => bad("a non-negative integer"),
         },
-        Shape::Int => match v.as_i64() {
-            Some(_) => Ok(v),
+        Shape::Int => match as_int(&v) {
+            Some(n) => Ok(Value::from(n)),
             None => bad("an integer"),
+        },
+        Shape::Number => match &v {
+            Value::Number(_) => Ok(v),
+            _ => bad("a number"),
         },
         Shape::TimeOrNull => match &v {
             Value::Null => Ok(v),
             Value::Number(n) if n.as_f64().is_some_and(|t| t >= 0.0) => Ok(v),
             _ => bad("a non-negative number (unix seconds) or null"),
         },
-        Shape::VitalValue => match v.as_i64() {
-            Some(n) if (0..=limits::MAX_VITAL).contains(&n) => Ok(v),
+        Shape::VitalValue => match as_int(&v) {
+            Some(n) if (0..=limits::MAX_VITAL).contains(&n) => Ok(Value::from(n)),
             _ => bad(&format!("an integer from 0 to {}", limits::MAX_VITAL)),
         },
         Shape::Rate => match v.as_f64() {
@@ -171,13 +180,21 @@ pub fn normalize(shape: &Shape, dflt: Option<&'static str>, v: Option<Value>, pa
             let vital = Vital::from_parts(&vital_parts(&m), path, max, regen)?;
             Ok(vital_value(&vital))
         }
-        Shape::Object(fields) => {
-            let Value::Object(mut m) = v else { return bad("an object") };
-            reject_unknown(&m, fields, path)?;
-            let mut out = Map::with_capacity(fields.len());
+        Shape::Object(fields) | Shape::Closed(fields) => {
+            let Value::Object(m) = v else { return bad("an object") };
+            if let Shape::Closed(_) = shape {
+                reject_unknown(&m, fields, path)?;
+            }
+            let mut out = Map::with_capacity(fields.len().max(m.len()));
             for fl in fields {
-                let child = normalize(&fl.shape, fl.default, m.remove(fl.name), &join(path, fl.name))?;
+                let child = normalize(&fl.shape, fl.default, m.get(fl.name).cloned(), &join(path, fl.name))?;
                 out.insert(fl.name.to_string(), child);
+            }
+            // What the schema does not name is the game's own: kept as it is, in its order.
+            for (k, v) in m {
+                if !out.contains_key(&k) {
+                    out.insert(k, v);
+                }
             }
             Ok(Value::Object(out))
         }
@@ -185,6 +202,34 @@ pub fn normalize(shape: &Shape, dflt: Option<&'static str>, v: Option<Value>, pa
             Value::Object(_) => Ok(v),
             _ => bad("an object"),
         },
+    }
+}
+
+/// A JSON number as an integer, as JSON Schema counts integers: any number whose fraction is
+/// zero (`3`, `3.0`, `-0`, `-0.0`) within the signed 64-bit range. Stored as the integer.
+pub fn as_int(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_f64().and_then(crate::vitals::float_int))
+}
+
+/// A stored value read for `shape`: a vital whose `cur` exceeds its `max` is read clamped (see
+/// `Vital::from_stored_parts`); everything else as it is.
+pub fn clamp_stored(shape: &Shape, v: &mut Value) {
+    match (shape, v) {
+        (Shape::Vital { .. }, Value::Object(m)) => {
+            if let (Some(cur), Some(max)) = (m.get("cur").and_then(Value::as_i64), m.get("max").and_then(Value::as_i64)) {
+                if cur > max {
+                    m.insert("cur".into(), Value::from(max));
+                }
+            }
+        }
+        (Shape::Object(fields) | Shape::Closed(fields), Value::Object(m)) => {
+            for fl in *fields {
+                if let Some(child) = m.get_mut(fl.name) {
+                    clamp_stored(&fl.shape, child);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -215,11 +260,11 @@ pub fn default_of(shape: &Shape, dflt: Option<&'static str>) -> Value {
     match *shape {
         Shape::State | Shape::TextOrNull => dflt.map_or(Value::Null, Value::from),
         Shape::Count => Value::from(ATTRIBUTE_DEFAULT),
-        Shape::Int | Shape::VitalValue => Value::from(0),
+        Shape::Int | Shape::Number | Shape::VitalValue => Value::from(0),
         Shape::TimeOrNull => Value::Null,
         Shape::Rate => Value::from(0.0),
         Shape::Vital { max, regen } => vital_value(&Vital { cur: max, max, regen, since: None }),
-        Shape::Object(fields) => Value::Object(
+        Shape::Object(fields) | Shape::Closed(fields) => Value::Object(
             fields.iter().map(|fl| (fl.name.to_string(), default_of(&fl.shape, fl.default))).collect(),
         ),
         Shape::Free => Value::Object(Map::new()),
@@ -252,7 +297,9 @@ fn shown(path: &str) -> &str {
 /// The shape of a named field of an object shape.
 pub fn child(shape: &Shape, name: &str) -> Option<(Shape, Option<&'static str>)> {
     match shape {
-        Shape::Object(fields) => fields.iter().find(|fl| fl.name == name).map(|fl| (fl.shape, fl.default)),
+        Shape::Object(fields) | Shape::Closed(fields) => {
+            fields.iter().find(|fl| fl.name == name).map(|fl| (fl.shape, fl.default))
+        }
         Shape::Vital { .. } => VITAL_FIELDS.iter().find(|fl| fl.name == name).map(|fl| (fl.shape, None)),
         _ => None,
     }
@@ -348,13 +395,11 @@ mod tests {
     #[test]
     fn wrong_types_and_unknown_fields_are_named() {
         assert_eq!(err(json!([])), "SCHEMA the document must be an object");
-        assert_eq!(err(json!({"level": 3})), "SCHEMA unknown field 'level'");
-        assert_eq!(err(json!({"bio": {"age": 3}})), "SCHEMA unknown field 'bio.age'");
         assert_eq!(err(json!({"state": ""})), "SCHEMA state must be a non-empty string of at most 64 bytes");
         assert_eq!(err(json!({"bio": {"name": 5}})), "SCHEMA bio.name must be a string of at most 1024 bytes or null");
         assert_eq!(err(json!({"attributes": {"luck": -1}})), "SCHEMA attributes.luck must be a non-negative integer");
         assert_eq!(err(json!({"attributes": {"luck": 1.5}})), "SCHEMA attributes.luck must be a non-negative integer");
-        assert_eq!(err(json!({"metrics": {"gear_score": "x"}})), "SCHEMA metrics.gear_score must be an integer");
+        assert_eq!(err(json!({"metrics": {"gear_score": "x"}})), "SCHEMA metrics.gear_score must be a number");
         assert_eq!(err(json!({"stats": {"hp": {"cur": 1.5}}})), "SCHEMA stats.hp.cur must be an integer from 0 to 1000000000000000");
         assert_eq!(err(json!({"stats": {"hp": {"cur": 101}}})), "SCHEMA stats.hp.cur must not exceed stats.hp.max");
         assert_eq!(err(json!({"stats": {"hp": {"max": -1}}})), "SCHEMA stats.hp.max must be an integer from 0 to 1000000000000000");
@@ -362,6 +407,30 @@ mod tests {
         assert_eq!(err(json!({"stats": {"last_update": -1}})), "SCHEMA stats.last_update must be a non-negative number (unix seconds) or null");
         assert_eq!(err(json!({"skills": []})), "SCHEMA skills must be an object");
         assert_eq!(err(json!({"stats": {"xp": {}}})), "SCHEMA unknown field 'stats.xp'");
+        assert_eq!(err(json!({"stats": {"hp": {"rate": 1}}})), "SCHEMA unknown field 'stats.hp.rate'");
+    }
+
+    #[test]
+    fn fields_the_schema_does_not_name_are_kept_in_their_order() {
+        // As the original game writes them: enter_scenario's active_quest, rewards' tokens, ...
+        let d = normalize_document(json!({
+            "active_quest": "tutorial_quest", "bio": {"title": "Scout", "name": "A"},
+            "location": {"previous": "52_52", "current": "53_52"}, "location_id": "53_52",
+            "tokens": {"gold": 5}, "metrics": {"kills": 3, "arena_rating": 1200.7}, "state": "SCENARIO"
+        }))
+        .unwrap();
+        assert_eq!(d["active_quest"], "tutorial_quest");
+        assert_eq!(d["bio"], json!({"name": "A", "gender": null, "created_at": null, "title": "Scout"}));
+        assert_eq!(d["location"], json!({"current": "53_52", "prev": null, "previous": "52_52"}));
+        assert_eq!(d["metrics"]["kills"], 3);
+        assert_eq!(d["metrics"]["arena_rating"], 1200.7);
+        assert_eq!(d["state"], "SCENARIO");
+        let keys: Vec<_> = d.as_object().unwrap().keys().cloned().collect();
+        let mut want: Vec<String> = DOCUMENT.iter().map(|f| f.name.to_string()).collect();
+        want.extend(["active_quest", "location_id", "tokens"].map(String::from));
+        assert_eq!(keys, want);
+        // A named field still has its type.
+        assert_eq!(err(json!({"bio": {"title": 1, "name": 5}})), "SCHEMA bio.name must be a string of at most 1024 bytes or null");
     }
 
     #[test]
@@ -386,9 +455,26 @@ mod tests {
     #[test]
     fn integers_beyond_i64_are_rejected() {
         assert_eq!(
-            err(json!({"metrics": {"gear_score": 18446744073709551615u64}})),
-            "SCHEMA metrics.gear_score must be an integer"
+            err(json!({"attributes": {"luck": 18446744073709551615u64}})),
+            "SCHEMA attributes.luck must be a non-negative integer"
         );
         assert!(normalize_document(json!({"metrics": {"gear_score": i64::MIN}})).is_ok());
+    }
+
+    #[test]
+    fn integers_are_counted_as_json_schema_counts_them() {
+        // `-0` parses as the double -0.0: both are the integer 0, as `2.0` is 2.
+        for text in [r#"{"luck": -0}"#, r#"{"luck": -0.0}"#, r#"{"luck": 0.0}"#] {
+            let v: Value = serde_json::from_str(text).unwrap();
+            let d = normalize_document(json!({"attributes": v, "stats": {"hp": {"cur": -0.0}}})).unwrap();
+            assert_eq!(d["attributes"]["luck"].to_string(), "0", "{text}");
+            assert_eq!(d["stats"]["hp"]["cur"].to_string(), "0", "{text}");
+        }
+        let d = normalize_document(json!({"attributes": {"luck": 2.0, "men": 1e3}})).unwrap();
+        assert_eq!(d["attributes"]["luck"].to_string(), "2");
+        assert_eq!(d["attributes"]["men"].to_string(), "1000");
+        assert_eq!(err(json!({"attributes": {"luck": 9.3e18}})), "SCHEMA attributes.luck must be a non-negative integer");
+        assert_eq!(err(json!({"attributes": {"luck": 0.5}})), "SCHEMA attributes.luck must be a non-negative integer");
+        assert_eq!(as_int(&json!(-9.223372036854775808e18)), Some(i64::MIN));
     }
 }

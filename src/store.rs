@@ -15,12 +15,36 @@ use crate::rejson::{self, Open};
 use crate::vitals::{self, Source, Stat, Stats, Vital};
 use serde_json::Value;
 
-/// Fails with WRONGTYPE unless the key is missing or a module value (a RedisJSON document).
-pub fn expect_account_or_missing(ctx: Ctx, key: Arg) -> Result<KeyKind> {
+/// The one check every account command makes before it touches a key: `Ok(false)` when the key
+/// is missing, `Ok(true)` when it holds a RedisJSON document whose root is an object. Any other
+/// type (other modules' types included) is WRONGTYPE; a RedisJSON value whose root is not an
+/// object is CORRUPT. Writes made after this check (a root `JSON.MERGE` among them) can never
+/// replace a document's root.
+pub fn account(ctx: Ctx, key: Arg) -> Result<bool> {
+    if let Some(api) = rejson::api(ctx) {
+        return match rejson::open(ctx, api, key) {
+            Open::Missing => Ok(false),
+            Open::WrongType => Err(Error::WrongType),
+            Open::NotObject => Err(not_object()),
+            Open::Doc(_) => Ok(true),
+        };
+    }
     match rm::key_kind(ctx, key) {
-        k @ (KeyKind::Missing | KeyKind::Module) => Ok(k),
+        KeyKind::Missing => Ok(false),
+        // Only RedisJSON answers JSON.TYPE for a module key; any other module's key is an error
+        // reply that `rm::call` turns into WRONGTYPE.
+        KeyKind::Module => match rm::call(ctx, false, "JSON.TYPE", &[key.into()])?.bytes() {
+            Some(b"object") => Ok(true),
+            Some(_) => Err(not_object()),
+            None => Err(Error::Internal),
+        },
         _ => Err(Error::WrongType),
     }
+}
+
+/// A RedisJSON document whose root is not an object.
+pub fn not_object() -> Error {
+    Error::Corrupt("the document must be an object".into())
 }
 
 /// Fails with WRONGTYPE unless the key is missing or a string (a lobby cache).
@@ -34,6 +58,9 @@ pub fn expect_string_or_missing(ctx: Ctx, key: Arg) -> Result<KeyKind> {
 /// The stored text at a JSONPath (`None` reads the whole document). `Ok(None)`: no such key.
 /// `Ok(Some(None))`: the key exists but the path matches nothing.
 pub fn read_text(ctx: Ctx, key: Arg, path: Option<&DocPath>) -> Result<Option<Option<Vec<u8>>>> {
+    if !account(ctx, key)? {
+        return Ok(None);
+    }
     let jp;
     let reply = match path {
         None => rm::call(ctx, false, "JSON.GET", &[key.into()])?,
@@ -68,7 +95,8 @@ pub fn read_document(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
 
 /// Parses and validates stored JSON for one place of the schema; problems are CORRUPT.
 pub fn parse_stored(text: &[u8], shape: &schema::Shape, dflt: Option<&'static str>, at: &str) -> Result<Value> {
-    let v: Value = serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
+    let mut v: Value = serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
+    schema::clamp_stored(shape, &mut v);
     schema::normalize(shape, dflt, Some(v), at).map_err(Error::stored)
 }
 
@@ -117,12 +145,36 @@ pub fn read_lobby(ctx: Ctx, key: Arg) -> Result<Option<Vec<u8>>> {
 /// place inside `skills` as `None`.
 pub fn read_at(ctx: Ctx, key: Arg, path: &DocPath) -> Result<Option<Value>> {
     let found = read_text(ctx, key, Some(path))?.ok_or(Error::NoAccount)?;
+    if found.is_none() {
+        check_parents(ctx, key, path)?;
+    }
     match (path.shape, found) {
         (None, None) => Ok(None),
         (None, Some(text)) => Ok(Some(serde_json::from_slice(&text).map_err(|_| Error::Internal)?)),
         (Some((shape, dflt)), None) => Ok(Some(schema::default_of(&shape, dflt))),
         (Some((shape, dflt)), Some(text)) => Ok(Some(parse_stored(&text, &shape, dflt, &path.dotted())?)),
     }
+}
+
+/// When a path matched nothing: CORRUPT if a place on the way to it holds something that is
+/// not an object (its absence is a default, a scalar in its way is not).
+fn check_parents(ctx: Ctx, key: Arg, path: &DocPath) -> Result<()> {
+    if path.segments.len() < 2 {
+        return Ok(());
+    }
+    let section = DocPath::parse(path.section())?;
+    let Some(Some(text)) = read_text(ctx, key, Some(&section))? else { return Ok(()) };
+    let mut here: Value = serde_json::from_slice(&text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
+    for (i, seg) in path.segments[1..].iter().enumerate() {
+        let Value::Object(mut m) = here else {
+            return Err(Error::Corrupt(format!("{} must be an object", path.segments[..=i].join("."))));
+        };
+        match m.remove(seg.as_str()) {
+            Some(v) => here = v,
+            None => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 /// One write of `JSON.MSET`: a key, a JSONPath and the JSON text to put there.
@@ -149,9 +201,11 @@ pub fn put_all(ctx: Ctx, puts: &[Put]) -> Result<()> {
     Ok(())
 }
 
-/// With `account.idle-ttl` set, gives the account that TTL again (every write refreshes it;
-/// Redis propagates it as an absolute PEXPIREAT).
-fn refresh_idle(ctx: Ctx, key: Arg) -> Result<()> {
+/// With `account.idle-ttl` set, gives the account that TTL again. Every write command that
+/// succeeds on an existing account refreshes it, also when it changes nothing (a HEAL at full,
+/// an UNLINK of an unlinked account): it is the session's activity that keeps it alive. Redis
+/// propagates it as an absolute PEXPIREAT.
+pub fn refresh_idle(ctx: Ctx, key: Arg) -> Result<()> {
     let ttl = crate::config::idle_ttl();
     if ttl > 0 {
         let ms = (ttl * 1000).to_string();
@@ -192,6 +246,7 @@ pub fn read_vital(ctx: Ctx, key: Arg, stat: Stat) -> Result<Vital> {
         return match rejson::open(ctx, api, key) {
             Open::Missing => Err(Error::NoAccount),
             Open::WrongType => Err(Error::WrongType),
+            Open::NotObject => Err(not_object()),
             Open::Doc(root) => vitals::stored_vital(root, stat).map_err(Error::stored),
         };
     }
@@ -215,6 +270,7 @@ pub fn read_stats_text<R>(ctx: Ctx, key: Arg, f: impl FnOnce(&[u8]) -> R) -> Res
         return match rejson::open(ctx, api, key) {
             Open::Missing => Ok(None),
             Open::WrongType => Err(Error::WrongType),
+            Open::NotObject => Err(not_object()),
             Open::Doc(root) => Ok(Some(root.field("stats").ok_or_else(no_stats)?.text(ctx, f).ok_or(Error::Internal)?)),
         };
     }
@@ -228,6 +284,9 @@ pub fn read_stats_text<R>(ctx: Ctx, key: Arg, f: impl FnOnce(&[u8]) -> R) -> Res
 /// `{"stats": <the value at $.stats>}` read with `JSON.GET` (`{}` if nothing matched: no stats,
 /// or a root that is not an object); `None` if the key is missing.
 fn read_stats_json(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
+    if !account(ctx, key)? {
+        return Ok(None);
+    }
     let reply = rm::call(ctx, false, "JSON.GET", &[key.into(), "$.stats".into()])?;
     if reply.is_null() {
         return Ok(None);
@@ -271,7 +330,8 @@ pub fn save_vitals(ctx: Ctx, key: Arg, before: &[Vital; 3], after: &[Vital; 3], 
 /// field becomes null (which a merge patch cannot store), one `JSON.MSET` of paths.
 fn save(ctx: Ctx, key: Arg, changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Result<()> {
     match patch::vitals(changes, last_update) {
-        Patch::Unchanged => Ok(()),
+        // A write command that changes nothing still counts as activity: the TTL is refreshed.
+        Patch::Unchanged => refresh_idle(ctx, key),
         Patch::Merge(json) => merge(ctx, key, &json),
         Patch::NeedsNull => {
             let mut puts: Vec<Put> = changes.iter().filter_map(|(s, b, a)| vital_put(key, *s, b, a)).collect();

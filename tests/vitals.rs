@@ -13,6 +13,9 @@ fn each_path(body: impl Fn(&Server, &mut redis::Connection)) {
             q::<String>(&mut c, &["FLUSHALL"]);
             q::<String>(&mut c, &["CONFIG", "SET", "account.shared-api", shared]);
             body(s, &mut c);
+            // The path the body ran on is the one it was meant to test.
+            let want = if shared == "yes" { "shared-api" } else { "rm-call" };
+            assert_eq!(info_field(&mut c, "account_read_path"), want, "{:?}", s.flavor);
         }
     });
 }
@@ -134,7 +137,7 @@ fn vitals_that_are_not_integers_are_corrupt_and_untouched() {
         q::<String>(c, &["JSON.SET", "ac:2", "$", r#"{"state":"x"}"#]);
         assert_eq!(expect_err(c, &["ACCOUNT.DAMAGE", "ac:2", "5"]), "CORRUPT stored document: no stats.hp object");
         q::<String>(c, &["JSON.SET", "ac:3", "$", "[1,2]"]);
-        assert_eq!(expect_err(c, &["ACCOUNT.DAMAGE", "ac:3", "5"]), "CORRUPT stored document: no stats.hp object");
+        assert_eq!(expect_err(c, &["ACCOUNT.DAMAGE", "ac:3", "5"]), "CORRUPT stored document: the document must be an object");
     });
 }
 

@@ -19,12 +19,12 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
             return Err(Error::Syntax("expected: ACCOUNT.CREATE key [json] [NX]".into()));
         }
     }
+    store::account(ctx, key)?;
     let mut doc = match body {
         None => schema::new_document(),
         Some(text) => schema::normalize_document(json::parse(text)?)?,
     };
     schema::start_clocks(&mut doc, rm::now());
-    store::expect_account_or_missing(ctx, key)?;
     if !store::write_document(ctx, key, &doc, nx)? {
         return Ok(Reply::Nil);
     }

@@ -18,6 +18,9 @@ pub fn account_logout(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     if !matches!(kind, rm::KeyKind::Missing | rm::KeyKind::Stream) {
         return Err(Error::WrongType);
     }
+    if !store::account(ctx, key)? {
+        return Err(Error::NoAccount);
+    }
     let now = rm::now();
     let mut fields: Vec<CallArg> = vec![stream.into(), "*".into(), "key".into(), CallArg::Key(key), "ts".into()];
     let ts = format!("{}", (now * 1000.0) as i64);

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::path::DocPath;
-use crate::rm::{self, Arg, Ctx, KeyKind, Reply};
+use crate::rm::{self, Arg, Ctx, Reply};
 use crate::schema::{self, Shape};
 use crate::store::{self, Put};
 use crate::limits;
@@ -76,17 +76,23 @@ pub fn account_unlink(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     }
     // Accounts already gone (logged out) are skipped; only linked ones are written.
     let mut puts = Vec::new();
+    let mut untouched = Vec::new();
     for &key in keys {
-        if store::expect_account_or_missing(ctx, key)? == KeyKind::Missing {
+        if !store::account(ctx, key)? {
             continue;
         }
         let (sessions, old) = relink(ctx, key, field, &Value::Null)?;
-        if !old.is_null() {
+        if old.is_null() {
+            untouched.push(key);
+        } else {
             puts.push(Put { key, path: "$.sessions", json: sessions.to_string() });
         }
     }
     if !puts.is_empty() {
         store::put_all(ctx, &puts)?;
+    }
+    for key in untouched {
+        store::refresh_idle(ctx, key)?;
     }
     for p in &puts {
         rm::notify(ctx, c"account.unlink", p.key);
