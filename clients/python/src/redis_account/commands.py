@@ -11,7 +11,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, cast, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from redis.exceptions import ResponseError
 
@@ -27,7 +27,7 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_-]+\Z")
 _VITALS = ("hp", "mp", "stamina")
 
 
-@dataclass
+@dataclass(eq=False)
 class Op:
     """One manager method call: ``calls`` to send in order, ``parse`` for their replies.
 
@@ -111,6 +111,10 @@ def coherent(path: str, value: Any, now: float) -> Any:
     return value
 
 
+def _is_number(x: Any) -> bool:
+    return type(x) in (int, float)
+
+
 def _bring_to(stats: Dict[str, Any], now: float) -> None:
     last = stats.get("last_update")
     if isinstance(last, (int, float)) and not isinstance(last, bool) and now > last:
@@ -118,10 +122,10 @@ def _bring_to(stats: Dict[str, Any], now: float) -> None:
             v = stats.get(name)
             if not isinstance(v, dict) or v.get("since") is not None:
                 continue
-            nums = [v.get("cur"), v.get("max"), v.get("regen", 0.0)]
-            if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in nums):
+            cur, top, rate = v.get("cur"), v.get("max"), v.get("regen", 0.0)
+            if not (_is_number(cur) and _is_number(top) and _is_number(rate)):
                 continue
-            cur, top, rate = cast(List[float], nums)
+            assert cur is not None and top is not None and rate is not None
             if rate == 0 or (rate > 0 and cur >= top) or (rate < 0 and cur <= 0):
                 continue
             v["cur"] = max(0, min(top, int(cur + rate * (now - last))))

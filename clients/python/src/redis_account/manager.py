@@ -121,7 +121,13 @@ class AccountManager:
 
     async def _run(self, op: Op) -> Any:
         try:
-            replies = [await self.redis.execute_command(*c) for c in op.calls]
+            calls = op.calls
+            if len(calls) == 1:
+                replies = [await self.redis.execute_command(*calls[0])]
+            else:
+                replies = []
+                for c in calls:
+                    replies.append(await self.redis.execute_command(*c))
             return op.parse(replies, self.raise_errors)
         except ResponseError as e:
             return self._failed(op, e)
