@@ -431,3 +431,14 @@ async def test_foreign_and_broken_values_read_as_absent(am, caplog):
     await am.redis.set("lobby_session:3", "{broken")  # the original read a non-JSON cache as a miss
     assert await am.get_lobby_cache(3) is None
     assert any("WRONGTYPE" in r.getMessage() for r in caplog.records)
+
+
+async def test_rolling_deploy_raw_vitals_from_old_instances(am):
+    old = OriginalWay(am.redis)
+    await old.create_account(22, json.loads(json.dumps(session_context(22))))
+    await old.update_stat_current(22, "hp", 150)  # the original stores it raw, above max
+    assert (await am.get_stats(22))["hp"]["cur"] == 100  # served clamped at max
+    assert await am.damage(22, 5) == (95, 5)  # and changed from there
+    await am.redis.json().set("ac:22", "$.stats.mp", {"cur": 40})  # the original's update_stat of a partial vital
+    mp = (await am.get_stats(22))["mp"]
+    assert (mp["cur"], mp["max"], mp["regen"]) == (40, 50, 1.0)  # the missing fields read as their defaults
