@@ -11,6 +11,7 @@ CARGO ?= cargo
 
 deps:
 	@bash scripts/deps.sh
+	@bash scripts/deps-pydantic.sh
 
 build: deps
 	$(CARGO) build --release

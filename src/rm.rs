@@ -33,6 +33,28 @@ impl Arg {
     }
 }
 
+/// A string the module made (a key name found by SCAN), freed on drop; usable as an argument.
+pub struct Key(*mut raw::RedisModuleString);
+
+impl Key {
+    pub(crate) fn new(bytes: &[u8]) -> Key {
+        // SAFETY: RM_CreateString copies `bytes`; a null context makes a string the module owns
+        // until RM_FreeString (in Drop).
+        Key(unsafe { raw::RedisModule_CreateString.unwrap()(ptr::null_mut(), bytes.as_ptr().cast::<c_char>(), bytes.len()) })
+    }
+
+    pub(crate) fn arg(&self) -> Arg {
+        Arg(self.0)
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        // SAFETY: the string was made by RM_CreateString with a null context and is freed once.
+        unsafe { raw::RedisModule_FreeString.unwrap()(ptr::null_mut(), self.0) }
+    }
+}
+
 /// An argument for an inner call: a key passed through as is, or bytes copied into a new string.
 pub enum CallArg<'a> {
     Key(Arg),
@@ -175,6 +197,15 @@ pub(crate) fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -
         return Err(if wrong_type { Error::WrongType } else { Error::Redis(text) });
     }
     Ok(reply)
+}
+
+/// Writes a line to the server log at `level` (`notice`, `warning`, ...).
+pub(crate) fn log(ctx: Ctx, level: &str, msg: &str) {
+    let level = std::ffi::CString::new(level).unwrap_or_default();
+    let text = std::ffi::CString::new(msg.replace('\0', "?")).unwrap_or_default();
+    // SAFETY: ctx is the live context of the running command (or null, which RM_Log accepts);
+    // the format is a literal "%s" and both strings outlive the call.
+    unsafe { raw::RedisModule_Log.unwrap()(ctx, level.as_ptr(), c"%s".as_ptr(), text.as_ptr()) };
 }
 
 /// The server clock, unix seconds (millisecond resolution).

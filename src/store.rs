@@ -84,20 +84,30 @@ pub fn read_text(ctx: Ctx, key: Arg, path: Option<&DocPath>) -> Result<Option<Op
     }
 }
 
-/// Reads and validates the whole document: `Ok(None)` if the key is missing, CORRUPT if the
-/// stored document breaks the schema. Missing sections are filled with their defaults.
+/// Reads the whole document as stored: `Ok(None)` if the key is missing. Reads never refuse a
+/// document because some field breaks the schema (ACCOUNT.CHECK finds those); only text that is
+/// not JSON is CORRUPT. Missing places that the schema gives a default are filled.
 pub fn read_document(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
     match read_text(ctx, key, None)? {
         None => Ok(None),
-        Some(text) => Ok(Some(parse_stored(&text.unwrap_or_default(), &schema::ROOT, None, "")?)),
+        Some(text) => {
+            let mut doc: Value = parse_json(&text.unwrap_or_default())?;
+            schema::rules().schema.fill_defaults(&mut doc);
+            Ok(Some(doc))
+        }
     }
 }
 
-/// Parses and validates stored JSON for one place of the schema; problems are CORRUPT.
-pub fn parse_stored(text: &[u8], shape: &schema::Shape, dflt: Option<&'static str>, at: &str) -> Result<Value> {
-    let mut v: Value = serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
-    schema::clamp_stored(shape, &mut v);
-    schema::normalize(shape, dflt, Some(v), at).map_err(Error::stored)
+/// The whole document exactly as stored (no defaults filled): for ACCOUNT.CHECK.
+pub fn read_document_raw(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
+    match read_text(ctx, key, None)? {
+        None => Ok(None),
+        Some(text) => Ok(Some(parse_json(&text.unwrap_or_default())?)),
+    }
+}
+
+fn parse_json(text: &[u8]) -> Result<Value> {
+    serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))
 }
 
 /// Writes a whole, already validated document. With `nx`, only if the key does not exist:
@@ -140,19 +150,22 @@ pub fn read_lobby(ctx: Ctx, key: Arg) -> Result<Option<Vec<u8>>> {
     Ok(Some(reply.bytes().ok_or(Error::Internal)?.to_vec()))
 }
 
-/// The validated value at a schema path of an existing account. NOACCOUNT if the key is
-/// missing; a schema place missing from an older document reads as its default; a missing
-/// place inside `skills` as `None`.
+/// The value at a path of an existing account, as stored (defaults filled inside it); NOACCOUNT
+/// if the key is missing. An absent place reads as the schema's default for it, or `None`
+/// where the schema gives none; a place under something that is not an object is CORRUPT.
 pub fn read_at(ctx: Ctx, key: Arg, path: &DocPath) -> Result<Option<Value>> {
     let found = read_text(ctx, key, Some(path))?.ok_or(Error::NoAccount)?;
-    if found.is_none() {
-        check_parents(ctx, key, path)?;
-    }
-    match (path.shape, found) {
-        (None, None) => Ok(None),
-        (None, Some(text)) => Ok(Some(serde_json::from_slice(&text).map_err(|_| Error::Internal)?)),
-        (Some((shape, dflt)), None) => Ok(Some(schema::default_of(&shape, dflt))),
-        (Some((shape, dflt)), Some(text)) => Ok(Some(parse_stored(&text, &shape, dflt, &path.dotted())?)),
+    let rules = schema::rules();
+    match found {
+        Some(text) => {
+            let mut v = parse_json(&text)?;
+            rules.schema.fill_defaults_at(&path.segments, &mut v);
+            Ok(Some(v))
+        }
+        None => {
+            check_parents(ctx, key, path)?;
+            Ok(rules.default_at(path))
+        }
     }
 }
 
@@ -212,25 +225,6 @@ pub fn refresh_idle(ctx: Ctx, key: Arg) -> Result<()> {
         rm::call(ctx, true, "PEXPIRE", &[key.into(), (&ms).into()])?;
     }
     Ok(())
-}
-
-/// Writes one path of one key (`JSON.SET key path json`). RedisJSON answers nil, and writes
-/// nothing, when the path's parent does not exist: that is an error here, never a silent success.
-pub fn put(ctx: Ctx, key: Arg, path: &str, json: &str) -> Result<()> {
-    if rm::call(ctx, true, "JSON.SET", &[key.into(), path.into(), json.into()])?.is_null() {
-        return Err(Error::Internal);
-    }
-    refresh_idle(ctx, key)
-}
-
-/// Writes a value at a schema path of an existing account, creating the sections on the way
-/// that an older document lacks: a root `JSON.MERGE` (no JSONPath to compile); a null or an
-/// object, which a merge cannot store as they are, with `JSON.SET` of the path.
-pub fn put_at(ctx: Ctx, key: Arg, path: &DocPath, json: &str) -> Result<()> {
-    match patch::at(&path.segments, json) {
-        Some(p) => merge(ctx, key, &p),
-        None => put(ctx, key, &path.jsonpath(), json),
-    }
 }
 
 /// Applies a merge patch at the root of an existing document (`JSON.MERGE key $ patch`).

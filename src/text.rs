@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn stats_validate_the_same_from_text() {
-        let doc = crate::schema::new_document();
+        let doc = crate::schema::rules().new_document();
         let text = doc["stats"].to_string();
         assert_eq!(vitals::stats_from(Text::new(text.as_bytes())).unwrap(), vitals::stats_from(&doc["stats"]).unwrap());
         let odd = r#"{"hp":{"cur":1.5},"mp":{},"stamina":{}}"#;

@@ -217,9 +217,6 @@ impl Source for &serde_json::Value {
     }
 }
 
-/// Default `max` and `regen` of each vital (NOTES.md).
-pub const DEFAULTS: [(i64, f64); 3] = [(100, 1.0), (50, 1.0), (100, 5.0)];
-
 /// One vital object, validated. `at` is its path (`stats.hp`).
 pub fn vital_from<S: Source>(v: S, stat: Stat) -> Result<Vital> {
     let at = stat.path();
@@ -237,7 +234,8 @@ pub fn vital_from<S: Source>(v: S, stat: Stat) -> Result<Vital> {
         }
         parts.unknown.is_none()
     });
-    let (max, regen) = DEFAULTS[stat.index()];
+    // The schema's defaults are looked up only when the stored vital lacks a field.
+    let (max, regen) = if parts.max.is_none() || parts.regen.is_none() { crate::schema::vital_default(stat) } else { (0, 0.0) };
     Vital::from_stored_parts(parts, at, max, regen)
 }
 
@@ -478,7 +476,7 @@ mod tests {
     #[test]
     fn stats_are_read_and_printed_like_json_get() {
         use serde_json::json;
-        let doc = crate::schema::new_document();
+        let doc = crate::schema::rules().new_document();
         let stats = stats_from(&doc["stats"]).unwrap();
         assert_eq!(stats.to_json(), doc["stats"].to_string());
         assert_eq!(stored_vital(&doc, Stat::Mp).unwrap(), Vital { cur: 50, max: 50, regen: 1.0, since: None });

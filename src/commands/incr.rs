@@ -4,11 +4,11 @@
 //! number field (`metrics.*`) or a place the schema leaves to the game (`metrics.kills`) takes
 //! integer or decimal deltas (`10.5`), and an absent one counts from 0.
 
+use super::write;
 use crate::error::{Error, Result};
-use crate::path::DocPath;
+use crate::jsonschema::NumberKind;
 use crate::rm::{self, Arg, Ctx, Reply};
-use crate::schema::{self, Shape};
-use crate::store;
+use crate::schema;
 use crate::vitals::parse_i64;
 use serde_json::Value;
 
@@ -37,15 +37,18 @@ fn parse_delta(text: &[u8], decimals: bool) -> Result<Num> {
 
 pub fn account_incr(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let key = args[1];
-    let path = DocPath::parse(args[2].text().map_err(|_| Error::NoPath("?".into()))?)?;
-    let decimals = match path.shape {
-        Some((Shape::Int | Shape::Count, _)) => false,
-        Some((Shape::Number, _)) | None => true,
-        Some(_) => return Err(Error::Schema(format!("{} is not a number field", path.dotted()))),
+    let path = write::parse_path(&args[2])?;
+    let rules = schema::rules();
+    rules.check_path(&path)?;
+    let decimals = match rules.number_kind(&path) {
+        NumberKind::Integer => false,
+        NumberKind::Number => true,
+        NumberKind::NotANumber => return Err(Error::Schema(format!("{} is not a number field", path.dotted()))),
     };
     let delta = parse_delta(args[3].bytes(), decimals)?;
-    let cur = match store::read_at(ctx, key, &path)? {
-        None => Num::Int(0),
+    let doc = write::read(ctx, key)?;
+    let cur = match write::at(&doc, &path).cloned().or_else(|| rules.default_at(&path)) {
+        None | Some(Value::Null) => Num::Int(0),
         Some(Value::Number(n)) => n.as_i64().map_or_else(|| Num::Float(n.as_f64().unwrap_or_default()), Num::Int),
         Some(_) => return Err(Error::Schema(format!("{} must be a number", path.dotted()))),
     };
@@ -59,11 +62,7 @@ pub fn account_incr(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
             Value::from(sum)
         }
     };
-    let new = match path.shape {
-        Some((shape, dflt)) => schema::normalize(&shape, dflt, Some(new), &path.dotted())?,
-        None => new,
-    };
-    store::put_at(ctx, key, &path, &new.to_string())?;
+    write::change(ctx, key, doc, vec![(path, new.clone())])?;
     rm::notify(ctx, c"account.incr", key);
     Ok(match new.as_i64() {
         Some(n) => Reply::Int(n),

@@ -15,11 +15,13 @@ mod lobby;
 mod logout;
 mod mget;
 mod r#move;
+mod schema;
 mod sessions;
 mod set;
 mod setstat;
 mod state;
 mod vitals;
+mod write;
 
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
@@ -46,6 +48,8 @@ pub enum Keys {
     /// ACCOUNT.LOGOUT: the account at the first position (read and deleted), a stream at the
     /// second (appended to).
     AccountThenStream(i32, i32),
+    /// No key arguments (ACCOUNT.SCHEMA; ACCOUNT.CHECK finds its keys with SCAN).
+    None,
 }
 
 pub struct Command {
@@ -177,35 +181,35 @@ pub fn table() -> Vec<Command> {
         Command {
             name: "account.state",
             handler: handler!(state::account_state),
-            flags: "write deny-oom fast",
+            flags: "write deny-oom",
             arity: -3,
             keys: Keys::One(1),
             key_flags: UPDATE_RETURN,
-            acl: "write fast",
+            acl: "write",
             summary: "Sets state and moves the old one to prev_state; with FROM, only from that state",
-            complexity: "O(1)",
+            complexity: "O(N) where N is the size of the document",
         },
         Command {
             name: "account.move",
             handler: handler!(r#move::account_move),
-            flags: "write deny-oom fast",
+            flags: "write deny-oom",
             arity: 3,
             keys: Keys::One(1),
             key_flags: UPDATE_RETURN,
-            acl: "write fast",
+            acl: "write",
             summary: "Moves the character: location.prev becomes the old location.current",
-            complexity: "O(1)",
+            complexity: "O(N) where N is the size of the document",
         },
         Command {
             name: "account.session",
             handler: handler!(sessions::account_session),
-            flags: "write deny-oom fast",
+            flags: "write deny-oom",
             arity: 4,
             keys: Keys::One(1),
             key_flags: UPDATE_RETURN,
-            acl: "write fast",
+            acl: "write",
             summary: "Links (or with NONE clears) a combat, inventory or scenario session id",
-            complexity: "O(1)",
+            complexity: "O(N) where N is the size of the document",
         },
         Command {
             name: "account.setstat",
@@ -221,13 +225,13 @@ pub fn table() -> Vec<Command> {
         Command {
             name: "account.incr",
             handler: handler!(incr::account_incr),
-            flags: "write deny-oom fast",
+            flags: "write deny-oom",
             arity: 4,
             keys: Keys::One(1),
             key_flags: UPDATE_RETURN,
-            acl: "write fast",
+            acl: "write",
             summary: "Atomically adds to an integer metric or attribute; overflow is an error",
-            complexity: "O(1)",
+            complexity: "O(N) where N is the size of the document",
         },
         Command {
             name: "account.damage",
@@ -361,6 +365,28 @@ pub fn table() -> Vec<Command> {
             summary: "Invalidates the cached character list",
             complexity: "O(1)",
         },
+        Command {
+            name: "account.schema",
+            handler: handler!(schema::account_schema),
+            flags: "admin deny-script",
+            arity: -2,
+            keys: Keys::None,
+            key_flags: KeySpecFlags::empty(),
+            acl: "admin slow dangerous",
+            summary: "Shows the schema in force and its hash (GET), or puts a new one in force, all or nothing (SET)",
+            complexity: "O(N) where N is the size of the schema",
+        },
+        Command {
+            name: "account.check",
+            handler: handler!(schema::account_check),
+            flags: "readonly admin",
+            arity: -2,
+            keys: Keys::None,
+            key_flags: KeySpecFlags::empty(),
+            acl: "admin slow dangerous",
+            summary: "Reports which stored documents break the schema in force, and the first reason for each, a SCAN step at a time",
+            complexity: "O(N) for each call, N the documents the step visits times their size",
+        },
     ]
 }
 
@@ -382,12 +408,13 @@ pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
         let name = CString::new(c.name).unwrap();
         let flags = CString::new(c.flags).unwrap();
         let (first, last) = match c.keys {
+            Keys::None => (0, 0),
             Keys::One(p) => (p, p),
             Keys::Rest(p) | Keys::Movable(p) => (p, -1),
             Keys::AccountThenStream(a, b) => (a, b),
         };
         let ok = unsafe {
-            raw::RedisModule_CreateCommand.unwrap()(ctx, name.as_ptr(), Some(c.handler.0), flags.as_ptr(), first, last, 1)
+            raw::RedisModule_CreateCommand.unwrap()(ctx, name.as_ptr(), Some(c.handler.0), flags.as_ptr(), first, last, (first > 0) as c_int)
         };
         if ok != raw::REDISMODULE_OK as c_int {
             return Err(format!("cannot create command {}", c.name));
@@ -418,6 +445,10 @@ fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Resu
     };
     let spec = |p: i32, flags: u32| KeySpec::new(None, KeySpecFlags::from_bits_truncate(flags), BeginSearch::new_index(p), FindKeys::new_range(0, 1, 0));
     let (begin, find, flags) = match c.keys {
+        Keys::None => {
+            let specs = redis_module::commands::get_redis_key_spec(Vec::new());
+            return set_info_with(set_info, cmd, c, &version, &specs);
+        }
         Keys::AccountThenStream(a, b) => {
             let append = KeySpecFlags::READ_WRITE.bits() | KeySpecFlags::INSERT.bits();
             let specs = redis_module::commands::get_redis_key_spec(vec![spec(a, c.key_flags.bits()), spec(b, append)]);
