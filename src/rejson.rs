@@ -66,7 +66,10 @@ const VERIFIED: std::ops::RangeInclusive<i64> = 20800..=20899;
 
 /// The API when verified, and why it is or is not used (INFO account: read_path_reason).
 struct Shared(Option<&'static Api>, String);
+// SAFETY: the API table is immutable static data of RedisJSON, and only the main thread, which
+// runs every command, calls through it.
 unsafe impl Send for Shared {}
+// SAFETY: as above.
 unsafe impl Sync for Shared {}
 static API: OnceLock<Shared> = OnceLock::new();
 
@@ -232,6 +235,7 @@ impl crate::vitals::Source for Node {
                 break;
             }
             let go_on = f(rm::Arg(name).bytes(), Node { api: self.api, ptr: v });
+            // SAFETY: RedisJSON's iterator gave us this string and its ownership (rejson_api.h: the caller frees the key); it is freed once, after its last use.
             unsafe { raw::RedisModule_FreeString.unwrap()(std::ptr::null_mut(), name) };
             if !go_on {
                 break;
@@ -250,6 +254,7 @@ impl Node {
             return None;
         }
         let r = f(rm::Arg(s).bytes());
+        // SAFETY: getJSON made `s` in ctx for us to free; its bytes were last used by `f` above.
         unsafe { raw::RedisModule_FreeString.unwrap()(ctx, s) };
         Some(r)
     }
