@@ -237,6 +237,11 @@ async def test_error_mapping(am_strict):
     await am.redis.execute_command("JSON.SET", "ac:1", "$.stats.hp.cur", '"lots"')
     with pytest.raises(CorruptDocument, match="^CORRUPT stored document: stats.hp.cur"):
         await am.damage(1, 1)
+    # A server without RedisJSON: one code for every account command, its own class.
+    from redis.exceptions import ResponseError
+    from redis_account.errors import JsonNotLoaded, translate
+    e = translate(ResponseError("NOJSON RedisJSON is not loaded"))
+    assert isinstance(e, JsonNotLoaded) and e.code == "NOJSON"
     # Every module error is still a redis-py ResponseError.
     with pytest.raises(ResponseError):
         await am.spend(1, "mp", 60)

@@ -74,6 +74,12 @@ class ModuleInternalError(AccountError):
     code = "INTERNAL"
 
 
+class JsonNotLoaded(AccountError):
+    """NOJSON: the server has no RedisJSON loaded; nothing was read or changed."""
+
+    code = "NOJSON"
+
+
 _BY_CODE: dict[str, type[AccountError]] = {
     "NOACCOUNT": NoAccount,
     "INSUFFICIENT": InsufficientResource,
@@ -89,6 +95,7 @@ _BY_CODE: dict[str, type[AccountError]] = {
     "OVERFLOW": MetricOverflow,
     "WRONGTYPE": WrongType,
     "INTERNAL": ModuleInternalError,
+    "NOJSON": JsonNotLoaded,
 }
 
 
