@@ -24,4 +24,5 @@ pub(crate) use domain::fuzz;
 pub use redis::{config, stats};
 pub(crate) use redis::{rejson, rm, store};
 
+pub mod ops;
 pub(crate) mod commands;

@@ -2,9 +2,10 @@
 //! the one dispatcher that runs a handler with panics caught.
 //!
 //! Where each command lives: ACCOUNT.<NAME> in `<name>.rs` (ACCOUNT.CREATE in `create.rs`,
-//! ACCOUNT.SETSTAT in `setstat.rs`, ...), except ACCOUNT.SESSION, LINK and UNLINK in
-//! `sessions.rs`, ACCOUNT.DAMAGE, HEAL, SPEND, APPLY and REGEN in `vitals.rs`, and LOBBY.* in
-//! `lobby.rs`.
+//! ...), except ACCOUNT.SESSION, LINK and UNLINK in `sessions.rs`, ACCOUNT.DAMAGE, HEAL, SPEND,
+//! APPLY, REGEN and SETSTAT in `vitals.rs` (over the orchestration of `crate::ops`),
+//! ACCOUNT.SCHEMA and CHECK in `schema.rs`, and LOBBY.* in `lobby.rs`. `write.rs` is the
+//! read-change-check-write of the document writes; `args.rs` the argument specs.
 
 mod args;
 mod create;
@@ -19,7 +20,7 @@ mod r#move;
 mod schema;
 mod sessions;
 mod set;
-mod setstat;
+
 mod state;
 mod vitals;
 mod write;
@@ -228,7 +229,7 @@ pub fn table() -> Vec<Command> {
         },
         Command {
             name: "account.setstat",
-            handler: handler!(setstat::account_setstat),
+            handler: handler!(vitals::account_setstat),
             flags: "write deny-oom fast",
             arity: -4,
             keys: Keys::One(1),

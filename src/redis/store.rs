@@ -311,21 +311,9 @@ fn vital_put(key: Arg, stat: Stat, before: &Vital, after: &Vital) -> Option<Put<
     }
 }
 
-/// Stores one vital's change: one `JSON.MERGE` (see `patch.rs`), or nothing.
-pub fn save_vital(ctx: Ctx, key: Arg, stat: Stat, before: &Vital, after: &Vital) -> Result<()> {
-    save(ctx, key, &[(stat, *before, *after)], None)
-}
-
-/// Stores the changes of every vital, and with `last_update` the section's clock, in one write
-/// (or nothing).
-pub fn save_vitals(ctx: Ctx, key: Arg, before: &Stats, after: &Stats, last_update: Option<f64>) -> Result<()> {
-    let changes: Vec<(Stat, Vital, Vital)> = after.set.all.iter().map(|&s| (s, before.vitals[s.index()], after.vitals[s.index()])).collect();
-    save(ctx, key, &changes, last_update)
-}
-
 /// The one write of vital changes: a root `JSON.MERGE` (no JSONPath to compile), or, when a
 /// field becomes null (which a merge patch cannot store), one `JSON.MSET` of paths.
-fn save(ctx: Ctx, key: Arg, changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Result<()> {
+pub fn save(ctx: Ctx, key: Arg, changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Result<()> {
     match patch::vitals(changes, last_update) {
         // A write command that changes nothing still counts as activity: the TTL is refreshed.
         Patch::Unchanged => refresh_idle(ctx, key),
@@ -346,4 +334,55 @@ fn vital_path(stat: Stat) -> &'static str {
 
 fn cur_path(stat: Stat) -> &'static str {
     stat.def().cur_jsonpath
+}
+
+/// The vitals commands' store (`ops::Store`) over one account key of the running command.
+pub struct RedisVitals {
+    pub ctx: Ctx,
+    pub key: Arg,
+}
+
+impl crate::ops::Store for RedisVitals {
+    fn vital(&mut self, stat: Stat) -> Result<Vital> {
+        read_vital(self.ctx, self.key, stat)
+    }
+
+    fn stats(&mut self) -> Result<Stats> {
+        read_stats(self.ctx, self.key)?.ok_or(Error::NoAccount)
+    }
+
+    fn save(&mut self, changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Result<()> {
+        save(self.ctx, self.key, changes, last_update)
+    }
+
+    fn announce(&mut self, event: crate::ops::Event) {
+        use crate::ops::Event;
+        let name = match event {
+            Event::Damage => c"account.damage",
+            Event::Heal => c"account.heal",
+            Event::Spend => c"account.spend",
+            Event::Apply => c"account.apply",
+            Event::Regen => c"account.regen",
+            Event::SetStat => c"account.setstat",
+            Event::Death => c"account.death",
+        };
+        rm::notify(self.ctx, name, self.key);
+    }
+
+    fn count(&mut self, what: crate::ops::Count) {
+        use crate::stats;
+        match what {
+            crate::ops::Count::Clamp => stats::add(&stats::CLAMPS, 1),
+            crate::ops::Count::Regen => stats::add(&stats::REGENS, 1),
+        }
+    }
+}
+
+/// The server clock (`RM_Milliseconds`), as `ops::Clock`.
+pub struct ServerClock;
+
+impl crate::ops::Clock for ServerClock {
+    fn now(&self) -> f64 {
+        rm::now()
+    }
 }
