@@ -158,7 +158,7 @@ const COMMANDS: &[&str] = &[
     "ACCOUNT.CREATE", "ACCOUNT.GET", "ACCOUNT.EXISTS", "ACCOUNT.DEL", "ACCOUNT.SET", "ACCOUNT.STATE", "ACCOUNT.MOVE",
     "ACCOUNT.SESSION", "ACCOUNT.SETSTAT", "ACCOUNT.INCR", "ACCOUNT.MGET", "ACCOUNT.LINK", "ACCOUNT.UNLINK",
     "ACCOUNT.DAMAGE", "ACCOUNT.HEAL", "ACCOUNT.SPEND", "ACCOUNT.APPLY", "ACCOUNT.REGEN", "ACCOUNT.LOGOUT",
-    "LOBBY.SETCACHE", "LOBBY.GETCACHE", "LOBBY.DELCACHE",
+    "LOBBY.SETCACHE", "LOBBY.GETCACHE", "LOBBY.DELCACHE", "ACCOUNT.CHECK", "ACCOUNT.SCHEMA",
 ];
 
 fn fuzz_arg(r: &mut Rng) -> Vec<u8> {
@@ -166,7 +166,7 @@ fn fuzz_arg(r: &mut Rng) -> Vec<u8> {
         b"ac:1", b"ac:2", b"lobby:user:1", b"hp", b"mp", b"stamina", b"NX", b"EX", b"FROM", b"PATH", b"NONE",
         b"combat", b"bio", b"bio.name", b"stats.hp.cur", b"metrics.gear_score", b"skills.a.b", b"state", b"0", b"-1",
         b"1", b"9223372036854775807", b"-9223372036854775808", b"99999999999999999999", b"1.5", b"1e308", b"",
-        b"{}", b"[]", b"null", b"\"x\"", br#"{"stats":{"hp":{"cur":5}}}"#, br#"[{"character_id":1,"user_id":1}]"#,
+        b"{}", b"[]", b"null", b"\"x\"", b"SET", b"GET", b"MATCH", b"COUNT", b"ac:*", br#"{"stats":{"hp":{"cur":5}}}"#, br#"[{"character_id":1,"user_id":1}]"#,
     ];
     match r.below(6) {
         0..=2 => words[r.below(words.len() as u64) as usize].to_vec(),
@@ -228,6 +228,8 @@ fn fuzzed_argument_vectors_never_crash_or_change_what_they_reject() {
 }
 
 /// One round of every command, succeeding and failing, on a fixed set of keys.
+const SHIPPED_SCHEMA: &str = include_str!("../schema/account.schema.json");
+
 fn every_command_once(c: &mut redis::Connection, i: u64) {
     let n = i.to_string();
     let calls: Vec<Vec<&str>> = vec![
@@ -243,6 +245,11 @@ fn every_command_once(c: &mut redis::Connection, i: u64) {
         vec!["ACCOUNT.SET", "{l}ac:1", "bio.gender", "{"],
         vec!["ACCOUNT.STATE", "{l}ac:1", "combat"],
         vec!["ACCOUNT.STATE", "{l}ac:1", "x", "FROM", "y"],
+        vec!["ACCOUNT.STATE", "{l}ac:1", "scenario", "SET", "active_quest", r#""q""#, "sessions.scenario_id", "1"],
+        vec!["ACCOUNT.CHECK", "0", "MATCH", "{l}*", "COUNT", "10"],
+        vec!["ACCOUNT.SCHEMA", "GET"],
+        vec!["ACCOUNT.SCHEMA", "SET", SHIPPED_SCHEMA],
+        vec!["ACCOUNT.SCHEMA", "SET", r#"{"type":"object","properties":{"a":{"pattern":"x"}}}"#],
         vec!["ACCOUNT.MOVE", "{l}ac:1", "castle"],
         vec!["ACCOUNT.SESSION", "{l}ac:1", "combat", "c"],
         vec!["ACCOUNT.SESSION", "{l}ac:1", "trade", "c"],
@@ -301,7 +308,7 @@ fn a_long_loop_of_every_command_leaves_memory_flat() {
             every_command_once(&mut c, i % 7);
         }
         let after = used_memory(&mut c);
-        let calls = rounds * 38;
+        let calls = rounds * 43;
         eprintln!("leak loop {flavor:?}: {calls} calls, used_memory {before} -> {after} ({:+} bytes)", after - before);
         // A leak of even one byte per call would show as `calls` bytes.
         assert!(after - before < 64 * 1024, "{flavor:?}: used_memory grew {before} -> {after} over {calls} calls");

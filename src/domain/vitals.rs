@@ -64,6 +64,19 @@ static KEPT: Mutex<Vec<&'static VitalSet>> = Mutex::new(Vec::new());
 impl VitalSet {
     /// The set of `section.<name>` vitals, with their `(max, regen)` defaults.
     pub fn new(section: &str, vitals: &[(String, i64, f64)]) -> &'static VitalSet {
+        // The same vitals again (a schema loaded again, or another with the same vitals) reuse
+        // the set made before: memory grows only with the number of distinct vital sets.
+        let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
+        let same = |set: &&&'static VitalSet| {
+            set.section == section
+                && set.all.len() == vitals.len()
+                && set.all.iter().zip(vitals).all(|(s, (name, max, regen))| {
+                    s.0.name == name && s.0.default_max == *max && s.0.default_regen.to_bits() == regen.to_bits()
+                })
+        };
+        if let Some(set) = kept.iter().find(same) {
+            return set;
+        }
         let defs: Vec<VitalDef> = vitals
             .iter()
             .enumerate()
@@ -90,7 +103,7 @@ impl VitalSet {
             all: defs.iter().map(Stat).collect(),
             names,
         }));
-        KEPT.lock().unwrap_or_else(|e| e.into_inner()).push(set);
+        kept.push(set);
         set
     }
 
@@ -642,6 +655,8 @@ mod tests {
         assert_eq!(five.parse(b"Rage").unwrap().path(), "stats.rage");
         assert_eq!(five.parse(b"xp").unwrap_err().to_string(), "SYNTAX stat must be hp, mp, stamina, rage or energy");
         assert_eq!(five.all[4].def().cur_jsonpath, "$.stats.energy.cur");
+        let again = VitalSet::new("stats", &[("hp".into(), 100, 1.0), ("mp".into(), 50, 1.0), ("stamina".into(), 100, 5.0), ("rage".into(), 0, -1.0), ("energy".into(), 10, 0.5)]);
+        assert!(std::ptr::eq(five, again), "the same vitals reuse one set");
         assert_eq!(Stat::parse(b"xp").unwrap_err().to_string(), "SYNTAX stat must be hp, mp or stamina");
     }
 }
