@@ -204,7 +204,7 @@ fn lobby_cache_rejects_bad_lists_and_keeps_the_old_one() {
         assert_eq!(e(&mut c, &["LOBBY.SETCACHE", "lobby:user:7", &five]), "LOBBY at most 4 characters per user, got 5");
         assert_eq!(e(&mut c, &["LOBBY.SETCACHE", "lobby:user:7", "{}"]), "LOBBY value must be a JSON array");
         assert_eq!(e(&mut c, &["LOBBY.SETCACHE", "lobby:user:7", "[{]"]), "INVALIDJSON malformed JSON at line 1 column 3");
-        assert_eq!(e(&mut c, &["LOBBY.SETCACHE", "lobby:user:7", r#"[{"user_id":7}]"#]), "LOBBY entry 0 lacks 'character_id'");
+        assert_eq!(e(&mut c, &["LOBBY.SETCACHE", "lobby:user:7", r#"[{"user_id":7}]"#]), "LOBBY entry 0: character_id is required");
         assert_eq!(e(&mut c, &["LOBBY.SETCACHE", "lobby:user:7", "[]", "EX", "0"]), "BADNUMBER EX must be an integer from 1 to 31536000");
         assert_eq!(e(&mut c, &["LOBBY.SETCACHE", "lobby:user:7", "[]", "EX", "x"]), "BADNUMBER EX must be an integer from 1 to 31536000");
         assert_eq!(e(&mut c, &["LOBBY.SETCACHE", "lobby:user:7", "[]", "PX", "10"]), "SYNTAX expected: LOBBY.SETCACHE key json [EX seconds]");

@@ -343,3 +343,37 @@ fn a_schema_without_the_places_a_command_writes_gets_a_clear_error() {
         assert_eq!(json_get(&mut c, "ac:1"), before);
     });
 }
+
+/// The lobby entries are the game's too: a lobby schema file, loaded all or nothing.
+#[test]
+fn the_lobby_schema_is_a_file_too() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        let shipped = info_field(&mut c, "account_lobby_schema_hash");
+        assert_eq!(info_field(&mut c, "account_lobby_schema_source"), "shipped");
+        // Open: a field the game adds is kept.
+        q::<String>(&mut c, &["LOBBY.SETCACHE", "lobby:1", r#"[{"character_id":1,"user_id":7,"level":3}]"#]);
+        let strict = temp_file(
+            "lobby-strict.json",
+            r#"{"type":"object","properties":{"character_id":{"type":"integer"},"user_id":{"type":"integer"},"name":{"type":"string","maxLength":3}},"additionalProperties":false}"#,
+        );
+        q::<String>(&mut c, &["CONFIG", "SET", "account.lobby-schema", &strict]);
+        assert_ne!(info_field(&mut c, "account_lobby_schema_hash"), shipped);
+        assert_eq!(
+            expect_err(&mut c, &["LOBBY.SETCACHE", "lobby:1", r#"[{"character_id":1,"user_id":7,"level":3}]"#]),
+            "LOBBY entry 0: unknown field 'level'"
+        );
+        assert_eq!(
+            expect_err(&mut c, &["LOBBY.SETCACHE", "lobby:1", r#"[{"character_id":1,"user_id":7,"name":"Aragorn"}]"#]),
+            "LOBBY entry 0: name must be a string of at most 3 characters"
+        );
+        // What is stored under the old schema and breaks the new one is reported, not served.
+        assert_eq!(expect_err(&mut c, &["LOBBY.GETCACHE", "lobby:1"]), "CORRUPT stored document: LOBBY entry 0: unknown field 'level'");
+        let broken = temp_file("lobby-broken.json", r#"{"type":"object","properties":{"user_id":{"type":"integer"}}}"#);
+        let e = expect_err(&mut c, &["CONFIG", "SET", "account.lobby-schema", &broken]);
+        assert!(e.contains("the lobby schema must declare 'character_id' as an integer"), "{e}");
+        assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "account.lobby-schema"]), ["account.lobby-schema", strict.as_str()]);
+        q::<String>(&mut c, &["CONFIG", "SET", "account.lobby-schema", ""]);
+        assert_eq!(info_field(&mut c, "account_lobby_schema_hash"), shipped);
+    });
+}

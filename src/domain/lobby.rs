@@ -1,36 +1,54 @@
-//! The lobby cache: a JSON array of the user's characters (`CharacterReadDTO`). Pure Rust.
+//! The lobby cache: a JSON array of the user's characters (`CharacterReadDTO`). Each entry is
+//! checked against the lobby schema in force (`schema/lobby.schema.json` unless another is
+//! loaded: `account.lobby-schema`); the module adds the list's own rules: at most `lobby-max`
+//! entries, one user, each character once, which need the integer places `character_id` and
+//! `user_id` that every lobby schema must declare. Pure Rust.
 
 use crate::error::{Error, Result};
+use crate::jsonschema::{NumberKind, Schema};
 use crate::limits;
 use serde_json::Value;
+use std::sync::{Arc, RwLock};
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Int,
-    Text,
-    TextOrNull,
-    Gender,
-    ObjectOrNull,
+/// The lobby schema shipped with the module.
+pub const SHIPPED: &str = include_str!("../../schema/lobby.schema.json");
+
+/// Compiles a lobby entry schema and checks it declares the places the list rules need.
+pub fn compile(text: &[u8]) -> std::result::Result<Schema, String> {
+    let schema = Schema::parse(text).map_err(|e| e.0)?;
+    for place in ["character_id", "user_id"] {
+        if schema.number_kind(&[place.to_string()]) != NumberKind::Integer {
+            return Err(format!("the lobby schema must declare '{place}' as an integer"));
+        }
+    }
+    Ok(schema)
 }
 
-/// The entry fields: (name, kind, required).
-const FIELDS: &[(&str, Kind, bool)] = &[
-    ("character_id", Kind::Int, true),
-    ("user_id", Kind::Int, true),
-    ("name", Kind::TextOrNull, false),
-    ("gender", Kind::Gender, false),
-    ("game_stage", Kind::TextOrNull, false),
-    ("prev_game_stage", Kind::TextOrNull, false),
-    ("location_id", Kind::Text, false),
-    ("prev_location_id", Kind::TextOrNull, false),
-    ("vitals_snapshot", Kind::ObjectOrNull, false),
-    ("active_sessions", Kind::ObjectOrNull, false),
-    ("created_at", Kind::TextOrNull, false),
-    ("updated_at", Kind::TextOrNull, false),
-];
+static LOBBY: RwLock<Option<(Arc<Schema>, String)>> = RwLock::new(None);
+
+/// The lobby schema in force and where it came from (`shipped`, a file path).
+pub fn lobby_schema() -> (Arc<Schema>, String) {
+    if let Some((s, src)) = LOBBY.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        return (s.clone(), src.clone());
+    }
+    let shipped = Arc::new(compile(SHIPPED.as_bytes()).expect("the shipped lobby schema compiles"));
+    let mut cell = LOBBY.write().unwrap_or_else(|e| e.into_inner());
+    let (s, src) = cell.get_or_insert((shipped, "shipped".into()));
+    (s.clone(), src.clone())
+}
+
+/// Puts a lobby schema in force.
+pub fn install(schema: Schema, source: &str) {
+    *LOBBY.write().unwrap_or_else(|e| e.into_inner()) = Some((Arc::new(schema), source.to_string()));
+}
 
 /// Validates a lobby array and returns its compact text, the form that is stored.
 pub fn validate(v: &Value, max_entries: usize) -> Result<String> {
+    validate_with(&lobby_schema().0, v, max_entries)
+}
+
+/// `validate` against a given entry schema.
+pub fn validate_with(schema: &Schema, v: &Value, max_entries: usize) -> Result<String> {
     let Value::Array(entries) = v else { return Err(Error::Lobby("value must be a JSON array".into())) };
     if entries.len() > max_entries {
         return Err(Error::Lobby(format!("at most {max_entries} characters per user, got {}", entries.len())));
@@ -38,22 +56,9 @@ pub fn validate(v: &Value, max_entries: usize) -> Result<String> {
     let mut user: Option<i64> = None;
     let mut ids: Vec<i64> = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter().enumerate() {
-        let Value::Object(m) = e else { return Err(Error::Lobby(format!("entry {i} must be an object"))) };
-        if let Some(k) = m.keys().find(|k| !FIELDS.iter().any(|(n, _, _)| n == k)) {
-            return Err(Error::Lobby(format!("entry {i} has unknown field '{k}'")));
-        }
-        for (name, kind, required) in FIELDS {
-            match m.get(*name) {
-                None if *required => return Err(Error::Lobby(format!("entry {i} lacks '{name}'"))),
-                None => {}
-                Some(x) if !fits(*kind, x) => {
-                    return Err(Error::Lobby(format!("entry {i} field '{name}' must be {}", describe(*kind))))
-                }
-                Some(_) => {}
-            }
-        }
-        let cid = m["character_id"].as_i64().unwrap_or_default();
-        let uid = m["user_id"].as_i64().unwrap_or_default();
+        schema.validate(e).map_err(|why| Error::Lobby(format!("entry {i}: {}", why.text().replacen("the document", "the entry", 1))))?;
+        let int = |name: &str| e.get(name).and_then(crate::schema::as_int).unwrap_or_default();
+        let (cid, uid) = (int("character_id"), int("user_id"));
         if *user.get_or_insert(uid) != uid {
             return Err(Error::Lobby("all entries must have the same user_id".into()));
         }
@@ -67,27 +72,6 @@ pub fn validate(v: &Value, max_entries: usize) -> Result<String> {
         return Err(Error::Limit(format!("lobby array larger than {} bytes", limits::MAX_LOBBY_BYTES)));
     }
     Ok(text)
-}
-
-fn fits(kind: Kind, v: &Value) -> bool {
-    let short = |s: &str| s.len() <= limits::MAX_STRING_BYTES;
-    match kind {
-        Kind::Int => v.is_i64(),
-        Kind::Text => v.as_str().is_some_and(short),
-        Kind::TextOrNull => v.is_null() || v.as_str().is_some_and(short),
-        Kind::Gender => v.is_null() || matches!(v.as_str(), Some("male" | "female" | "other")),
-        Kind::ObjectOrNull => v.is_null() || v.is_object(),
-    }
-}
-
-fn describe(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Int => "an integer",
-        Kind::Text => "a string",
-        Kind::TextOrNull => "a string or null",
-        Kind::Gender => "\"male\", \"female\", \"other\" or null",
-        Kind::ObjectOrNull => "an object or null",
-    }
 }
 
 #[cfg(test)]
@@ -112,14 +96,25 @@ mod tests {
         let e = |v: Value| validate(&v, 4).unwrap_err().to_string();
         assert_eq!(e(json!({})), "LOBBY value must be a JSON array");
         assert_eq!(e(json!([entry(1), entry(2), entry(3), entry(4), entry(5)])), "LOBBY at most 4 characters per user, got 5");
-        assert_eq!(e(json!([1])), "LOBBY entry 0 must be an object");
-        assert_eq!(e(json!([{"user_id": 7}])), "LOBBY entry 0 lacks 'character_id'");
-        assert_eq!(e(json!([{"character_id": "1", "user_id": 7}])), "LOBBY entry 0 field 'character_id' must be an integer");
-        assert_eq!(e(json!([{"character_id": 1, "user_id": 7, "gender": "x"}])), "LOBBY entry 0 field 'gender' must be \"male\", \"female\", \"other\" or null");
-        assert_eq!(e(json!([{"character_id": 1, "user_id": 7, "level": 3}])), "LOBBY entry 0 has unknown field 'level'");
+        assert_eq!(e(json!([1])), "LOBBY entry 0: the entry must be an object");
+        assert_eq!(e(json!([{"user_id": 7}])), "LOBBY entry 0: character_id is required");
+        assert_eq!(e(json!([{"character_id": "1", "user_id": 7}])), "LOBBY entry 0: character_id must be an integer");
+        assert_eq!(e(json!([{"character_id": 1, "user_id": 7, "gender": "x"}])), "LOBBY entry 0: gender must be one of \"male\", \"female\", \"other\", null");
+        // Open where the game is open: a field the schema does not name is kept.
+        assert!(validate(&json!([{"character_id": 1, "user_id": 7, "level": 3}]), 4).is_ok());
         assert_eq!(e(json!([entry(1), entry(1)])), "LOBBY character_id 1 appears twice");
         let mut other = entry(2);
         other["user_id"] = json!(8);
         assert_eq!(e(json!([entry(1), other])), "LOBBY all entries must have the same user_id");
+    }
+
+    #[test]
+    fn a_lobby_schema_must_declare_the_places_the_list_rules_need() {
+        assert_eq!(compile(br#"{"type":"object","properties":{"user_id":{"type":"integer"}}}"#).unwrap_err(), "the lobby schema must declare 'character_id' as an integer");
+        let strict = compile(br#"{"type":"object","properties":{"character_id":{"type":"integer"},"user_id":{"type":"integer"}},"additionalProperties":false}"#).unwrap();
+        assert_eq!(
+            validate_with(&strict, &json!([{"character_id": 1, "user_id": 7, "level": 3}]), 4).unwrap_err().to_string(),
+            "LOBBY entry 0: unknown field 'level'"
+        );
     }
 }

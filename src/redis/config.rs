@@ -112,3 +112,28 @@ pub fn load_schema_file(path: &str) -> Result<crate::schema::Rules, String> {
     let text = std::fs::read(path).map_err(|e| format!("SCHEMA cannot read {path}: {e}"))?;
     crate::schema::Rules::new(&text, path).map_err(|e| format!("SCHEMA {path}: {e}"))
 }
+
+/// `account.lobby-schema`: the path of the lobby entry schema in force; empty = the shipped
+/// `schema/lobby.schema.json`. All or nothing, as `account.schema`.
+pub struct LobbySchemaFile;
+
+pub static LOBBY_SCHEMA_FILE: LobbySchemaFile = LobbySchemaFile;
+
+impl redis_module::ConfigurationValue<redis_module::RedisString> for LobbySchemaFile {
+    fn get(&self, _ctx: &redis_module::configuration::ConfigurationContext) -> redis_module::RedisString {
+        let (_, source) = crate::lobby::lobby_schema();
+        redis_module::RedisString::create(None, if source == "shipped" { "" } else { source.as_str() })
+    }
+
+    fn set(&self, _ctx: &redis_module::configuration::ConfigurationContext, val: redis_module::RedisString) -> Result<(), redis_module::RedisError> {
+        let path = val.to_string_lossy();
+        let (text, source) = if path.is_empty() {
+            (crate::lobby::SHIPPED.as_bytes().to_vec(), "shipped".to_string())
+        } else {
+            (std::fs::read(&path).map_err(|e| redis_module::RedisError::String(format!("LOBBY cannot read {path}: {e}")))?, path.clone())
+        };
+        let schema = crate::lobby::compile(&text).map_err(|e| redis_module::RedisError::String(format!("LOBBY {source}: {e}")))?;
+        crate::lobby::install(schema, &source);
+        Ok(())
+    }
+}

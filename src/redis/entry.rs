@@ -61,6 +61,9 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
     let rules = crate::schema::rules();
     text("schema_hash", &rules.schema.hash);
     text("schema_source", &rules.source);
+    let (lobby, lobby_source) = crate::lobby::lobby_schema();
+    text("lobby_schema_hash", &lobby.hash);
+    text("lobby_schema_source", &lobby_source);
     text("validation_level", &format!("{:?}", crate::config::validation_level()));
     text("validation_action", if crate::config::validation_warns() { "warn" } else { "error" });
 }
@@ -79,6 +82,7 @@ redis_module! {
         ],
         string: [
             ["schema", &config::SCHEMA_FILE, "", ConfigurationFlags::DEFAULT, None],
+            ["lobby-schema", &config::LOBBY_SCHEMA_FILE, "", ConfigurationFlags::DEFAULT, None],
         ],
         bool: [
             ["shared-api", &config::SHARED_API, true, ConfigurationFlags::DEFAULT, None],
