@@ -6,10 +6,6 @@ pub const MAX_JSON_BYTES: usize = 1 << 20;
 pub const MAX_DEPTH: usize = 32;
 /// Largest serialized account document, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
-/// Longest string field in the account schema, in bytes (bio.name, location.current, ...).
-pub const MAX_STRING_BYTES: usize = 1024;
-/// Longest `state` value, in bytes.
-pub const MAX_STATE_BYTES: usize = 64;
 /// Largest `max` of a vital; keeps every vital exactly representable as a double (< 2^53).
 pub const MAX_VITAL: i64 = 1_000_000_000_000_000;
 /// Largest absolute regeneration rate, units per second.
