@@ -19,6 +19,14 @@ pub fn idle_ttl() -> i64 {
     IDLE_TTL.load(Ordering::Relaxed)
 }
 
+/// `account.json-merge`: write with RedisJSON 2.6's `JSON.MERGE` and `JSON.MSET` when the loaded
+/// RedisJSON has them; `no` writes as for a RedisJSON before 2.6, one `JSON.SET` per path.
+pub static JSON_MERGE: AtomicBool = AtomicBool::new(true);
+
+pub fn json_merge() -> bool {
+    JSON_MERGE.load(Ordering::Relaxed)
+}
+
 pub fn shared_api() -> bool {
     SHARED_API.load(Ordering::Relaxed)
 }

@@ -58,6 +58,7 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
     };
     text("read_path", path);
     text("read_path_reason", &why);
+    text("write_path", crate::rejson::write_path());
     let rules = crate::schema::rules();
     text("schema_hash", &rules.schema.hash);
     text("schema_source", &rules.source);
@@ -86,6 +87,7 @@ redis_module! {
         ],
         bool: [
             ["shared-api", &config::SHARED_API, true, ConfigurationFlags::DEFAULT, None],
+            ["json-merge", &config::JSON_MERGE, true, ConfigurationFlags::DEFAULT, None],
         ],
         enum: [
             ["validation-level", &config::VALIDATION_LEVEL, config::Level::moderate, ConfigurationFlags::DEFAULT, None],

@@ -149,6 +149,53 @@ pub fn present(ctx: Ctx) -> bool {
     found
 }
 
+/// Whether the loaded JSON module has `cmd` (COMMAND INFO), asked once and kept: 0 = not asked,
+/// 1 = yes, 2 = no. Asked only while RedisJSON is present (the dispatcher checks that first).
+fn has(ctx: Ctx, cell: &std::sync::atomic::AtomicU8, cmd: &str) -> bool {
+    match cell.load(Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            let found = rm::call(ctx, false, "COMMAND", &["INFO".into(), cmd.into()])
+                .map(|r| r.array_items().first().is_some_and(|e| !e.array_items().is_empty()))
+                .unwrap_or(false);
+            cell.store(if found { 1 } else { 2 }, Relaxed);
+            if !found {
+                log(ctx, &format!("{cmd} is not available (RedisJSON before 2.6?): writing by paths instead"));
+            }
+            found
+        }
+    }
+}
+
+static MERGE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+static MSET: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Whether vital writes may be one root `JSON.MERGE` (RedisJSON 2.6+, and `account.json-merge`
+/// not turned off); else they are written by paths.
+pub fn can_merge(ctx: Ctx) -> bool {
+    crate::config::json_merge() && has(ctx, &MERGE, "JSON.MERGE")
+}
+
+/// Whether several paths may be written with one `JSON.MSET` (RedisJSON 2.6+); else one
+/// `JSON.SET` each, in the same command (atomic; replicated inside MULTI/EXEC).
+pub fn can_mset(ctx: Ctx) -> bool {
+    crate::config::json_merge() && has(ctx, &MSET, "JSON.MSET")
+}
+
+/// The write path in force, for `INFO account`: `merge` or `paths` (`undecided` before the
+/// first vital write).
+pub fn write_path() -> &'static str {
+    if !crate::config::json_merge() {
+        return "paths";
+    }
+    match MERGE.load(Relaxed) {
+        1 => "merge",
+        2 => "paths",
+        _ => "undecided",
+    }
+}
+
 /// RedisJSON's version number from MODULE LIST (module "ReJSON").
 fn rejson_version(ctx: Ctx) -> Option<i64> {
     let reply = rm::call(ctx, false, "MODULE", &["LIST".into()]).ok()?;

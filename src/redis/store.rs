@@ -205,7 +205,18 @@ pub fn put_all(ctx: Ctx, puts: &[Put]) -> Result<()> {
         args.push(CallArg::Bytes(p.path.as_bytes()));
         args.push(CallArg::Bytes(p.json.as_bytes()));
     }
-    rm::call(ctx, true, "JSON.MSET", &args)?;
+    if rejson::can_mset(ctx) {
+        rm::call(ctx, true, "JSON.MSET", &args)?;
+    } else {
+        // One JSON.SET each: still all or nothing, as every put was checked before, and the
+        // command runs alone (replicas get them in one MULTI/EXEC).
+        for p in puts {
+            let reply = rm::call(ctx, true, "JSON.SET", &[CallArg::Key(p.key), CallArg::Bytes(p.path.as_bytes()), CallArg::Bytes(p.json.as_bytes())])?;
+            if reply.is_null() {
+                return Err(Error::Internal);
+            }
+        }
+    }
     for (i, p) in puts.iter().enumerate() {
         if !puts[..i].iter().any(|q| q.key.bytes() == p.key.bytes()) {
             refresh_idle(ctx, p.key)?;
@@ -317,8 +328,8 @@ pub fn save(ctx: Ctx, key: Arg, changes: &[(Stat, Vital, Vital)], last_update: O
     match patch::vitals(changes, last_update) {
         // A write command that changes nothing still counts as activity: the TTL is refreshed.
         Patch::Unchanged => refresh_idle(ctx, key),
-        Patch::Merge(json) => merge(ctx, key, &json),
-        Patch::NeedsNull => {
+        Patch::Merge(json) if rejson::can_merge(ctx) => merge(ctx, key, &json),
+        Patch::Merge(_) | Patch::NeedsNull => {
             let mut puts: Vec<Put> = changes.iter().filter_map(|(s, b, a)| vital_put(key, *s, b, a)).collect();
             if let Some(t) = last_update {
                 puts.push(Put { key, path: vitals::vital_set().last_update_jsonpath, json: vitals::time_json(Some(t)) });
