@@ -28,3 +28,76 @@ pub fn lobby_ttl() -> i64 {
 pub fn lobby_max() -> usize {
     LOBBY_MAX.load(Ordering::Relaxed) as usize
 }
+
+// One module each: the macro imports a trait where it is called.
+mod level {
+    redis_module::enum_configuration! {
+        /// `account.validation-level`: how much of a document a write must leave valid.
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, PartialEq)]
+        pub enum Level {
+            strict = 0,
+            moderate = 1,
+            off = 2,
+        }
+    }
+}
+mod action {
+    redis_module::enum_configuration! {
+        /// `account.validation-action`: what a write that breaks the schema gets.
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, PartialEq)]
+        pub enum Action {
+            error = 0,
+            warn = 1,
+        }
+    }
+}
+pub use action::Action;
+pub use level::Level;
+
+/// Default `moderate`: a team moving a live game has documents the game already wrote; they
+/// keep working (writes are checked where they change the document), new breakage is refused.
+pub static VALIDATION_LEVEL: std::sync::Mutex<Level> = std::sync::Mutex::new(Level::moderate);
+/// Default `error`: a write that breaks the schema is refused, which is the module's purpose;
+/// `warn` is for trying a new schema on live traffic first.
+pub static VALIDATION_ACTION: std::sync::Mutex<Action> = std::sync::Mutex::new(Action::error);
+
+pub fn validation_level() -> Level {
+    VALIDATION_LEVEL.lock().map(|l| l.clone()).unwrap_or(Level::moderate)
+}
+
+pub fn validation_warns() -> bool {
+    VALIDATION_ACTION.lock().map(|a| *a == Action::warn).unwrap_or(false)
+}
+
+/// `account.schema`: the path of the schema file in force; empty = the shipped schema. Setting
+/// it (load argument, redis.conf, CONFIG SET) compiles the file first: a schema that does not
+/// load leaves the one in force and the setting answers why.
+pub struct SchemaFile;
+
+pub static SCHEMA_FILE: SchemaFile = SchemaFile;
+
+impl redis_module::ConfigurationValue<redis_module::RedisString> for SchemaFile {
+    fn get(&self, _ctx: &redis_module::configuration::ConfigurationContext) -> redis_module::RedisString {
+        let rules = crate::schema::rules();
+        let shown = if rules.source == "shipped" { "" } else { rules.source.as_str() };
+        redis_module::RedisString::create(None, shown)
+    }
+
+    fn set(&self, _ctx: &redis_module::configuration::ConfigurationContext, val: redis_module::RedisString) -> Result<(), redis_module::RedisError> {
+        let path = val.to_string_lossy();
+        let rules = load_schema_file(&path).map_err(redis_module::RedisError::String)?;
+        crate::schema::install(rules);
+        Ok(())
+    }
+}
+
+/// Compiles the schema at `path` (empty: the shipped one).
+pub fn load_schema_file(path: &str) -> Result<crate::schema::Rules, String> {
+    if path.is_empty() {
+        return crate::schema::Rules::new(crate::schema::SHIPPED.as_bytes(), "shipped");
+    }
+    let text = std::fs::read(path).map_err(|e| format!("SCHEMA cannot read {path}: {e}"))?;
+    crate::schema::Rules::new(&text, path).map_err(|e| format!("SCHEMA {path}: {e}"))
+}

@@ -36,6 +36,16 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
     field("clamps", stats::get(&stats::CLAMPS));
     field("regen_applied", stats::get(&stats::REGENS));
     field("logouts", stats::get(&stats::LOGOUTS));
+    field("schema_warnings", stats::get(&stats::SCHEMA_WARNINGS));
+    let (path, why) = crate::rejson::read_path();
+    let text = |name: &str, v: &str| {
+        let name = CString::new(name).unwrap_or_default();
+        let v = CString::new(v).unwrap_or_default();
+        // SAFETY: c is the INFO context Redis passed to this callback; both strings outlive the call.
+        unsafe { raw::RedisModule_InfoAddFieldCString.unwrap()(c, name.as_ptr(), v.as_ptr()) };
+    };
+    text("read_path", path);
+    text("read_path_reason", &why);
 }
 
 redis_module! {
@@ -50,11 +60,16 @@ redis_module! {
             ["lobby-ttl", &config::LOBBY_TTL, crate::limits::LOBBY_DEFAULT_TTL, 1, 365 * 24 * 3600, ConfigurationFlags::DEFAULT, None],
             ["lobby-max", &config::LOBBY_MAX, crate::limits::LOBBY_MAX_ENTRIES as i64, 1, 1000, ConfigurationFlags::DEFAULT, None],
         ],
-        string: [],
+        string: [
+            ["schema", &config::SCHEMA_FILE, "", ConfigurationFlags::DEFAULT, None],
+        ],
         bool: [
             ["shared-api", &config::SHARED_API, true, ConfigurationFlags::DEFAULT, None],
         ],
-        enum: [],
+        enum: [
+            ["validation-level", &config::VALIDATION_LEVEL, config::Level::moderate, ConfigurationFlags::DEFAULT, None],
+            ["validation-action", &config::VALIDATION_ACTION, config::Action::error, ConfigurationFlags::DEFAULT, None],
+        ],
         module_args_as_configuration: true,
     ]
 }

@@ -23,6 +23,16 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
     Ok(v)
 }
 
+/// The one depth rule for what the module stores: a document nested at most `MAX_DEPTH` levels,
+/// the same rule `parse` applies to a whole document given to ACCOUNT.CREATE, so whatever the
+/// module stored (a LOGOUT entry's document too) can be created again.
+pub fn check_depth(doc: &Value) -> Result<()> {
+    if depth(doc) > limits::MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(())
+}
+
 fn too_deep() -> Error {
     Error::Limit(format!("JSON nested deeper than {} levels", limits::MAX_DEPTH))
 }

@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod json;
+pub mod jsonschema;
 pub mod limits;
 pub mod lobby;
 pub mod patch;

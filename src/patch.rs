@@ -67,25 +67,6 @@ pub fn vitals(changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Pat
     Patch::Merge(String::from_utf8(out).unwrap_or_default())
 }
 
-/// The merge patch that stores `json` at the place named by `segments`
-/// (`{"metrics":{"arena_wins":5}}`), creating missing objects on the way. `None` for a null
-/// (a merge would delete the field) or an object (a merge would merge it, not replace it).
-/// The segments are schema names (letters, digits, `_`, `-`): nothing to escape.
-pub fn at(segments: &[String], json: &str) -> Option<String> {
-    if json.starts_with('{') || json == "null" || segments.is_empty() {
-        return None;
-    }
-    let mut out = String::with_capacity(json.len() + 16 * segments.len());
-    for seg in segments {
-        out.push_str("{\"");
-        out.push_str(seg);
-        out.push_str("\":");
-    }
-    out.push_str(json);
-    out.extend(std::iter::repeat_n('}', segments.len()));
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,22 +98,6 @@ mod tests {
         let mut d = doc.clone();
         merge(&mut d, &serde_json::from_str(text).unwrap());
         d
-    }
-
-    #[test]
-    fn a_value_at_a_path_is_nested_objects() {
-        let path = |p: &str| p.split('.').map(String::from).collect::<Vec<_>>();
-        assert_eq!(at(&path("metrics.arena_wins"), "5").unwrap(), r#"{"metrics":{"arena_wins":5}}"#);
-        assert_eq!(at(&path("state"), r#""combat""#).unwrap(), r#"{"state":"combat"}"#);
-        assert_eq!(at(&path("a.b"), "[1,null]").unwrap(), r#"{"a":{"b":[1,null]}}"#);
-        assert_eq!(at(&path("metrics"), r#"{"x":1}"#), None);
-        assert_eq!(at(&path("bio.gender"), "null"), None);
-        let mut doc = json!({"metrics": {"arena_wins": 1, "gear_score": 3}});
-        merge(&mut doc, &serde_json::from_str(&at(&path("metrics.arena_wins"), "9").unwrap()).unwrap());
-        assert_eq!(doc, json!({"metrics": {"arena_wins": 9, "gear_score": 3}}));
-        let mut old = json!({"state": "x"});
-        merge(&mut old, &serde_json::from_str(&at(&path("metrics.arena_wins"), "9").unwrap()).unwrap());
-        assert_eq!(old, json!({"state": "x", "metrics": {"arena_wins": 9}}));
     }
 
     #[test]
@@ -170,7 +135,7 @@ mod tests {
         }
         let mut seen = [0; 3];
         for _ in 0..2000 {
-            let mut doc = crate::schema::new_document();
+            let mut doc = crate::schema::rules().new_document();
             let mut changes = Vec::new();
             for stat in Stat::ALL {
                 let before = vital(&mut rnd);

@@ -1,16 +1,14 @@
-//! Dotted paths into an account document (`bio`, `stats.hp.cur`, `skills.fire.lvl`), resolved
-//! against the schema. Pure Rust.
+//! Dotted paths into an account document (`bio`, `stats.hp.cur`, `skills.fire.lvl`): their
+//! syntax only. Whether the schema lets a path name a place is the schema's to say
+//! (`schema::Rules::check_path`). Pure Rust.
 
 use crate::error::{Error, Result};
 use crate::limits;
-use crate::schema::{self, Shape};
 
-/// A path that names a place the schema knows (or any place inside `skills`).
+/// A dotted path: one to 16 segments of `[A-Za-z0-9_-]`, at most 256 bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocPath {
     pub segments: Vec<String>,
-    /// The shape at the path and its default; `None` inside free-form `skills`.
-    pub shape: Option<(Shape, Option<&'static str>)>,
 }
 
 impl DocPath {
@@ -20,28 +18,25 @@ impl DocPath {
             return Err(nopath());
         }
         let mut segments = Vec::new();
-        let mut shape = Some((schema::ROOT, None));
         for seg in text.split('.') {
             let valid = !seg.is_empty()
                 && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !valid || segments.len() == limits::MAX_PATH_SEGMENTS {
                 return Err(nopath());
             }
-            shape = match shape {
-                Some((Shape::Free, _)) | None => None,
-                Some((s, _)) => Some(schema::child(&s, seg).ok_or_else(nopath)?),
-            };
             segments.push(seg.to_string());
         }
-        Ok(DocPath { segments, shape })
+        Ok(DocPath { segments })
     }
 
-    /// The path as a RedisJSON JSONPath (`$.stats.hp.cur`, free names in brackets).
+    /// The path as a RedisJSON JSONPath (`$.stats.hp.cur`; names that are not identifiers, such
+    /// as `fire-ball` or `2nd`, in brackets: `$.skills["fire-ball"]`).
     pub fn jsonpath(&self) -> String {
         let mut out = String::from("$");
-        for (i, seg) in self.segments.iter().enumerate() {
-            let free = i > 0 && self.segments[0] == "skills";
-            if free {
+        for seg in &self.segments {
+            let identifier = seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && !seg.as_bytes()[0].is_ascii_digit();
+            if !identifier {
                 out.push_str("[\"");
                 out.push_str(seg); // segments are [A-Za-z0-9_-]: nothing to escape
                 out.push_str("\"]");
@@ -73,30 +68,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn schema_paths_resolve_to_their_shapes() {
-        let p = DocPath::parse("stats.hp.cur").unwrap();
-        assert_eq!(p.shape.unwrap().0, Shape::VitalValue);
-        assert_eq!(p.jsonpath(), "$.stats.hp.cur");
+    fn paths_become_jsonpaths() {
+        assert_eq!(DocPath::parse("stats.hp.cur").unwrap().jsonpath(), "$.stats.hp.cur");
         assert_eq!(DocPath::parse("bio").unwrap().jsonpath(), "$.bio");
-        assert_eq!(DocPath::parse("state").unwrap().shape.unwrap().0, Shape::State);
-        assert_eq!(DocPath::parse("attributes.luck").unwrap().shape.unwrap().0, Shape::Count);
+        assert_eq!(DocPath::parse("skills.fire-ball.lvl").unwrap().jsonpath(), "$.skills[\"fire-ball\"].lvl");
+        assert_eq!(DocPath::parse("skills.2nd").unwrap().jsonpath(), "$.skills[\"2nd\"]");
+        assert_eq!(DocPath::parse("active_quest").unwrap().dotted(), "active_quest");
     }
 
     #[test]
-    fn skills_are_free_form_below_their_root() {
-        let p = DocPath::parse("skills.fire-ball.lvl").unwrap();
-        assert_eq!(p.shape, None);
-        assert_eq!(p.jsonpath(), "$.skills[\"fire-ball\"][\"lvl\"]");
-        assert_eq!(DocPath::parse("skills").unwrap().shape.unwrap().0, Shape::Free);
-    }
-
-    #[test]
-    fn unknown_or_malformed_paths_are_nopath() {
-        for bad in ["", "level", "bio.age", "stats..hp", "stats.hp.cur.x", "$.bio", "bio.", "a b", "stats.hp[0]"] {
+    fn malformed_paths_are_nopath() {
+        for bad in ["", "stats..hp", "$.bio", "bio.", ".bio", "a b", "stats.hp[0]", "é"] {
             let e = DocPath::parse(bad).unwrap_err();
             assert_eq!(e.to_string(), format!("NOPATH no such path '{bad}'"), "{bad}");
         }
         let deep = vec!["skills"; 17].join(".");
         assert!(DocPath::parse(&deep).is_err());
+        assert!(DocPath::parse(&vec!["a"; 16].join(".")).is_ok());
     }
 }

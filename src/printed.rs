@@ -7,7 +7,7 @@
 //! checks it on random texts); it only skips the general reader's searching.
 
 use crate::text::Text;
-use crate::vitals::{parse_i64, Scalar, Source, Stat, Stats, Vital, VitalParts, DEFAULTS};
+use crate::vitals::{parse_i64, Scalar, Source, Stat, Stats, Vital, VitalParts};
 use std::ops::Range;
 
 struct Cursor<'a> {
@@ -67,8 +67,8 @@ impl<'a> Cursor<'a> {
             return None;
         }
         let parts = VitalParts { cur: Some(cur), max: Some(max), regen: Some(regen), since: Some(since), unknown: None };
-        let (dmax, dregen) = DEFAULTS[stat.index()];
-        Some((Vital::from_parts(&parts, stat.path(), dmax, dregen).ok()?, start..self.i))
+        // Every field is present in this layout: no default is used.
+        Some((Vital::from_parts(&parts, stat.path(), 0, 0.0).ok()?, start..self.i))
     }
 }
 
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn reads_the_printed_layout() {
-        let doc = crate::schema::new_document();
+        let doc = crate::schema::rules().new_document();
         let text = doc["stats"].to_string();
         let s = stats(text.as_bytes()).unwrap();
         assert_eq!(s, stats_from(&doc["stats"]).unwrap());

@@ -63,7 +63,8 @@ const T_NULL: c_int = 6;
 /// The RedisJSON versions whose header was checked against `Api` (MODULE LIST "ver").
 const VERIFIED: std::ops::RangeInclusive<i64> = 20800..=20899;
 
-struct Shared(Option<&'static Api>);
+/// The API when verified, and why it is or is not used (INFO account: read_path_reason).
+struct Shared(Option<&'static Api>, String);
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 static API: OnceLock<Shared> = OnceLock::new();
@@ -73,22 +74,41 @@ pub fn api(ctx: Ctx) -> Option<&'static Api> {
     if !crate::config::shared_api() {
         return None;
     }
-    API.get_or_init(|| Shared(load(ctx))).0
+    API.get_or_init(|| {
+        let (api, reason) = load(ctx);
+        log(ctx, &reason);
+        Shared(api, reason)
+    })
+    .0
 }
 
-fn load(ctx: Ctx) -> Option<&'static Api> {
-    let version = rejson_version(ctx)?;
-    if !VERIFIED.contains(&version) {
-        log(ctx, &format!("RedisJSON {version} has an unverified shared API layout: reading through RM_Call"));
-        return None;
+/// The read path in force, for `INFO account`: (`shared-api` | `rm-call` | `undecided`, why).
+pub fn read_path() -> (&'static str, String) {
+    if !crate::config::shared_api() {
+        return ("rm-call", "account.shared-api is no".into());
     }
+    match API.get() {
+        None => ("undecided", "no account command has read a document yet".into()),
+        Some(Shared(Some(_), why)) => ("shared-api", why.clone()),
+        Some(Shared(None, why)) => ("rm-call", why.clone()),
+    }
+}
+
+fn load(ctx: Ctx) -> (Option<&'static Api>, String) {
+    let Some(version) = rejson_version(ctx) else {
+        return (None, "RedisJSON (module ReJSON) is not in MODULE LIST: reading through RM_Call".into());
+    };
+    if !VERIFIED.contains(&version) {
+        return (None, format!("RedisJSON {version} has an unverified shared API layout: reading through RM_Call"));
+    }
+    // SAFETY: ctx is a live module context; RM_GetSharedAPI only looks the name up.
     let p = unsafe { raw::RedisModule_GetSharedAPI.unwrap()(ctx, c"RedisJSON_V5".as_ptr()) };
     if p.is_null() {
-        log(ctx, "RedisJSON_V5 is not exported: reading through RM_Call");
-        return None;
+        return (None, "RedisJSON_V5 is not exported: reading through RM_Call".into());
     }
-    log(ctx, &format!("reading through the shared API of RedisJSON {version}"));
-    Some(unsafe { &*(p as *const Api) })
+    // SAFETY: RedisJSON 2.8.x exports RedisJSON_V5 as a static `RedisJSONAPI`, whose layout `Api`
+    // reproduces (checked against rejson_api.h of 2.8.0-2.8.19); it lives as long as the module.
+    (Some(unsafe { &*(p as *const Api) }), format!("reading through the shared API of RedisJSON {version} (2.8 layout verified)"))
 }
 
 fn log(ctx: Ctx, msg: &str) {
@@ -120,13 +140,19 @@ pub struct Node {
 pub enum Open {
     Missing,
     WrongType,
+    /// A RedisJSON value whose root is not an object: not an account.
+    NotObject,
     Doc(Node),
 }
 
 pub fn open(ctx: Ctx, api: &'static Api, key: Arg) -> Open {
+    use crate::vitals::Source;
+    // openKey answers NULL for a missing key and for any key that is not a RedisJSON document
+    // (other modules' types included).
     let ptr = (api.open_key)(ctx, key.0);
     if !ptr.is_null() {
-        return Open::Doc(Node { api, ptr });
+        let root = Node { api, ptr };
+        return if root.is_object() { Open::Doc(root) } else { Open::NotObject };
     }
     match rm::key_kind(ctx, key) {
         rm::KeyKind::Missing => Open::Missing,

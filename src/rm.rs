@@ -177,6 +177,15 @@ pub(crate) fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -
     Ok(reply)
 }
 
+/// Writes a line to the server log at `level` (`notice`, `warning`, ...).
+pub(crate) fn log(ctx: Ctx, level: &str, msg: &str) {
+    let level = std::ffi::CString::new(level).unwrap_or_default();
+    let text = std::ffi::CString::new(msg.replace('\0', "?")).unwrap_or_default();
+    // SAFETY: ctx is the live context of the running command (or null, which RM_Log accepts);
+    // the format is a literal "%s" and both strings outlive the call.
+    unsafe { raw::RedisModule_Log.unwrap()(ctx, level.as_ptr(), c"%s".as_ptr(), text.as_ptr()) };
+}
+
 /// The server clock, unix seconds (millisecond resolution).
 pub(crate) fn now() -> f64 {
     (unsafe { raw::RedisModule_Milliseconds.unwrap()() }) as f64 / 1000.0
@@ -277,8 +286,18 @@ pub(crate) fn is_keys_position_request(ctx: Ctx) -> bool {
     unsafe { raw::RedisModule_IsKeysPositionRequest.unwrap()(ctx) != 0 }
 }
 
-pub(crate) fn key_at_pos(ctx: Ctx, pos: usize) {
-    unsafe { raw::RedisModule_KeyAtPos.unwrap()(ctx, pos as c_int) };
+/// Declares the key at `pos` with its access flags (`REDISMODULE_CMD_KEY_*`), so
+/// `COMMAND GETKEYSANDFLAGS` and ACL checks see the real access (7.0+; plain `KeyAtPos`, which
+/// declares full access, where the server lacks it).
+pub(crate) fn key_at_pos(ctx: Ctx, pos: usize, flags: u32) {
+    // SAFETY: ctx is the context Redis passed to this keys-position request; both functions only
+    // record the position (and flags) in it.
+    unsafe {
+        match raw::RedisModule_KeyAtPosWithFlags {
+            Some(with_flags) => with_flags(ctx, pos as c_int, flags as c_int),
+            None => raw::RedisModule_KeyAtPos.unwrap()(ctx, pos as c_int),
+        }
+    };
 }
 
 pub(crate) fn wrong_arity(ctx: Ctx) {

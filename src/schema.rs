@@ -1,191 +1,204 @@
-//! The account document schema (`../shared/seed/NOTES.md`): its shape, its defaults, and the one
-//! function that validates a document (or one part of it) and fills what is missing.
+//! The document rules in force: the game's schema (a JSON Schema file, compiled by
+//! `jsonschema.rs`), the validation level and action (`config.rs`), and what the commands take
+//! from the schema — the vitals and their defaults. The schema is the one source of truth for
+//! what fields, defaults and vitals exist; nothing else in the crate repeats them.
 //!
-//! Pure Rust on `serde_json::Value`; no Redis here.
+//! Pure Rust on `serde_json::Value`; no Redis here (the loaded rules are kept in a process-wide
+//! cell that only the main thread changes).
 
 use crate::error::{Error, Result};
-use crate::limits;
-use crate::vitals::{Source, Vital, VitalParts};
+use crate::jsonschema::{NumberKind, Place, Schema};
+use crate::path::DocPath;
+use crate::vitals::{Source, Stat, Vital, VitalParts};
 use serde_json::{Map, Value};
+use std::sync::{Arc, RwLock};
 
-/// What a place in the document may hold.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Shape {
-    /// `state`: a non-empty string of at most `MAX_STATE_BYTES`.
-    State,
-    /// A string or null of at most `MAX_STRING_BYTES` (bio, location, sessions, prev_state).
-    TextOrNull,
-    /// A non-negative integer (attributes).
-    Count,
-    /// Any signed 64-bit integer (metrics).
-    Int,
-    /// A number or null: unix seconds (stats.last_update).
-    TimeOrNull,
-    /// A vital `{cur, max, regen}` with its defaults.
-    Vital { max: i64, regen: f64 },
-    /// `cur` or `max` inside a vital: an integer in `[0, MAX_VITAL]`.
-    VitalValue,
-    /// `regen` inside a vital: a number in `[-MAX_REGEN, MAX_REGEN]`.
-    Rate,
-    /// An object with exactly these fields (each optional, filled from its default).
-    Object(&'static [Field]),
-    /// Any JSON object (skills).
-    Free,
+/// The schema shipped with the module: today's document, open where the game is open.
+pub const SHIPPED: &str = include_str!("../schema/account.schema.json");
+
+/// A compiled schema and what the commands take from it.
+#[derive(Debug)]
+pub struct Rules {
+    pub schema: Schema,
+    /// Where it came from: `shipped`, a file path, or `inline` (ACCOUNT.SCHEMA SET).
+    pub source: String,
+    /// `(max, regen)` a stored vital lacking them reads as, per vital (`Stat` order), from the
+    /// vital's `default` in the schema (0 and 0.0 when it gives none).
+    pub vital_defaults: [(i64, f64); 3],
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Field {
-    pub name: &'static str,
-    pub shape: Shape,
-    /// Only for `State` and `TextOrNull` fields: the default string (`None` = null).
-    pub default: Option<&'static str>,
-}
-
-const fn f(name: &'static str, shape: Shape) -> Field {
-    Field { name, shape, default: None }
-}
-const fn fd(name: &'static str, shape: Shape, default: &'static str) -> Field {
-    Field { name, shape, default: Some(default) }
-}
-
-pub const VITALS: [&str; 3] = ["hp", "mp", "stamina"];
-
-const VITAL_FIELDS: &[Field] = &[
-    f("cur", Shape::VitalValue),
-    f("max", Shape::VitalValue),
-    f("regen", Shape::Rate),
-    f("since", Shape::TimeOrNull),
-];
-
-const STATS: &[Field] = &[
-    f("hp", Shape::Vital { max: 100, regen: 1.0 }),
-    f("mp", Shape::Vital { max: 50, regen: 1.0 }),
-    f("stamina", Shape::Vital { max: 100, regen: 5.0 }),
-    f("last_update", Shape::TimeOrNull),
-];
-
-const BIO: &[Field] =
-    &[f("name", Shape::TextOrNull), f("gender", Shape::TextOrNull), f("created_at", Shape::TextOrNull)];
-
-const LOCATION: &[Field] =
-    &[fd("current", Shape::TextOrNull, "start_village"), f("prev", Shape::TextOrNull)];
-
-pub const ATTRIBUTES: [&str; 9] = [
-    "strength", "agility", "endurance", "intelligence", "wisdom", "men", "perception", "charisma",
-    "luck",
-];
-const ATTRIBUTE_FIELDS: &[Field] = &[
-    f("strength", Shape::Count),
-    f("agility", Shape::Count),
-    f("endurance", Shape::Count),
-    f("intelligence", Shape::Count),
-    f("wisdom", Shape::Count),
-    f("men", Shape::Count),
-    f("perception", Shape::Count),
-    f("charisma", Shape::Count),
-    f("luck", Shape::Count),
-];
-/// Default value of every attribute.
-pub const ATTRIBUTE_DEFAULT: i64 = 8;
-
-const SESSIONS: &[Field] = &[
-    f("combat_id", Shape::TextOrNull),
-    f("inventory_id", Shape::TextOrNull),
-    f("scenario_id", Shape::TextOrNull),
-];
-
-const METRICS: &[Field] = &[
-    f("gear_score", Shape::Int),
-    f("arena_rating", Shape::Int),
-    f("arena_wins", Shape::Int),
-    f("arena_losses", Shape::Int),
-    f("win_streak", Shape::Int),
-];
-
-/// The whole document. `stats` comes first: it is what the hot commands read.
-pub const DOCUMENT: &[Field] = &[
-    f("stats", Shape::Object(STATS)),
-    fd("state", Shape::State, "onboarding"),
-    f("prev_state", Shape::TextOrNull),
-    f("bio", Shape::Object(BIO)),
-    f("location", Shape::Object(LOCATION)),
-    f("attributes", Shape::Object(ATTRIBUTE_FIELDS)),
-    f("sessions", Shape::Object(SESSIONS)),
-    f("metrics", Shape::Object(METRICS)),
-    f("skills", Shape::Free),
-];
-
-pub const ROOT: Shape = Shape::Object(DOCUMENT);
-
-/// A fresh onboarding character: every default from NOTES.md.
-pub fn new_document() -> Value {
-    default_of(&ROOT, None)
-}
-
-/// Validates a whole document and fills every missing part with its default.
-pub fn normalize_document(doc: Value) -> Result<Value> {
-    normalize(&ROOT, None, Some(doc), "")
-}
-
-/// Validates the value for one place (`shape`, reached by `path` for messages) and fills what is
-/// missing inside it. `None` means the place is absent: its default is returned.
-pub fn normalize(shape: &Shape, dflt: Option<&'static str>, v: Option<Value>, path: &str) -> Result<Value> {
-    let v = match v {
-        None => return Ok(default_of(shape, dflt)),
-        Some(v) => v,
-    };
-    let bad = |what: &str| Err(Error::Schema(format!("{} must be {what}", shown(path))));
-    match *shape {
-        Shape::State => match &v {
-            Value::String(s) if !s.is_empty() && s.len() <= limits::MAX_STATE_BYTES => Ok(v),
-            _ => bad(&format!("a non-empty string of at most {} bytes", limits::MAX_STATE_BYTES)),
-        },
-        Shape::TextOrNull => match &v {
-            Value::Null => Ok(v),
-            Value::String(s) if s.len() <= limits::MAX_STRING_BYTES => Ok(v),
-            _ => bad(&format!("a string of at most {} bytes or null", limits::MAX_STRING_BYTES)),
-        },
-        Shape::Count => match v.as_i64() {
-            Some(n) if n >= 0 => Ok(v),
-            _ => bad("a non-negative integer"),
-        },
-        Shape::Int => match v.as_i64() {
-            Some(_) => Ok(v),
-            None => bad("an integer"),
-        },
-        Shape::TimeOrNull => match &v {
-            Value::Null => Ok(v),
-            Value::Number(n) if n.as_f64().is_some_and(|t| t >= 0.0) => Ok(v),
-            _ => bad("a non-negative number (unix seconds) or null"),
-        },
-        Shape::VitalValue => match v.as_i64() {
-            Some(n) if (0..=limits::MAX_VITAL).contains(&n) => Ok(v),
-            _ => bad(&format!("an integer from 0 to {}", limits::MAX_VITAL)),
-        },
-        Shape::Rate => match v.as_f64() {
-            Some(r) if r.abs() <= limits::MAX_REGEN => Ok(v),
-            _ => bad(&format!("a number from -{0:e} to {0:e}", limits::MAX_REGEN)),
-        },
-        Shape::Vital { max, regen } => {
-            let Value::Object(m) = v else { return bad("an object") };
-            let vital = Vital::from_parts(&vital_parts(&m), path, max, regen)?;
-            Ok(vital_value(&vital))
-        }
-        Shape::Object(fields) => {
-            let Value::Object(mut m) = v else { return bad("an object") };
-            reject_unknown(&m, fields, path)?;
-            let mut out = Map::with_capacity(fields.len());
-            for fl in fields {
-                let child = normalize(&fl.shape, fl.default, m.remove(fl.name), &join(path, fl.name))?;
-                out.insert(fl.name.to_string(), child);
-            }
-            Ok(Value::Object(out))
-        }
-        Shape::Free => match &v {
-            Value::Object(_) => Ok(v),
-            _ => bad("an object"),
-        },
+impl Rules {
+    /// Compiles a schema and checks that it declares what the commands need.
+    pub fn new(text: &[u8], source: &str) -> std::result::Result<Rules, String> {
+        let schema = Schema::parse(text).map_err(|e| e.0)?;
+        let vital_defaults = vital_defaults(&schema)?;
+        Ok(Rules { schema, source: source.to_string(), vital_defaults })
     }
+
+    /// A fresh document: every default of the schema (`{}` filled).
+    pub fn new_document(&self) -> Value {
+        let mut doc = Value::Object(Map::new());
+        self.schema.fill_defaults(&mut doc);
+        doc
+    }
+
+    /// NOPATH unless the schema lets the path name a place: one it describes, or one it leaves
+    /// open. A place inside an object that forbids other members, or under a scalar, is not.
+    pub fn check_path(&self, path: &DocPath) -> Result<()> {
+        match self.schema.at(&path.segments) {
+            Place::Node(_) | Place::Open => Ok(()),
+            Place::Forbidden(_) | Place::NotAnObject(_) => Err(Error::NoPath(path.dotted())),
+        }
+    }
+
+    /// The default the schema gives a place, if any.
+    pub fn default_at(&self, path: &DocPath) -> Option<Value> {
+        self.schema.default_at(&path.segments)
+    }
+
+    /// What ACCOUNT.INCR may add at a place.
+    pub fn number_kind(&self, path: &DocPath) -> NumberKind {
+        self.schema.number_kind(&path.segments)
+    }
+
+    /// Whether a change at `segments` reaches the vital `stat` (the vital, a place inside it, or
+    /// a place that holds it).
+    fn touches(segments: &[String], stat: Stat) -> bool {
+        let vital: Vec<&str> = stat.path().split('.').collect();
+        segments.iter().zip(&vital).all(|(a, b)| a == b)
+    }
+
+    /// Checks a write before it is made. `doc` is the whole document after the change, `before`
+    /// the stored document it was made from (`None` for ACCOUNT.CREATE), `changed` the places the
+    /// command changed (`None`: all of it). Fills defaults in what is new, then applies the
+    /// validation level and action:
+    /// - `strict`: the whole document must be valid;
+    /// - `moderate`: the changed places must be valid (a document already invalid elsewhere can
+    ///   still be changed in its valid parts);
+    /// - `off`: no schema check.
+    ///
+    /// With the action `warn`, a violation is logged and counted (`warned` is called) and the
+    /// write goes on; with `error` it is CORRUPT when the stored document already broke the same
+    /// rule at the same place, SCHEMA otherwise. The vitals the command changed are always
+    /// checked by the vital rules (`cur <= max`, ...), whatever the level and action: the vitals
+    /// commands cannot work on anything else.
+    pub fn check_write(&self, before: Option<&Value>, doc: &mut Value, changed: Option<&[DocPath]>, warned: &mut dyn FnMut(&str)) -> Result<()> {
+        match changed {
+            None => self.schema.fill_defaults(doc),
+            Some(paths) => {
+                for p in paths {
+                    if let Some(v) = pointer_mut(doc, &p.segments) {
+                        self.schema.fill_defaults_at(&p.segments, v);
+                    }
+                }
+            }
+        }
+        for stat in Stat::ALL {
+            let touched = changed.is_none_or(|paths| paths.iter().any(|p| Rules::touches(&p.segments, stat)));
+            // A vital is stored whole: `cur` (default `max`), `max` and `regen` (the schema's
+            // defaults), `since`.
+            if touched {
+                if let Some(v) = doc.get_mut("stats").and_then(|s| s.get_mut(stat.name())) {
+                    let vital = self.vital(v, stat).map_err(|e| match before.and_then(|b| b.get("stats")?.get(stat.name())) {
+                        Some(old) if self.vital(old, stat).is_err() => e.stored(),
+                        _ => e,
+                    })?;
+                    *v = vital_value(&vital);
+                }
+            }
+        }
+        use crate::config::Level;
+        let violation = match (crate::config::validation_level(), changed) {
+            (Level::off, _) => None,
+            (Level::strict, _) | (_, None) => self.schema.validate(doc).err(),
+            (Level::moderate, Some(paths)) => paths.iter().find_map(|p| {
+                let v = pointer(doc, &p.segments).unwrap_or(&Value::Null);
+                self.schema.validate_at(&p.segments, v).err()
+            }),
+        };
+        let Some(v) = violation else { return Ok(()) };
+        let text = v.text();
+        if crate::config::validation_warns() {
+            warned(&text);
+            return Ok(());
+        }
+        let place: Vec<String> = if v.place.is_empty() { Vec::new() } else { v.place.split('.').map(String::from).collect() };
+        let already = before.is_some_and(|b| match pointer(b, &place) {
+            Some(old) => self.schema.validate_at(&place, old).is_err_and(|w| w.text() == text),
+            None => false,
+        });
+        Err(if already { Error::Corrupt(text) } else { Error::Schema(text) })
+    }
+
+    /// A vital object, by the vital rules, with the schema's defaults for what it lacks.
+    fn vital(&self, v: &Value, stat: Stat) -> Result<Vital> {
+        let (max, regen) = self.vital_defaults[stat.index()];
+        let parts = vital_parts_of(v).ok_or_else(|| Error::Schema(format!("{} must be an object", stat.path())))?;
+        Vital::from_parts(&parts, stat.path(), max, regen)
+    }
+}
+
+fn vital_parts_of(v: &Value) -> Option<VitalParts> {
+    let m = v.as_object()?;
+    Some(vital_parts(m))
+}
+
+/// The vitals the commands know (`stats.hp`, `stats.mp`, `stats.stamina`) must be the ones the
+/// schema declares; their defaults come from it.
+fn vital_defaults(schema: &Schema) -> std::result::Result<[(i64, f64); 3], String> {
+    let declared: Vec<String> = schema.vitals.iter().map(|v| v.path.join(".")).collect();
+    let known: Vec<&str> = Stat::ALL.iter().map(|s| s.path()).collect();
+    if declared.len() != known.len() || !known.iter().all(|k| declared.iter().any(|d| d == k)) {
+        return Err(format!(
+            "the schema declares the vitals [{}]; this version of the module needs exactly [{}]",
+            declared.join(", "),
+            known.join(", ")
+        ));
+    }
+    let mut out = [(0, 0.0); 3];
+    for stat in Stat::ALL {
+        let decl = schema.vitals.iter().find(|v| v.path.join(".") == stat.path()).and_then(|v| v.default.as_ref());
+        let max = decl.and_then(|d| d.get("max")).and_then(as_int).unwrap_or(0);
+        let regen = decl.and_then(|d| d.get("regen")).and_then(Value::as_f64).unwrap_or(0.0);
+        out[stat.index()] = (max, regen);
+    }
+    Ok(out)
+}
+
+static RULES: RwLock<Option<Arc<Rules>>> = RwLock::new(None);
+
+/// The rules in force (the shipped schema until another is loaded).
+pub fn rules() -> Arc<Rules> {
+    if let Some(r) = RULES.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        return r.clone();
+    }
+    let shipped = Arc::new(Rules::new(SHIPPED.as_bytes(), "shipped").expect("the shipped schema compiles"));
+    let mut cell = RULES.write().unwrap_or_else(|e| e.into_inner());
+    cell.get_or_insert(shipped).clone()
+}
+
+/// Puts new rules in force, all or nothing.
+pub fn install(rules: Rules) {
+    *RULES.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(rules));
+}
+
+/// `(max, regen)` a stored vital lacking them reads as.
+pub fn vital_default(stat: Stat) -> (i64, f64) {
+    rules().vital_defaults[stat.index()]
+}
+
+fn pointer<'v>(doc: &'v Value, segments: &[String]) -> Option<&'v Value> {
+    segments.iter().try_fold(doc, |v, s| v.get(s.as_str()))
+}
+
+fn pointer_mut<'v>(doc: &'v mut Value, segments: &[String]) -> Option<&'v mut Value> {
+    segments.iter().try_fold(doc, |v, s| v.get_mut(s.as_str()))
+}
+
+/// A JSON number as an integer, as JSON Schema counts integers: any number whose fraction is
+/// zero (`3`, `3.0`, `-0`, `-0.0`) within the signed 64-bit range. Stored as the integer.
+pub fn as_int(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_f64().and_then(crate::vitals::float_int))
 }
 
 /// The fields of a vital object as `VitalParts`.
@@ -210,77 +223,24 @@ pub fn vital_value(v: &Vital) -> Value {
     Value::Object(out)
 }
 
-/// The default value of a place.
-pub fn default_of(shape: &Shape, dflt: Option<&'static str>) -> Value {
-    match *shape {
-        Shape::State | Shape::TextOrNull => dflt.map_or(Value::Null, Value::from),
-        Shape::Count => Value::from(ATTRIBUTE_DEFAULT),
-        Shape::Int | Shape::VitalValue => Value::from(0),
-        Shape::TimeOrNull => Value::Null,
-        Shape::Rate => Value::from(0.0),
-        Shape::Vital { max, regen } => vital_value(&Vital { cur: max, max, regen, since: None }),
-        Shape::Object(fields) => Value::Object(
-            fields.iter().map(|fl| (fl.name.to_string(), default_of(&fl.shape, fl.default))).collect(),
-        ),
-        Shape::Free => Value::Object(Map::new()),
-    }
-}
-
-fn reject_unknown(m: &Map<String, Value>, fields: &[Field], path: &str) -> Result<()> {
-    match m.keys().find(|k| !fields.iter().any(|fl| fl.name == k.as_str())) {
-        Some(k) => Err(Error::Schema(format!("unknown field '{}'", join(path, k)))),
-        None => Ok(()),
-    }
-}
-
-pub fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
-}
-
-fn shown(path: &str) -> &str {
-    if path.is_empty() {
-        "the document"
-    } else {
-        path
-    }
-}
-
-/// The shape of a named field of an object shape.
-pub fn child(shape: &Shape, name: &str) -> Option<(Shape, Option<&'static str>)> {
-    match shape {
-        Shape::Object(fields) => fields.iter().find(|fl| fl.name == name).map(|fl| (fl.shape, fl.default)),
-        Shape::Vital { .. } => VITAL_FIELDS.iter().find(|fl| fl.name == name).map(|fl| (fl.shape, None)),
-        _ => None,
-    }
-}
-
-/// Starts the regeneration clock (`since` = now) of every vital of a normalized document that
-/// does not rest and has no clock, so a document written now regenerates from now.
+/// Starts the regeneration clock (`since` = now) of every vital of a document that does not
+/// rest and has no clock, so a document written now regenerates from now.
 pub fn start_clocks(doc: &mut Value, now: f64) {
-    for (i, name) in VITALS.iter().enumerate() {
-        let stat = crate::vitals::Stat::ALL[i];
-        let Some(slot) = doc.get_mut("stats").and_then(|s| s.get_mut(*name)) else { continue };
+    for stat in Stat::ALL {
+        let Some(slot) = doc.get_mut("stats").and_then(|s| s.get_mut(stat.name())) else { continue };
         if let Ok(v) = crate::vitals::vital_from(&*slot, stat) {
             let settled = crate::regen::settle(&v, v, now);
-            if settled != v {
+            if settled != v || slot.get("since").is_none() {
                 *slot = vital_value(&settled);
             }
         }
     }
 }
 
-/// ACCOUNT.SET: validates `v` for the place `path` names and puts it into `doc` (a normalized
-/// document). Inside `skills`, missing intermediate objects are created. The caller checks the
-/// whole document again afterwards (cross-field rules such as `cur <= max`).
-pub fn set_at(doc: &mut Value, path: &crate::path::DocPath, v: Value) -> Result<()> {
-    let v = match path.shape {
-        Some((shape, dflt)) => normalize(&shape, dflt, Some(v), &path.dotted())?,
-        None => v,
-    };
+/// Puts `v` at `path` in `doc`, creating the objects on the way that are missing. A place on
+/// the way that holds something else than an object is refused (`SCHEMA <place> must be an
+/// object`): a write never replaces a value to reach inside it.
+pub fn set_at(doc: &mut Value, path: &DocPath, v: Value) -> Result<()> {
     let (last, parents) = path.segments.split_last().expect("a path has a segment");
     let mut here = doc;
     for (i, seg) in parents.iter().enumerate() {
@@ -303,92 +263,61 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn err(v: Value) -> String {
-        normalize_document(v).unwrap_err().to_string()
+    fn shipped() -> Rules {
+        Rules::new(SHIPPED.as_bytes(), "shipped").unwrap()
+    }
+
+    fn check(doc: Value) -> std::result::Result<Value, String> {
+        let mut doc = doc;
+        shipped().check_write(None, &mut doc, None, &mut |_| {}).map_err(|e| e.to_string())?;
+        Ok(doc)
     }
 
     #[test]
-    fn new_document_has_the_notes_defaults() {
-        let d = new_document();
+    fn the_shipped_schema_gives_the_notes_defaults() {
+        let r = shipped();
+        let d = r.new_document();
         assert_eq!(d["state"], "onboarding");
         assert_eq!(d["prev_state"], Value::Null);
         assert_eq!(d["stats"]["hp"], json!({"cur": 100, "max": 100, "regen": 1.0, "since": null}));
         assert_eq!(d["stats"]["mp"], json!({"cur": 50, "max": 50, "regen": 1.0, "since": null}));
         assert_eq!(d["stats"]["stamina"], json!({"cur": 100, "max": 100, "regen": 5.0, "since": null}));
         assert_eq!(d["stats"]["last_update"], Value::Null);
-        for a in ATTRIBUTES {
-            assert_eq!(d["attributes"][a], 8);
-        }
+        assert_eq!(d["attributes"]["luck"], 8);
         assert_eq!(d["location"], json!({"current": "start_village", "prev": null}));
         assert_eq!(d["sessions"], json!({"combat_id": null, "inventory_id": null, "scenario_id": null}));
         assert_eq!(d["metrics"]["gear_score"], 0);
         assert_eq!(d["skills"], json!({}));
-        // A default document is itself valid and normalizes to itself.
-        assert_eq!(normalize_document(d.clone()).unwrap(), d);
-    }
-
-    #[test]
-    fn missing_parts_are_filled_and_given_parts_kept() {
-        let d = normalize_document(json!({
-            "state": "COMBAT",
-            "bio": {"name": "Aragorn"},
-            "stats": {"hp": {"cur": 75, "max": 120}, "mp": {"max": 10}},
-            "skills": {"fire": {"lvl": 2}}
-        }))
-        .unwrap();
-        assert_eq!(d["state"], "COMBAT");
-        assert_eq!(d["bio"], json!({"name": "Aragorn", "gender": null, "created_at": null}));
-        assert_eq!(d["stats"]["hp"], json!({"cur": 75, "max": 120, "regen": 1.0, "since": null}));
-        assert_eq!(d["stats"]["mp"], json!({"cur": 10, "max": 10, "regen": 1.0, "since": null}));
-        assert_eq!(d["skills"], json!({"fire": {"lvl": 2}}));
         let keys: Vec<_> = d.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(keys, DOCUMENT.iter().map(|f| f.name).collect::<Vec<_>>());
+        assert_eq!(keys, ["stats", "state", "prev_state", "bio", "location", "attributes", "sessions", "metrics", "skills"]);
+        assert_eq!(r.vital_defaults, [(100, 1.0), (50, 1.0), (100, 5.0)]);
+        assert_eq!(check(d.clone()).unwrap(), d);
     }
 
     #[test]
-    fn wrong_types_and_unknown_fields_are_named() {
-        assert_eq!(err(json!([])), "SCHEMA the document must be an object");
-        assert_eq!(err(json!({"level": 3})), "SCHEMA unknown field 'level'");
-        assert_eq!(err(json!({"bio": {"age": 3}})), "SCHEMA unknown field 'bio.age'");
-        assert_eq!(err(json!({"state": ""})), "SCHEMA state must be a non-empty string of at most 64 bytes");
-        assert_eq!(err(json!({"bio": {"name": 5}})), "SCHEMA bio.name must be a string of at most 1024 bytes or null");
-        assert_eq!(err(json!({"attributes": {"luck": -1}})), "SCHEMA attributes.luck must be a non-negative integer");
-        assert_eq!(err(json!({"attributes": {"luck": 1.5}})), "SCHEMA attributes.luck must be a non-negative integer");
-        assert_eq!(err(json!({"metrics": {"gear_score": "x"}})), "SCHEMA metrics.gear_score must be an integer");
-        assert_eq!(err(json!({"stats": {"hp": {"cur": 1.5}}})), "SCHEMA stats.hp.cur must be an integer from 0 to 1000000000000000");
-        assert_eq!(err(json!({"stats": {"hp": {"cur": 101}}})), "SCHEMA stats.hp.cur must not exceed stats.hp.max");
-        assert_eq!(err(json!({"stats": {"hp": {"max": -1}}})), "SCHEMA stats.hp.max must be an integer from 0 to 1000000000000000");
-        assert_eq!(err(json!({"stats": {"hp": {"regen": "x"}}})), "SCHEMA stats.hp.regen must be a number from -1e12 to 1e12");
-        assert_eq!(err(json!({"stats": {"last_update": -1}})), "SCHEMA stats.last_update must be a non-negative number (unix seconds) or null");
-        assert_eq!(err(json!({"skills": []})), "SCHEMA skills must be an object");
-        assert_eq!(err(json!({"stats": {"xp": {}}})), "SCHEMA unknown field 'stats.xp'");
-    }
-
-    #[test]
-    fn set_at_validates_and_creates_skill_parents() {
-        use crate::path::DocPath;
-        let mut d = new_document();
-        set_at(&mut d, &DocPath::parse("bio.name").unwrap(), json!("Legolas")).unwrap();
-        assert_eq!(d["bio"]["name"], "Legolas");
-        set_at(&mut d, &DocPath::parse("skills.fire.lvl").unwrap(), json!(3)).unwrap();
-        assert_eq!(d["skills"], json!({"fire": {"lvl": 3}}));
-        let e = set_at(&mut d, &DocPath::parse("skills.fire.lvl.x").unwrap(), json!(1)).unwrap_err();
-        assert_eq!(e.to_string(), "SCHEMA skills.fire.lvl must be an object");
-        let e = set_at(&mut d, &DocPath::parse("attributes.luck").unwrap(), json!(-1)).unwrap_err();
-        assert_eq!(e.to_string(), "SCHEMA attributes.luck must be a non-negative integer");
-        set_at(&mut d, &DocPath::parse("stats.hp").unwrap(), json!({"max": 10})).unwrap();
-        assert_eq!(d["stats"]["hp"], json!({"cur": 10, "max": 10, "regen": 1.0, "since": null}));
-        // A cross-field break is found by checking the whole document afterwards.
-        set_at(&mut d, &DocPath::parse("stats.hp.cur").unwrap(), json!(50)).unwrap();
-        assert_eq!(normalize_document(d).unwrap_err().to_string(), "SCHEMA stats.hp.cur must not exceed stats.hp.max");
-    }
-
-    #[test]
-    fn integers_beyond_i64_are_rejected() {
+    fn writes_are_checked_against_the_shipped_schema() {
+        assert_eq!(check(json!([])).unwrap_err(), "SCHEMA the document must be an object");
+        assert_eq!(check(json!({"state": ""})).unwrap_err(), "SCHEMA state must be a string of at least 1 character");
+        assert_eq!(check(json!({"bio": {"name": 5}})).unwrap_err(), "SCHEMA bio.name must be a string or null");
+        assert_eq!(check(json!({"attributes": {"luck": -1}})).unwrap_err(), "SCHEMA attributes.luck must be at least 0");
+        assert_eq!(check(json!({"attributes": {"luck": 1.5}})).unwrap_err(), "SCHEMA attributes.luck must be an integer");
+        assert_eq!(check(json!({"stats": {"hp": {"cur": 101}}})).unwrap_err(), "SCHEMA stats.hp.cur must not exceed stats.hp.max");
+        assert_eq!(check(json!({"stats": {"xp": {}}})).unwrap_err(), "SCHEMA unknown field 'stats.xp'");
         assert_eq!(
-            err(json!({"metrics": {"gear_score": 18446744073709551615u64}})),
-            "SCHEMA metrics.gear_score must be an integer"
+            check(json!({"stats": {"hp": {"regen": "x"}}})).unwrap_err(),
+            "SCHEMA stats.hp.regen must be a number from -1e12 to 1e12"
         );
-        assert!(normalize_document(json!({"metrics": {"gear_score": i64::MIN}})).is_ok());
+        assert_eq!(check(json!({"skills": []})).unwrap_err(), "SCHEMA skills must be an object");
+        // Open where the game is open.
+        let d = check(json!({"active_quest": "q", "bio": {"title": "Scout"}, "metrics": {"kills": 3, "arena_rating": 1200.7}, "state": "SCENARIO"})).unwrap();
+        assert_eq!((d["active_quest"].clone(), d["bio"]["title"].clone(), d["bio"]["name"].clone()), (json!("q"), json!("Scout"), Value::Null));
+        // Integral numbers in integer places are stored as integers.
+        assert_eq!(check(json!({"attributes": {"luck": -0.0}})).unwrap()["attributes"]["luck"].to_string(), "0");
+    }
+
+    #[test]
+    fn a_schema_must_declare_the_vitals_the_commands_know() {
+        let e = Rules::new(br#"{"type": "object", "properties": {"hp": {"type": "object", "properties": {"cur": {"type": "integer"}, "max": {"type": "integer"}}}}}"#, "x").unwrap_err();
+        assert_eq!(e, "the schema declares the vitals [hp]; this version of the module needs exactly [stats.hp, stats.mp, stats.stamina]");
     }
 }

@@ -14,6 +14,8 @@ pub static REJECTED: [AtomicU64; 16] = [const { AtomicU64::new(0) }; 16];
 pub static CLAMPS: AtomicU64 = AtomicU64::new(0);
 /// Vitals whose `cur` regeneration changed, in writes.
 pub static REGENS: AtomicU64 = AtomicU64::new(0);
+/// Writes that broke the schema and went on (`account.validation-action warn`).
+pub static SCHEMA_WARNINGS: AtomicU64 = AtomicU64::new(0);
 /// Documents handed off by ACCOUNT.LOGOUT.
 pub static LOGOUTS: AtomicU64 = AtomicU64::new(0);
 

@@ -15,12 +15,36 @@ use crate::rejson::{self, Open};
 use crate::vitals::{self, Source, Stat, Stats, Vital};
 use serde_json::Value;
 
-/// Fails with WRONGTYPE unless the key is missing or a module value (a RedisJSON document).
-pub fn expect_account_or_missing(ctx: Ctx, key: Arg) -> Result<KeyKind> {
+/// The one check every account command makes before it touches a key: `Ok(false)` when the key
+/// is missing, `Ok(true)` when it holds a RedisJSON document whose root is an object. Any other
+/// type (other modules' types included) is WRONGTYPE; a RedisJSON value whose root is not an
+/// object is CORRUPT. Writes made after this check (a root `JSON.MERGE` among them) can never
+/// replace a document's root.
+pub fn account(ctx: Ctx, key: Arg) -> Result<bool> {
+    if let Some(api) = rejson::api(ctx) {
+        return match rejson::open(ctx, api, key) {
+            Open::Missing => Ok(false),
+            Open::WrongType => Err(Error::WrongType),
+            Open::NotObject => Err(not_object()),
+            Open::Doc(_) => Ok(true),
+        };
+    }
     match rm::key_kind(ctx, key) {
-        k @ (KeyKind::Missing | KeyKind::Module) => Ok(k),
+        KeyKind::Missing => Ok(false),
+        // Only RedisJSON answers JSON.TYPE for a module key; any other module's key is an error
+        // reply that `rm::call` turns into WRONGTYPE.
+        KeyKind::Module => match rm::call(ctx, false, "JSON.TYPE", &[key.into()])?.bytes() {
+            Some(b"object") => Ok(true),
+            Some(_) => Err(not_object()),
+            None => Err(Error::Internal),
+        },
         _ => Err(Error::WrongType),
     }
+}
+
+/// A RedisJSON document whose root is not an object.
+pub fn not_object() -> Error {
+    Error::Corrupt("the document must be an object".into())
 }
 
 /// Fails with WRONGTYPE unless the key is missing or a string (a lobby cache).
@@ -34,6 +58,9 @@ pub fn expect_string_or_missing(ctx: Ctx, key: Arg) -> Result<KeyKind> {
 /// The stored text at a JSONPath (`None` reads the whole document). `Ok(None)`: no such key.
 /// `Ok(Some(None))`: the key exists but the path matches nothing.
 pub fn read_text(ctx: Ctx, key: Arg, path: Option<&DocPath>) -> Result<Option<Option<Vec<u8>>>> {
+    if !account(ctx, key)? {
+        return Ok(None);
+    }
     let jp;
     let reply = match path {
         None => rm::call(ctx, false, "JSON.GET", &[key.into()])?,
@@ -57,19 +84,22 @@ pub fn read_text(ctx: Ctx, key: Arg, path: Option<&DocPath>) -> Result<Option<Op
     }
 }
 
-/// Reads and validates the whole document: `Ok(None)` if the key is missing, CORRUPT if the
-/// stored document breaks the schema. Missing sections are filled with their defaults.
+/// Reads the whole document as stored: `Ok(None)` if the key is missing. Reads never refuse a
+/// document because some field breaks the schema (ACCOUNT.CHECK finds those); only text that is
+/// not JSON is CORRUPT. Missing places that the schema gives a default are filled.
 pub fn read_document(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
     match read_text(ctx, key, None)? {
         None => Ok(None),
-        Some(text) => Ok(Some(parse_stored(&text.unwrap_or_default(), &schema::ROOT, None, "")?)),
+        Some(text) => {
+            let mut doc: Value = parse_json(&text.unwrap_or_default())?;
+            schema::rules().schema.fill_defaults(&mut doc);
+            Ok(Some(doc))
+        }
     }
 }
 
-/// Parses and validates stored JSON for one place of the schema; problems are CORRUPT.
-pub fn parse_stored(text: &[u8], shape: &schema::Shape, dflt: Option<&'static str>, at: &str) -> Result<Value> {
-    let v: Value = serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
-    schema::normalize(shape, dflt, Some(v), at).map_err(Error::stored)
+fn parse_json(text: &[u8]) -> Result<Value> {
+    serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))
 }
 
 /// Writes a whole, already validated document. With `nx`, only if the key does not exist:
@@ -112,17 +142,44 @@ pub fn read_lobby(ctx: Ctx, key: Arg) -> Result<Option<Vec<u8>>> {
     Ok(Some(reply.bytes().ok_or(Error::Internal)?.to_vec()))
 }
 
-/// The validated value at a schema path of an existing account. NOACCOUNT if the key is
-/// missing; a schema place missing from an older document reads as its default; a missing
-/// place inside `skills` as `None`.
+/// The value at a path of an existing account, as stored (defaults filled inside it); NOACCOUNT
+/// if the key is missing. An absent place reads as the schema's default for it, or `None`
+/// where the schema gives none; a place under something that is not an object is CORRUPT.
 pub fn read_at(ctx: Ctx, key: Arg, path: &DocPath) -> Result<Option<Value>> {
     let found = read_text(ctx, key, Some(path))?.ok_or(Error::NoAccount)?;
-    match (path.shape, found) {
-        (None, None) => Ok(None),
-        (None, Some(text)) => Ok(Some(serde_json::from_slice(&text).map_err(|_| Error::Internal)?)),
-        (Some((shape, dflt)), None) => Ok(Some(schema::default_of(&shape, dflt))),
-        (Some((shape, dflt)), Some(text)) => Ok(Some(parse_stored(&text, &shape, dflt, &path.dotted())?)),
+    let rules = schema::rules();
+    match found {
+        Some(text) => {
+            let mut v = parse_json(&text)?;
+            rules.schema.fill_defaults_at(&path.segments, &mut v);
+            Ok(Some(v))
+        }
+        None => {
+            check_parents(ctx, key, path)?;
+            Ok(rules.default_at(path))
+        }
     }
+}
+
+/// When a path matched nothing: CORRUPT if a place on the way to it holds something that is
+/// not an object (its absence is a default, a scalar in its way is not).
+fn check_parents(ctx: Ctx, key: Arg, path: &DocPath) -> Result<()> {
+    if path.segments.len() < 2 {
+        return Ok(());
+    }
+    let section = DocPath::parse(path.section())?;
+    let Some(Some(text)) = read_text(ctx, key, Some(&section))? else { return Ok(()) };
+    let mut here: Value = serde_json::from_slice(&text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
+    for (i, seg) in path.segments[1..].iter().enumerate() {
+        let Value::Object(mut m) = here else {
+            return Err(Error::Corrupt(format!("{} must be an object", path.segments[..=i].join("."))));
+        };
+        match m.remove(seg.as_str()) {
+            Some(v) => here = v,
+            None => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 /// One write of `JSON.MSET`: a key, a JSONPath and the JSON text to put there.
@@ -149,34 +206,17 @@ pub fn put_all(ctx: Ctx, puts: &[Put]) -> Result<()> {
     Ok(())
 }
 
-/// With `account.idle-ttl` set, gives the account that TTL again (every write refreshes it;
-/// Redis propagates it as an absolute PEXPIREAT).
-fn refresh_idle(ctx: Ctx, key: Arg) -> Result<()> {
+/// With `account.idle-ttl` set, gives the account that TTL again. Every write command that
+/// succeeds on an existing account refreshes it, also when it changes nothing (a HEAL at full,
+/// an UNLINK of an unlinked account): it is the session's activity that keeps it alive. Redis
+/// propagates it as an absolute PEXPIREAT.
+pub fn refresh_idle(ctx: Ctx, key: Arg) -> Result<()> {
     let ttl = crate::config::idle_ttl();
     if ttl > 0 {
         let ms = (ttl * 1000).to_string();
         rm::call(ctx, true, "PEXPIRE", &[key.into(), (&ms).into()])?;
     }
     Ok(())
-}
-
-/// Writes one path of one key (`JSON.SET key path json`). RedisJSON answers nil, and writes
-/// nothing, when the path's parent does not exist: that is an error here, never a silent success.
-pub fn put(ctx: Ctx, key: Arg, path: &str, json: &str) -> Result<()> {
-    if rm::call(ctx, true, "JSON.SET", &[key.into(), path.into(), json.into()])?.is_null() {
-        return Err(Error::Internal);
-    }
-    refresh_idle(ctx, key)
-}
-
-/// Writes a value at a schema path of an existing account, creating the sections on the way
-/// that an older document lacks: a root `JSON.MERGE` (no JSONPath to compile); a null or an
-/// object, which a merge cannot store as they are, with `JSON.SET` of the path.
-pub fn put_at(ctx: Ctx, key: Arg, path: &DocPath, json: &str) -> Result<()> {
-    match patch::at(&path.segments, json) {
-        Some(p) => merge(ctx, key, &p),
-        None => put(ctx, key, &path.jsonpath(), json),
-    }
 }
 
 /// Applies a merge patch at the root of an existing document (`JSON.MERGE key $ patch`).
@@ -192,6 +232,7 @@ pub fn read_vital(ctx: Ctx, key: Arg, stat: Stat) -> Result<Vital> {
         return match rejson::open(ctx, api, key) {
             Open::Missing => Err(Error::NoAccount),
             Open::WrongType => Err(Error::WrongType),
+            Open::NotObject => Err(not_object()),
             Open::Doc(root) => vitals::stored_vital(root, stat).map_err(Error::stored),
         };
     }
@@ -215,6 +256,7 @@ pub fn read_stats_text<R>(ctx: Ctx, key: Arg, f: impl FnOnce(&[u8]) -> R) -> Res
         return match rejson::open(ctx, api, key) {
             Open::Missing => Ok(None),
             Open::WrongType => Err(Error::WrongType),
+            Open::NotObject => Err(not_object()),
             Open::Doc(root) => Ok(Some(root.field("stats").ok_or_else(no_stats)?.text(ctx, f).ok_or(Error::Internal)?)),
         };
     }
@@ -228,6 +270,9 @@ pub fn read_stats_text<R>(ctx: Ctx, key: Arg, f: impl FnOnce(&[u8]) -> R) -> Res
 /// `{"stats": <the value at $.stats>}` read with `JSON.GET` (`{}` if nothing matched: no stats,
 /// or a root that is not an object); `None` if the key is missing.
 fn read_stats_json(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
+    if !account(ctx, key)? {
+        return Ok(None);
+    }
     let reply = rm::call(ctx, false, "JSON.GET", &[key.into(), "$.stats".into()])?;
     if reply.is_null() {
         return Ok(None);
@@ -271,7 +316,8 @@ pub fn save_vitals(ctx: Ctx, key: Arg, before: &[Vital; 3], after: &[Vital; 3], 
 /// field becomes null (which a merge patch cannot store), one `JSON.MSET` of paths.
 fn save(ctx: Ctx, key: Arg, changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Result<()> {
     match patch::vitals(changes, last_update) {
-        Patch::Unchanged => Ok(()),
+        // A write command that changes nothing still counts as activity: the TTL is refreshed.
+        Patch::Unchanged => refresh_idle(ctx, key),
         Patch::Merge(json) => merge(ctx, key, &json),
         Patch::NeedsNull => {
             let mut puts: Vec<Put> = changes.iter().filter_map(|(s, b, a)| vital_put(key, *s, b, a)).collect();

@@ -121,6 +121,18 @@ pub struct VitalParts {
 }
 
 impl Vital {
+    /// A stored vital: validated as `from_parts`, except that a `cur` above `max` (the original
+    /// game's `update_stat_current` stores raw values) is read as `max` instead of refused: it
+    /// is served, and changed, clamped.
+    pub fn from_stored_parts(mut p: VitalParts, path: &str, default_max: i64, default_regen: f64) -> Result<Vital> {
+        if let (Some(Scalar::Int(cur)), Some(Scalar::Int(max))) = (p.cur, p.max) {
+            if cur > max {
+                p.cur = Some(Scalar::Int(max));
+            }
+        }
+        Vital::from_parts(&p, path, default_max, default_regen)
+    }
+
     /// The one validation of a vital object (`path` names it in messages): `cur` and `max`
     /// integers in `[0, MAX_VITAL]` with `cur <= max`, `regen` a number within `MAX_REGEN`;
     /// a missing `max` is `default_max`, a missing `cur` is `max`, a missing `regen` is
@@ -132,6 +144,9 @@ impl Vital {
         let count = |v: Option<Scalar>, name: &str, dflt: i64| match v {
             None => Ok(dflt),
             Some(Scalar::Int(n)) if (0..=limits::MAX_VITAL).contains(&n) => Ok(n),
+            Some(Scalar::Float(x)) if float_int(x).is_some_and(|n| (0..=limits::MAX_VITAL).contains(&n)) => {
+                Ok(x as i64)
+            }
             Some(_) => Err(Error::Schema(format!("{path}.{name} must be an integer from 0 to {}", limits::MAX_VITAL))),
         };
         let max = count(p.max, "max", default_max)?;
@@ -202,9 +217,6 @@ impl Source for &serde_json::Value {
     }
 }
 
-/// Default `max` and `regen` of each vital (NOTES.md).
-pub const DEFAULTS: [(i64, f64); 3] = [(100, 1.0), (50, 1.0), (100, 5.0)];
-
 /// One vital object, validated. `at` is its path (`stats.hp`).
 pub fn vital_from<S: Source>(v: S, stat: Stat) -> Result<Vital> {
     let at = stat.path();
@@ -222,8 +234,9 @@ pub fn vital_from<S: Source>(v: S, stat: Stat) -> Result<Vital> {
         }
         parts.unknown.is_none()
     });
-    let (max, regen) = DEFAULTS[stat.index()];
-    Vital::from_parts(&parts, at, max, regen)
+    // The schema's defaults are looked up only when the stored vital lacks a field.
+    let (max, regen) = if parts.max.is_none() || parts.regen.is_none() { crate::schema::vital_default(stat) } else { (0, 0.0) };
+    Vital::from_stored_parts(parts, at, max, regen)
 }
 
 /// The `stats` object's vital `stat` (the document root is `root`).
@@ -357,6 +370,13 @@ impl Vital {
     }
 }
 
+/// A double with no fraction, in the signed 64-bit range, as that integer (`-0.0` is 0).
+pub fn float_int(x: f64) -> Option<i64> {
+    // 2^63 is exactly representable; every double below it with no fraction fits an i64.
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    (x.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&x)).then_some(x as i64)
+}
+
 /// A positive integer amount (DAMAGE, HEAL, SPEND).
 pub fn parse_amount(text: &[u8]) -> Result<i64> {
     match parse_i64(text) {
@@ -368,7 +388,7 @@ pub fn parse_amount(text: &[u8]) -> Result<i64> {
 /// A non-zero signed integer delta (APPLY).
 pub fn parse_delta(text: &[u8]) -> Result<i64> {
     match parse_i64(text) {
-        Some(n) if n != 0 && n != i64::MIN => Ok(n),
+        Some(n) if n != 0 => Ok(n),
         _ => Err(Error::BadNumber("delta must be a non-zero integer".into())),
     }
 }
@@ -386,11 +406,16 @@ pub fn parse_i64(text: &[u8]) -> Option<i64> {
     if digits[0] == b'0' && (digits.len() > 1 || neg) {
         return None;
     }
+    // Accumulated on the negative side, which holds one more value: i64::MIN parses.
     let mut v: i64 = 0;
     for &d in digits {
-        v = v.checked_mul(10)?.checked_add((d - b'0') as i64)?;
+        v = v.checked_mul(10)?.checked_sub((d - b'0') as i64)?;
     }
-    Some(if neg { -v } else { v })
+    if neg {
+        Some(v)
+    } else {
+        v.checked_neg()
+    }
 }
 
 #[cfg(test)]
@@ -436,6 +461,11 @@ mod tests {
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"9223372036854775808"), None);
         assert_eq!(parse_i64(b"-9223372036854775807"), Some(-i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"-9223372036854775809"), None);
+        assert_eq!(parse_delta(b"-9223372036854775808").unwrap(), i64::MIN);
+        assert_eq!(HP.apply(i64::MIN), Change { after: Vital { cur: 0, ..HP }, applied: -80 });
+        assert_eq!(HP.apply(i64::MAX), Change { after: Vital { cur: 100, ..HP }, applied: 20 });
         assert_eq!(parse_i64(b"0"), Some(0));
         assert_eq!(parse_i64(b"007"), None);
         assert_eq!(parse_i64(b"-0"), None);
@@ -446,7 +476,7 @@ mod tests {
     #[test]
     fn stats_are_read_and_printed_like_json_get() {
         use serde_json::json;
-        let doc = crate::schema::new_document();
+        let doc = crate::schema::rules().new_document();
         let stats = stats_from(&doc["stats"]).unwrap();
         assert_eq!(stats.to_json(), doc["stats"].to_string());
         assert_eq!(stored_vital(&doc, Stat::Mp).unwrap(), Vital { cur: 50, max: 50, regen: 1.0, since: None });

@@ -28,12 +28,12 @@ fn set_replaces_sections_and_fields_all_or_nothing() {
         let before: String = q(&mut c, &["JSON.GET", "ac:1"]);
         // One bad pair rejects the whole call.
         let cases: &[(&[&str], &str)] = &[
-            (&["bio.name", r#""X""#, "attributes.luck", "-1"], "SCHEMA attributes.luck must be a non-negative integer"),
-            (&["bio.name", r#""X""#, "level", "1"], "NOPATH no such path 'level'"),
+            (&["bio.name", r#""X""#, "attributes.luck", "-1"], "SCHEMA attributes.luck must be at least 0"),
+            (&["bio.name", r#""X""#, "stats.level", "1"], "NOPATH no such path 'stats.level'"),
             (&["bio.name", r#""X""#, "bio", "[1]"], "SCHEMA bio must be an object"),
             (&["bio.name", r#""X""#, "bio", "{"], "INVALIDJSON malformed JSON at line 1 column 1"),
             (&["bio.name", r#""X""#, "stats.hp.max", "10"], "SCHEMA stats.hp.cur must not exceed stats.hp.max"),
-            (&["bio", r#"{"age":3}"#], "SCHEMA unknown field 'bio.age'"),
+            (&["stats.hp", r#"{"age":3}"#], "SCHEMA unknown field 'stats.hp.age'"),
             (&["skills.fire.lvl.x", "1"], "SCHEMA skills.fire.lvl must be an object"),
         ];
         for (pairs, want) in cases {
@@ -63,14 +63,14 @@ fn state_transitions_keep_prev_state_and_honour_from() {
             "STATECONFLICT state is 'combat', not 'scenario'"
         );
         assert_eq!(json_get(&mut c, "ac:1").unwrap()["state"], "combat");
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", ""]), "SCHEMA state must be a non-empty string of at most 64 bytes");
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "WHEN", "b"]), "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected]");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", ""]), "SCHEMA state must be a string of at least 1 character");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "WHEN", "b"]), "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]");
         assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:404", "a"]), "NOACCOUNT no such account");
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "FROM"]), "ERR wrong number of arguments for 'account.state' command");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "FROM"]), "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]");
         q::<String>(&mut c, &["JSON.SET", "ac:1", "$.state", "5"]);
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a"]),
-            "CORRUPT stored document: state must be a non-empty string of at most 64 bytes"
+            "CORRUPT stored document: state must be a string"
         );
     });
 }
@@ -115,7 +115,7 @@ fn move_keeps_the_previous_location() {
         let long = "x".repeat(1025);
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.MOVE", "ac:1", &long]),
-            "SCHEMA location.current must be a string of at most 1024 bytes or null"
+            "SCHEMA location.current must be a string of at most 1024 characters or null"
         );
     });
 }
@@ -186,19 +186,33 @@ fn incr_is_an_exact_integer_increment() {
         assert_eq!(json_get(&mut c, "ac:1").unwrap()["metrics"]["gear_score"], i64::MAX);
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "attributes.luck", "-11"]),
-            "SCHEMA attributes.luck must be a non-negative integer"
+            "SCHEMA attributes.luck must be at least 0"
         );
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "bio.name", "1"]), "SCHEMA bio.name is not an integer field");
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.elo", "1"]), "NOPATH no such path 'metrics.elo'");
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_wins", "1.5"]), "BADNUMBER delta must be an integer");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "bio.name", "1"]), "SCHEMA bio.name is not a number field");
+        // A metric the schema does not name (the original counts `kills`) starts from 0; metrics
+        // take decimal deltas (the original's arena_rating 1200.7), attributes do not.
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.kills", "2"]), 2);
+        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.kills", "1"]), 3);
+        q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "metrics.arena_rating", "1200"]);
+        assert_eq!(q::<String>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_rating", "0.7"]), "1200.7");
+        assert_eq!(json_get(&mut c, "ac:1").unwrap()["metrics"]["arena_rating"], 1200.7);
+        assert_eq!(json_get(&mut c, "ac:1").unwrap()["metrics"]["kills"], 3);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "attributes.luck", "1.5"]), "BADNUMBER delta must be an integer");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "stats.hp.x", "1"]), "NOPATH no such path 'stats.hp.x'");
+        q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "metrics.title", r#""champion""#]);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.title", "1"]), "SCHEMA metrics.title must be a number");
+
         assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:404", "metrics.arena_wins", "1"]), "NOACCOUNT no such account");
         // A document written before a section existed: the count starts from the default, and
-        // is stored (the section is created with the counted field; the others read as defaults).
+        // is stored (the section is written whole, with the schema's defaults for the rest).
         fresh(&mut c, "ac:2");
         q::<i64>(&mut c, &["JSON.DEL", "ac:2", "$.metrics"]);
         assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:2", "metrics.arena_wins", "2"]), 2);
         assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:2", "metrics.arena_wins", "3"]), 5);
-        assert_eq!(q::<String>(&mut c, &["JSON.GET", "ac:2", "$.metrics"]), r#"[{"arena_wins":5}]"#);
+        assert_eq!(
+            q::<String>(&mut c, &["JSON.GET", "ac:2", "$.metrics"]),
+            r#"[{"gear_score":0,"arena_rating":0,"arena_wins":5,"arena_losses":0,"win_streak":0}]"#
+        );
         let metrics: String = q(&mut c, &["ACCOUNT.GET", "ac:2", "metrics"]);
         assert_eq!(metrics, r#"{"gear_score":0,"arena_rating":0,"arena_wins":5,"arena_losses":0,"win_streak":0}"#);
     });
@@ -242,7 +256,7 @@ fn mget_reads_many_documents_or_one_path_of_each() {
         assert_eq!(whole[1], None);
         assert_eq!(q::<Vec<String>>(&mut c, &["COMMAND", "GETKEYS", "ACCOUNT.MGET", "PATH", "bio", "ac:1", "ac:2"]), vec!["ac:1", "ac:2"]);
         assert_eq!(q::<Vec<String>>(&mut c, &["COMMAND", "GETKEYS", "ACCOUNT.MGET", "ac:1", "ac:2"]), vec!["ac:1", "ac:2"]);
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.MGET", "PATH", "nope", "ac:1"]), "NOPATH no such path 'nope'");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.MGET", "PATH", "stats.nope", "ac:1"]), "NOPATH no such path 'stats.nope'");
     });
 }
 
@@ -282,10 +296,94 @@ fn writes_to_a_corrupted_document_are_refused() {
         let before: String = q(&mut c, &["JSON.GET", "ac:1"]);
         let corrupt = "CORRUPT stored document: stats.hp.max must be an integer from 0 to 1000000000000000";
         assert_eq!(expect_err(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "hp", "5"]), corrupt);
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name", r#""x""#]), corrupt);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "stats.hp.cur", "5"]), corrupt);
+        assert_eq!(q::<String>(&mut c, &["JSON.GET", "ac:1"]), before, "a refused write changed the document");
         q::<String>(&mut c, &["JSON.SET", "ac:1", "$.sessions", "[]"]);
+        let before: String = q(&mut c, &["JSON.GET", "ac:1"]);
         assert_eq!(expect_err(&mut c, &["ACCOUNT.SESSION", "ac:1", "combat", "c"]), "CORRUPT stored document: sessions must be an object");
         assert_eq!(expect_err(&mut c, &["ACCOUNT.LINK", "combat", "c", "ac:1"]), "CORRUPT stored document: sessions must be an object");
-        let _ = before;
+        assert_eq!(q::<String>(&mut c, &["JSON.GET", "ac:1"]), before, "a refused write changed the document");
+    });
+}
+
+/// Documents as the original game writes them (plain JSON.SET, fields the module's schema does
+/// not name, an upper-case state, hp above max) are read and written through every command.
+#[test]
+fn documents_the_original_game_writes_keep_working() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        let original = json!({
+            "state": "SCENARIO", "prev_state": "exploration", "active_quest": "tutorial_quest",
+            "bio": {"name": "Aragorn", "gender": "male", "created_at": null, "title": "Scout"},
+            "location": {"current": "53_52", "prev": "52_52", "previous": "52_52"}, "location_id": "53_52",
+            "stats": {"hp": {"cur": 130, "max": 100, "regen": 0.0}, "mp": {"cur": 50, "max": 50, "regen": 0.0},
+                      "stamina": {"cur": 100, "max": 100, "regen": 0.0}, "last_update": 1700000000.5},
+            "attributes": {"strength": 8}, "sessions": {"combat_id": null, "scenario_id": "sc_1"},
+            "metrics": {"gear_score": 0, "arena_rating": 1200.7, "kills": 4}, "skills": {}, "tokens": {"gold": 5}
+        });
+        q::<String>(&mut c, &["JSON.SET", "ac:1", "$", &original.to_string()]);
+        let whole: serde_json::Value = serde_json::from_str(&q::<String>(&mut c, &["ACCOUNT.GET", "ac:1"])).unwrap();
+        for (k, v) in [("active_quest", json!("tutorial_quest")), ("location_id", json!("53_52")), ("tokens", json!({"gold": 5})), ("state", json!("SCENARIO"))] {
+            assert_eq!(whole[k], v, "{k}");
+        }
+        assert_eq!(whole["bio"]["title"], "Scout");
+        assert_eq!(whole["location"]["previous"], "52_52");
+        assert_eq!(whole["metrics"]["kills"], 4);
+        assert_eq!(whole["metrics"]["arena_rating"], 1200.7);
+        // hp above max is served clamped, and changed clamped.
+        assert_eq!(whole["stats"]["hp"]["cur"], 100);
+        assert_eq!(q::<String>(&mut c, &["ACCOUNT.GET", "ac:1", "stats.hp.cur"]), "100");
+        let stats: serde_json::Value = serde_json::from_str(&q::<String>(&mut c, &["ACCOUNT.GET", "ac:1", "stats"])).unwrap();
+        assert_eq!(stats["hp"]["cur"], 100);
+        assert_eq!(q::<String>(&mut c, &["ACCOUNT.GET", "ac:1", "active_quest"]), r#""tutorial_quest""#);
+        let mget: Vec<String> = q(&mut c, &["ACCOUNT.MGET", "PATH", "bio.title", "ac:1"]);
+        assert_eq!(mget, vec![r#""Scout""#.to_string()]);
+        assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.DAMAGE", "ac:1", "30"]), vec![70, 30]);
+        q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "bio.title", r#""Ranger""#, "active_quest", "null"]);
+        assert_eq!(q::<String>(&mut c, &["ACCOUNT.STATE", "ac:1", "EXPLORATION", "FROM", "SCENARIO"]), "SCENARIO");
+        let stored = json_get(&mut c, "ac:1").unwrap();
+        assert_eq!(stored["bio"]["title"], "Ranger");
+        assert_eq!(stored["active_quest"], json!(null));
+        assert_eq!(stored["tokens"], json!({"gold": 5}));
+        assert_eq!(stored["location"]["previous"], "52_52");
+        assert_eq!(stored["stats"]["hp"]["cur"], 70);
+        assert_eq!((stored["state"].clone(), stored["prev_state"].clone()), (json!("EXPLORATION"), json!("SCENARIO")));
+    });
+}
+
+/// ACCOUNT.STATE ... SET: a transition that sets other places in the same step (the original's
+/// enter_scenario / leave_scenario), all or nothing.
+#[test]
+fn state_transitions_set_other_places_in_the_same_step() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        fresh(&mut c, "ac:1");
+        let enter = ["ACCOUNT.STATE", "ac:1", "SCENARIO", "SET", "sessions.scenario_id", r#""sc_1""#, "active_quest", r#""tutorial_quest""#];
+        assert_eq!(q::<String>(&mut c, &enter), "onboarding");
+        let d = json_get(&mut c, "ac:1").unwrap();
+        assert_eq!((d["state"].clone(), d["prev_state"].clone()), (json!("SCENARIO"), json!("onboarding")));
+        assert_eq!((d["sessions"]["scenario_id"].clone(), d["active_quest"].clone()), (json!("sc_1"), json!("tutorial_quest")));
+        let before: String = q(&mut c, &["JSON.GET", "ac:1"]);
+        // Refused, whole: a wrong FROM, a value that breaks the schema, a malformed tail.
+        let refused: &[(&[&str], &str)] = &[
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "FROM", "combat", "SET", "active_quest", "null"], "STATECONFLICT state is 'SCENARIO', not 'combat'"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "active_quest", "null", "sessions.scenario_id", "5"], "SCHEMA sessions.scenario_id must be a string or null"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "active_quest", "{"], "INVALIDJSON malformed JSON at line 1 column 1"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "active_quest"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "FROM"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "state", r#""x""#], "SYNTAX state is set by the transition itself"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "stats.hp.x", "1"], "NOPATH no such path 'stats.hp.x'"),
+            (&["ACCOUNT.STATE", "ac:404", "EXPLORATION", "SET", "active_quest", "null"], "NOACCOUNT no such account"),
+        ];
+        for (args, want) in refused {
+            assert_eq!(expect_err(&mut c, args), *want, "{args:?}");
+            assert_eq!(q::<String>(&mut c, &["JSON.GET", "ac:1"]), before, "{args:?} changed the document");
+        }
+        let leave = ["ACCOUNT.STATE", "ac:1", "EXPLORATION", "FROM", "SCENARIO", "SET", "sessions.scenario_id", "null", "active_quest", "null"];
+        assert_eq!(q::<String>(&mut c, &leave), "SCENARIO");
+        let d = json_get(&mut c, "ac:1").unwrap();
+        assert_eq!((d["state"].clone(), d["prev_state"].clone()), (json!("EXPLORATION"), json!("SCENARIO")));
+        assert_eq!((d["sessions"]["scenario_id"].clone(), d["active_quest"].clone()), (json!(null), json!(null)));
     });
 }

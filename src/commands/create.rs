@@ -1,8 +1,10 @@
 //! ACCOUNT.CREATE key [json] [NX]
 
+use super::write;
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
 use crate::{json, schema, store};
+use serde_json::{Map, Value};
 
 pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     if args.len() > 4 {
@@ -19,12 +21,14 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
             return Err(Error::Syntax("expected: ACCOUNT.CREATE key [json] [NX]".into()));
         }
     }
+    store::account(ctx, key)?;
     let mut doc = match body {
-        None => schema::new_document(),
-        Some(text) => schema::normalize_document(json::parse(text)?)?,
+        None => Value::Object(Map::new()),
+        Some(text) => json::parse(text)?,
     };
+    schema::rules().check_write(None, &mut doc, None, &mut write::warn(ctx))?;
+    json::check_depth(&doc)?;
     schema::start_clocks(&mut doc, rm::now());
-    store::expect_account_or_missing(ctx, key)?;
     if !store::write_document(ctx, key, &doc, nx)? {
         return Ok(Reply::Nil);
     }

@@ -17,7 +17,7 @@ pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     }
     let path = match args.len() {
         2 => None,
-        3 => Some(DocPath::parse(args[2].text().map_err(|_| Error::NoPath("?".into()))?)?),
+        3 => Some(parse_path(args[2])?),
         _ => return Err(Error::WrongArity),
     };
     Ok(match read_live(ctx, key, path.as_ref(), now)? {
@@ -37,13 +37,23 @@ fn hot_stats(ctx: Ctx, key: Arg, now: f64) -> Result<Reply> {
     Ok(reply.transpose()?.map_or(Reply::Nil, Reply::Bulk))
 }
 
-/// The document, or the part at `path`, as a read shows it: validated, and with the vitals
-/// brought up to `now` (nothing is written). `None`: no such key (or no such place in `skills`).
+/// A path argument the schema lets name a place (NOPATH otherwise).
+pub fn parse_path(a: Arg) -> Result<DocPath> {
+    let path = DocPath::parse(a.text().map_err(|_| Error::NoPath("?".into()))?)?;
+    crate::schema::rules().check_path(&path)?;
+    Ok(path)
+}
+
+/// The document, or the part at `path`, as a read shows it: as stored, with the vitals brought
+/// up to `now` (nothing is written). A read never refuses a document because a field breaks the
+/// schema; the whole document's vitals are shown up to date when they are valid, as stored when
+/// not. `None`: no such key (or nothing at a place the schema gives no default).
 pub fn read_live(ctx: Ctx, key: Arg, path: Option<&DocPath>, now: f64) -> Result<Option<Value>> {
     let Some(path) = path else {
         let Some(mut doc) = store::read_document(ctx, key)? else { return Ok(None) };
-        let s = vitals::stats_from(&doc["stats"]).map_err(Error::stored)?;
-        doc["stats"] = stats_value(&regen::stats_at(s, now));
+        if let Ok(s) = vitals::stats_from(&doc["stats"]) {
+            doc["stats"] = stats_value(&regen::stats_at(s, now));
+        }
         return Ok(Some(doc));
     };
     if path.section() != "stats" {

@@ -1,7 +1,6 @@
 //! ACCOUNT.MGET [PATH path] key [key ...]
 
 use crate::error::{Error, Result};
-use crate::path::DocPath;
 use crate::limits;
 use crate::rm::{self, Arg, Ctx, Reply};
 
@@ -22,7 +21,7 @@ pub fn key_positions(args: &[Arg]) -> std::ops::Range<usize> {
 pub fn account_mget(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let start = first_key(args);
     let path = match start {
-        3 => Some(DocPath::parse(args[2].text().map_err(|_| Error::NoPath("?".into()))?)?),
+        3 => Some(super::get::parse_path(args[2])?),
         _ => None,
     };
     let keys = &args[start..];

@@ -20,6 +20,7 @@ mod set;
 mod setstat;
 mod state;
 mod vitals;
+mod write;
 
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
@@ -93,13 +94,13 @@ macro_rules! handler {
         (h as RawHandler, &CALLS)
     }};
     // A getkeys-api command: `$keys` tells the key positions when Redis asks for them.
-    ($f:path, keys = $keys:path) => {{
+    ($f:path, keys = $keys:path, flags = $flags:expr) => {{
         static CALLS: AtomicU64 = AtomicU64::new(0);
         extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
             if rm::is_keys_position_request(ctx) {
                 let args: &[Arg] = unsafe { std::slice::from_raw_parts(argv.cast::<Arg>(), argc as usize) };
                 for pos in $keys(args) {
-                    rm::key_at_pos(ctx, pos);
+                    rm::key_at_pos(ctx, pos, $flags);
                 }
                 return raw::REDISMODULE_OK as c_int;
             }
@@ -297,7 +298,7 @@ pub fn table() -> Vec<Command> {
         },
         Command {
             name: "account.mget",
-            handler: handler!(mget::account_mget, keys = mget::key_positions),
+            handler: handler!(mget::account_mget, keys = mget::key_positions, flags = raw::REDISMODULE_CMD_KEY_RO | raw::REDISMODULE_CMD_KEY_ACCESS),
             flags: "readonly getkeys-api",
             arity: -2,
             keys: Keys::Movable(1),

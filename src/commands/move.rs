@@ -1,18 +1,18 @@
 //! ACCOUNT.MOVE key location
 
+use super::write;
 use crate::error::Result;
 use crate::path::DocPath;
 use crate::rm::{self, Arg, Ctx, Reply};
-use crate::schema::{self, Shape};
-use crate::store;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub fn account_move(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let key = args[1];
-    let to = schema::normalize(&Shape::TextOrNull, None, Some(Value::from(args[2].text()?)), "location.current")?;
-    let location = store::read_at(ctx, key, &DocPath::parse("location")?)?.unwrap_or_default();
-    let from = location["current"].clone();
-    store::put(ctx, key, "$.location", &json!({"current": to, "prev": from}).to_string())?;
+    let to = Value::from(args[2].text()?);
+    let doc = write::read(ctx, key)?;
+    let (current, prev) = (DocPath::parse("location.current")?, DocPath::parse("location.prev")?);
+    let from = write::at(&doc, &current).cloned().unwrap_or(Value::Null);
+    write::change(ctx, key, doc, vec![(current, to), (prev, from.clone())])?;
     rm::notify(ctx, c"account.move", key);
     Ok(match from {
         Value::String(s) => Reply::Text(s),

@@ -2,37 +2,31 @@
 //! ACCOUNT.LINK combat|inventory|scenario id key [key ...],
 //! ACCOUNT.UNLINK combat|inventory|scenario key [key ...]
 
+use super::write;
 use crate::error::{Error, Result};
-use crate::path::DocPath;
-use crate::rm::{self, Arg, Ctx, KeyKind, Reply};
-use crate::schema::{self, Shape};
-use crate::store::{self, Put};
 use crate::limits;
+use crate::path::DocPath;
+use crate::rm::{self, Arg, Ctx, Reply};
+use crate::store;
 use serde_json::Value;
 
-/// The `sessions` field a session kind names.
-fn field(kind: Arg) -> Result<&'static str> {
-    match kind.bytes().to_ascii_lowercase().as_slice() {
-        b"combat" => Ok("combat_id"),
-        b"inventory" => Ok("inventory_id"),
-        b"scenario" => Ok("scenario_id"),
-        _ => Err(Error::Syntax("session must be combat, inventory or scenario".into())),
-    }
+/// The `sessions` place a session kind names.
+fn field(kind: Arg) -> Result<DocPath> {
+    let name = match kind.bytes().to_ascii_lowercase().as_slice() {
+        b"combat" => "sessions.combat_id",
+        b"inventory" => "sessions.inventory_id",
+        b"scenario" => "sessions.scenario_id",
+        _ => return Err(Error::Syntax("session must be combat, inventory or scenario".into())),
+    };
+    DocPath::parse(name)
 }
 
-/// A session id argument: NONE (any case) clears; anything else must be a valid string field.
+/// A session id argument: NONE (any case) clears.
 fn session_id(a: Arg) -> Result<Value> {
     if a.is("NONE") {
         return Ok(Value::Null);
     }
-    schema::normalize(&Shape::TextOrNull, None, Some(Value::from(a.text()?)), "session id")
-}
-
-/// Reads a validated `sessions` section and returns it with `field` set to `id`, and the old id.
-fn relink(ctx: Ctx, key: Arg, field: &str, id: &Value) -> Result<(Value, Value)> {
-    let mut sessions = store::read_at(ctx, key, &DocPath::parse("sessions")?)?.unwrap_or_default();
-    let old = std::mem::replace(&mut sessions[field], id.clone());
-    Ok((sessions, old))
+    Ok(Value::from(a.text()?))
 }
 
 pub fn account_session(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
@@ -40,8 +34,9 @@ pub fn account_session(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         return Err(Error::WrongArity);
     }
     let (key, field, id) = (args[1], field(args[2])?, session_id(args[3])?);
-    let (sessions, old) = relink(ctx, key, field, &id)?;
-    store::put(ctx, key, "$.sessions", &sessions.to_string())?;
+    let doc = write::read(ctx, key)?;
+    let old = write::at(&doc, &field).cloned().unwrap_or(Value::Null);
+    write::change(ctx, key, doc, vec![(field, id)])?;
     rm::notify(ctx, c"account.session", key);
     Ok(match old {
         Value::String(s) => Reply::Text(s),
@@ -56,12 +51,12 @@ pub fn account_link(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         return Err(Error::Limit(format!("more than {} keys", limits::MAX_KEYS)));
     }
     // Every account must exist and be valid before any is changed.
-    let mut bodies = Vec::with_capacity(keys.len());
+    let mut all = Vec::with_capacity(keys.len());
     for &key in keys {
-        bodies.push(relink(ctx, key, field, &id)?.0.to_string());
+        let doc = write::read(ctx, key)?;
+        all.push(write::prepare(ctx, key, doc, vec![(field.clone(), id.clone())])?);
     }
-    let puts: Vec<Put> = keys.iter().zip(bodies).map(|(&key, json)| Put { key, path: "$.sessions", json }).collect();
-    store::put_all(ctx, &puts)?;
+    write::write(ctx, &all)?;
     for &key in keys {
         rm::notify(ctx, c"account.link", key);
     }
@@ -75,21 +70,29 @@ pub fn account_unlink(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         return Err(Error::Limit(format!("more than {} keys", limits::MAX_KEYS)));
     }
     // Accounts already gone (logged out) are skipped; only linked ones are written.
-    let mut puts = Vec::new();
+    let mut all = Vec::new();
+    let mut linked = Vec::new();
+    let mut untouched = Vec::new();
     for &key in keys {
-        if store::expect_account_or_missing(ctx, key)? == KeyKind::Missing {
+        if !store::account(ctx, key)? {
             continue;
         }
-        let (sessions, old) = relink(ctx, key, field, &Value::Null)?;
-        if !old.is_null() {
-            puts.push(Put { key, path: "$.sessions", json: sessions.to_string() });
+        let doc = write::read(ctx, key)?;
+        if write::at(&doc, &field).is_none_or(Value::is_null) {
+            untouched.push(key);
+        } else {
+            all.push(write::prepare(ctx, key, doc, vec![(field.clone(), Value::Null)])?);
+            linked.push(key);
         }
     }
-    if !puts.is_empty() {
-        store::put_all(ctx, &puts)?;
+    if !all.is_empty() {
+        write::write(ctx, &all)?;
     }
-    for p in &puts {
-        rm::notify(ctx, c"account.unlink", p.key);
+    for key in untouched {
+        store::refresh_idle(ctx, key)?;
     }
-    Ok(Reply::Int(puts.len() as i64))
+    for &key in &linked {
+        rm::notify(ctx, c"account.unlink", key);
+    }
+    Ok(Reply::Int(linked.len() as i64))
 }

@@ -430,6 +430,16 @@ pub fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -
     c.query::<T>(con).unwrap_or_else(|e| panic!("{args:?}: {}", err_text(&e)))
 }
 
+/// One field of `INFO account` (`account_read_path`, `account_calls_damage`, ...), as text.
+pub fn info_field(con: &mut redis::Connection, name: &str) -> String {
+    let info: String = q(con, &["INFO", "account"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(':')))
+        .unwrap_or_else(|| panic!("no {name} in INFO account:\n{info}"))
+        .trim_end()
+        .to_string()
+}
+
 /// The document as plain RedisJSON returns it (`JSON.GET key`), parsed.
 pub fn json_get(con: &mut redis::Connection, key: &str) -> Option<serde_json::Value> {
     let text: Option<String> = q(con, &["JSON.GET", key]);

@@ -1,0 +1,108 @@
+//! The one way the non-vital writes change a document: read it whole, put each change in,
+//! check the result against the rules in force (`schema::Rules::check_write`: level, action,
+//! vital rules), and write each touched section whole with one `JSON.MSET` — all or nothing,
+//! over one key or several (ACCOUNT.LINK).
+
+use crate::error::{Error, Result};
+use crate::path::DocPath;
+use crate::rm::{self, Arg, Ctx};
+use crate::store::{self, Put};
+use crate::{json, limits, schema, stats};
+use serde_json::Value;
+
+/// `path json` pairs, parsed and checked against the schema before anything is read.
+pub(super) fn parse_pairs(args: &[Arg]) -> Result<Vec<(DocPath, Value)>> {
+    let rules = schema::rules();
+    let mut changes = Vec::with_capacity(args.len() / 2);
+    for pair in args.chunks(2) {
+        let [path, value] = pair else { return Err(Error::WrongArity) };
+        let path = parse_path(path)?;
+        rules.check_path(&path)?;
+        changes.push((path, json::parse(value.bytes())?));
+    }
+    Ok(changes)
+}
+
+/// A dotted path argument.
+pub(super) fn parse_path(a: &Arg) -> Result<DocPath> {
+    DocPath::parse(a.text().map_err(|_| Error::NoPath("?".into()))?)
+}
+
+/// The document of an existing account, as stored (defaults filled).
+pub(super) fn read(ctx: Ctx, key: Arg) -> Result<Value> {
+    store::read_document(ctx, key)?.ok_or(Error::NoAccount)
+}
+
+/// A document's changed sections, ready to be written: (JSONPath, JSON text) each.
+pub(super) struct Sections {
+    key: Arg,
+    sections: Vec<(String, String)>,
+}
+
+/// Puts the changes into `doc`, checks the result, and returns the sections to write.
+pub(super) fn prepare(ctx: Ctx, key: Arg, before: Value, changes: Vec<(DocPath, Value)>) -> Result<Sections> {
+    let rules = schema::rules();
+    let mut names: Vec<String> = changes.iter().map(|(p, _)| p.section().to_string()).collect();
+    let paths: Vec<DocPath> = changes.iter().map(|(p, _)| p.clone()).collect();
+    let mut doc = before.clone();
+    for (path, value) in changes {
+        schema::set_at(&mut doc, &path, value).map_err(|e| match stored_in_the_way(&rules, &before, &path) {
+            // The place in the way was stored breaking the schema: CORRUPT; a valid scalar in
+            // the way is the path's mistake: SCHEMA.
+            true => e.stored(),
+            false => e,
+        })?;
+    }
+    rules.check_write(Some(&before), &mut doc, Some(&paths), &mut warn(ctx))?;
+    json::check_depth(&doc)?;
+    schema::start_clocks(&mut doc, rm::now());
+    if doc.to_string().len() > limits::MAX_DOCUMENT_BYTES {
+        return Err(Error::Limit(format!("document larger than {} bytes", limits::MAX_DOCUMENT_BYTES)));
+    }
+    names.sort_unstable();
+    names.dedup();
+    let mut sections = Vec::with_capacity(names.len());
+    for name in names {
+        let path = DocPath::parse(&name)?.jsonpath();
+        sections.push((path, doc[name.as_str()].to_string()));
+    }
+    Ok(Sections { key, sections })
+}
+
+/// Whether a place on the way to `path` in the stored document breaks the schema.
+fn stored_in_the_way(rules: &schema::Rules, before: &Value, path: &DocPath) -> bool {
+    (1..path.segments.len()).any(|n| {
+        let parent = &path.segments[..n];
+        let v = parent.iter().try_fold(before, |v, s| v.get(s.as_str()));
+        v.is_some_and(|v| !v.is_object() && rules.schema.validate_at(parent, v).is_err())
+    })
+}
+
+/// Writes prepared sections of one or several keys in one `JSON.MSET`.
+pub(super) fn write(ctx: Ctx, all: &[Sections]) -> Result<()> {
+    let puts: Vec<Put> = all
+        .iter()
+        .flat_map(|s| s.sections.iter().map(|(path, json)| Put { key: s.key, path, json: json.clone() }))
+        .collect();
+    store::put_all(ctx, &puts)
+}
+
+/// `prepare` and `write` for one key.
+pub(super) fn change(ctx: Ctx, key: Arg, doc: Value, changes: Vec<(DocPath, Value)>) -> Result<()> {
+    let s = prepare(ctx, key, doc, changes)?;
+    write(ctx, &[s])
+}
+
+/// With `account.validation-action warn`: a write that breaks the schema goes on, is logged at
+/// warning level and counted (`INFO account`: `account_schema_warnings`).
+pub(super) fn warn(ctx: Ctx) -> impl FnMut(&str) {
+    move |text: &str| {
+        stats::add(&stats::SCHEMA_WARNINGS, 1);
+        rm::log(ctx, "warning", &format!("account: schema violation accepted (validation-action warn): {text}"));
+    }
+}
+
+/// The value at `path` in a document (`None` if absent).
+pub(super) fn at<'v>(doc: &'v Value, path: &DocPath) -> Option<&'v Value> {
+    path.segments.iter().try_fold(doc, |v, s| v.get(s.as_str()))
+}

@@ -1,0 +1,928 @@
+//! The game's schema: a JSON Schema (draft 2020-12, the dialect pydantic v2 emits with
+//! `Model.model_json_schema()`) compiled once, then used to validate documents or the parts a
+//! command writes, to fill defaults, and to find the places the commands need (the vitals).
+//! Pure Rust on `serde_json::Value`; no Redis here.
+//!
+//! The module understands exactly the keywords in `ASSERTIONS`, `APPLICATORS` and `ANNOTATIONS`
+//! (docs/commands.md, "The schema"); a schema that uses any other keyword is refused when it is
+//! loaded, with the keyword and its place, never silently ignored. `$ref` is local only
+//! (`#/$defs/Name`, `#/definitions/Name`, `#`, or any JSON pointer into the same schema).
+//!
+//! Why not the `jsonschema` crate: the module needs three things it does not offer — validating
+//! the part of a document at a dotted path against the sub-schema found by walking the schema
+//! (the commands write parts), refusing unknown keywords at load, and error texts that name the
+//! place and rule in the module's own error codes; and the documents are small, so a direct
+//! walk of the compiled tree is enough (docs/commands.md gives the figures).
+
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Keywords that check a value.
+const ASSERTIONS: &[&str] = &[
+    "type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+    "minLength", "maxLength", "required", "minProperties", "maxProperties", "minItems", "maxItems", "uniqueItems",
+];
+/// Keywords that apply sub-schemas.
+const APPLICATORS: &[&str] =
+    &["properties", "additionalProperties", "items", "prefixItems", "anyOf", "oneOf", "allOf", "not", "$ref", "$defs", "definitions"];
+/// Keywords that are read (`default`, `description`, `x-vital`) or accepted and ignored, as
+/// 2020-12 makes them annotations (`format` included: 2020-12's default vocabulary does not
+/// assert it).
+const ANNOTATIONS: &[&str] = &[
+    "$schema", "$id", "$comment", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly",
+    "format", "contentEncoding", "contentMediaType", "discriminator", "x-vital",
+];
+
+/// A problem found while compiling a schema: the keyword and its place (a JSON pointer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadError(pub String);
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A value that breaks the schema: where (dotted, empty for the document) and the rule; an
+/// empty rule is a member that an object with `additionalProperties: false` does not allow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub place: String,
+    pub rule: String,
+}
+
+impl Violation {
+    /// `<place> must be a string or null`, `<place>.name is required`, `unknown field '<place>'`.
+    pub fn text(&self) -> String {
+        if self.rule.is_empty() {
+            return format!("unknown field '{}'", self.place);
+        }
+        let place = if self.place.is_empty() { "the document" } else { &self.place };
+        format!("{place} {}", self.rule)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Type {
+    Null = 1,
+    Boolean = 2,
+    Object = 4,
+    Array = 8,
+    Number = 16,
+    Integer = 32,
+    String = 64,
+}
+
+const TYPES: [(Type, &str, &str); 7] = [
+    (Type::Object, "object", "an object"),
+    (Type::Array, "array", "an array"),
+    (Type::String, "string", "a string"),
+    (Type::Integer, "integer", "an integer"),
+    (Type::Number, "number", "a number"),
+    (Type::Boolean, "boolean", "a boolean"),
+    (Type::Null, "null", "null"),
+];
+
+#[derive(Debug, Clone, Default)]
+enum Additional {
+    #[default]
+    Any,
+    Forbidden,
+    Schema(usize),
+}
+
+/// One compiled schema object.
+#[derive(Debug, Clone, Default)]
+struct Node {
+    types: u8,
+    enumeration: Option<Vec<Value>>,
+    constant: Option<Value>,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    exclusive_minimum: Option<f64>,
+    exclusive_maximum: Option<f64>,
+    multiple_of: Option<f64>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    properties: Vec<(String, usize)>,
+    required: Vec<String>,
+    additional: Additional,
+    min_properties: Option<u64>,
+    max_properties: Option<u64>,
+    items: Option<usize>,
+    prefix_items: Vec<usize>,
+    min_items: Option<u64>,
+    max_items: Option<u64>,
+    unique_items: bool,
+    any_of: Vec<usize>,
+    one_of: Vec<usize>,
+    all_of: Vec<usize>,
+    not: Option<usize>,
+    reference: Option<usize>,
+    default: Option<Value>,
+    description: Option<String>,
+    vital: bool,
+    /// `true` / `false` schemas.
+    always: Option<bool>,
+}
+
+/// A declared vital: its dotted place, its name (the last segment), and its defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VitalDecl {
+    pub path: Vec<String>,
+    pub name: String,
+    /// The vital's `default` object (`{"cur":100,"max":100,"regen":1.0}`), if the schema gives one.
+    pub default: Option<Value>,
+}
+
+/// A compiled schema.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    nodes: Vec<Node>,
+    root: usize,
+    /// The schema as it was loaded (compact JSON), and a short hash of it.
+    pub text: String,
+    pub hash: String,
+    pub vitals: Vec<VitalDecl>,
+}
+
+struct Compiler<'a> {
+    doc: &'a Value,
+    nodes: Vec<Node>,
+    by_pointer: HashMap<String, usize>,
+}
+
+fn load_err(pointer: &str, what: String) -> LoadError {
+    let at = if pointer.is_empty() { "the root".to_string() } else { format!("'{pointer}'") };
+    LoadError(format!("{what} at {at}"))
+}
+
+impl Compiler<'_> {
+    fn node(&mut self, pointer: &str) -> Result<usize, LoadError> {
+        if let Some(&id) = self.by_pointer.get(pointer) {
+            return Ok(id);
+        }
+        let value = resolve_pointer(self.doc, pointer).ok_or_else(|| load_err(pointer, "nothing".into()))?;
+        let id = self.nodes.len();
+        self.nodes.push(Node::default());
+        self.by_pointer.insert(pointer.to_string(), id);
+        let node = self.compile(value, pointer)?;
+        self.nodes[id] = node;
+        Ok(id)
+    }
+
+    fn compile(&mut self, v: &Value, at: &str) -> Result<Node, LoadError> {
+        let m = match v {
+            Value::Bool(b) => return Ok(Node { always: Some(*b), ..Node::default() }),
+            Value::Object(m) => m,
+            _ => return Err(load_err(at, "a schema must be an object or a boolean".into())),
+        };
+        let mut n = Node::default();
+        for (k, x) in m {
+            let here = format!("{at}/{}", escape_pointer(k));
+            let bad = |what: &str| Err(load_err(&here, format!("'{k}' must be {what}")));
+            match k.as_str() {
+                "type" => {
+                    let names: Vec<&Value> = match x {
+                        Value::Array(a) => a.iter().collect(),
+                        one => vec![one],
+                    };
+                    for t in names {
+                        match TYPES.iter().find(|(_, name, _)| Some(*name) == t.as_str()) {
+                            Some((ty, _, _)) => n.types |= *ty as u8,
+                            None => return bad("a type name or an array of them"),
+                        }
+                    }
+                }
+                "enum" => match x {
+                    Value::Array(a) => n.enumeration = Some(a.clone()),
+                    _ => return bad("an array"),
+                },
+                "const" => n.constant = Some(x.clone()),
+                "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => {
+                    let Some(f) = x.as_f64() else { return bad("a number") };
+                    if k == "multipleOf" && f <= 0.0 {
+                        return bad("a number above 0");
+                    }
+                    *match k.as_str() {
+                        "minimum" => &mut n.minimum,
+                        "maximum" => &mut n.maximum,
+                        "exclusiveMinimum" => &mut n.exclusive_minimum,
+                        "exclusiveMaximum" => &mut n.exclusive_maximum,
+                        _ => &mut n.multiple_of,
+                    } = Some(f);
+                }
+                "minLength" | "maxLength" | "minProperties" | "maxProperties" | "minItems" | "maxItems" => {
+                    let Some(u) = x.as_u64() else { return bad("a non-negative integer") };
+                    *match k.as_str() {
+                        "minLength" => &mut n.min_length,
+                        "maxLength" => &mut n.max_length,
+                        "minProperties" => &mut n.min_properties,
+                        "maxProperties" => &mut n.max_properties,
+                        "minItems" => &mut n.min_items,
+                        _ => &mut n.max_items,
+                    } = Some(u);
+                }
+                "uniqueItems" => n.unique_items = x.as_bool().ok_or_else(|| load_err(&here, format!("'{k}' must be a boolean")))?,
+                "required" => match x.as_array() {
+                    Some(a) if a.iter().all(Value::is_string) => {
+                        n.required = a.iter().filter_map(|s| s.as_str().map(String::from)).collect()
+                    }
+                    _ => return bad("an array of strings"),
+                },
+                "properties" => {
+                    let Some(props) = x.as_object() else { return bad("an object") };
+                    for name in props.keys() {
+                        let id = self.node(&format!("{here}/{}", escape_pointer(name)))?;
+                        n.properties.push((name.clone(), id));
+                    }
+                }
+                "additionalProperties" => {
+                    n.additional = match x {
+                        Value::Bool(true) => Additional::Any,
+                        Value::Bool(false) => Additional::Forbidden,
+                        _ => Additional::Schema(self.node(&here)?),
+                    }
+                }
+                "items" => n.items = Some(self.node(&here)?),
+                "not" => n.not = Some(self.node(&here)?),
+                "prefixItems" | "anyOf" | "oneOf" | "allOf" => {
+                    let Some(a) = x.as_array().filter(|a| !a.is_empty()) else { return bad("a non-empty array of schemas") };
+                    let ids = (0..a.len()).map(|i| self.node(&format!("{here}/{i}"))).collect::<Result<Vec<_>, _>>()?;
+                    match k.as_str() {
+                        "prefixItems" => n.prefix_items = ids,
+                        "anyOf" => n.any_of = ids,
+                        "oneOf" => n.one_of = ids,
+                        _ => n.all_of = ids,
+                    }
+                }
+                "$ref" => {
+                    let Some(r) = x.as_str() else { return bad("a string") };
+                    let Some(pointer) = r.strip_prefix('#') else {
+                        return Err(load_err(&here, format!("'$ref' '{r}' is not local: only references into this schema (#/...) are supported")));
+                    };
+                    if resolve_pointer(self.doc, pointer).is_none() {
+                        return Err(load_err(&here, format!("'$ref' '{r}' points to nothing")));
+                    }
+                    n.reference = Some(self.node(pointer)?);
+                }
+                "$defs" | "definitions" => {
+                    let Some(defs) = x.as_object() else { return bad("an object") };
+                    for name in defs.keys() {
+                        self.node(&format!("{here}/{}", escape_pointer(name)))?;
+                    }
+                }
+                "default" => n.default = Some(x.clone()),
+                "description" => n.description = x.as_str().map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")),
+                "x-vital" => n.vital = x.as_bool().ok_or_else(|| load_err(&here, format!("'{k}' must be a boolean")))?,
+                _ if ASSERTIONS.contains(&k.as_str()) || APPLICATORS.contains(&k.as_str()) || ANNOTATIONS.contains(&k.as_str()) => {}
+                _ => return Err(load_err(at, format!("unsupported keyword '{k}'"))),
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn escape_pointer(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+fn resolve_pointer<'v>(doc: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        return Some(doc);
+    }
+    doc.pointer(pointer)
+}
+
+/// FNV-1a, 64 bits, as 16 hex digits: enough to tell two loaded schemas apart across nodes.
+fn short_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// A JSON number as an integer, as JSON Schema counts integers (see `schema::as_int`).
+fn integer(v: &Value) -> Option<i64> {
+    crate::schema::as_int(v)
+}
+
+fn type_of(v: &Value) -> u8 {
+    match v {
+        Value::Null => Type::Null as u8,
+        Value::Bool(_) => Type::Boolean as u8,
+        Value::Object(_) => Type::Object as u8,
+        Value::Array(_) => Type::Array as u8,
+        Value::String(_) => Type::String as u8,
+        Value::Number(_) if integer(v).is_some() => Type::Number as u8 | Type::Integer as u8,
+        Value::Number(_) => Type::Number as u8,
+    }
+}
+
+fn type_names(types: u8) -> String {
+    let names: Vec<&str> = TYPES.iter().filter(|(t, _, _)| types & (*t as u8) != 0).map(|(_, _, n)| *n).collect();
+    names.join(" or ")
+}
+
+fn join(place: &str, name: &str) -> String {
+    if place.is_empty() {
+        name.to_string()
+    } else {
+        format!("{place}.{name}")
+    }
+}
+
+/// `1 character`, `64 characters`.
+fn count(n: Option<u64>, what: &str) -> String {
+    match n.unwrap_or(0) {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    }
+}
+
+fn number(x: f64) -> String {
+    Value::from(x).to_string().trim_end_matches(".0").to_string()
+}
+
+fn shown(v: &Value) -> String {
+    let t = v.to_string();
+    if t.len() > 40 {
+        format!("{}...", &t[..t.floor_char_boundary(40)])
+    } else {
+        t
+    }
+}
+
+impl Schema {
+    /// Compiles a schema document. All or nothing: any problem is a `LoadError` naming it.
+    pub fn compile(doc: &Value) -> Result<Schema, LoadError> {
+        let mut c = Compiler { doc, nodes: Vec::new(), by_pointer: HashMap::new() };
+        let root = c.node("")?;
+        let mut s = Schema { nodes: c.nodes, root, text: doc.to_string(), hash: String::new(), vitals: Vec::new() };
+        s.hash = short_hash(&s.text);
+        if s.object_node(s.root).is_none() {
+            return Err(LoadError("the schema must describe an object (type: object, or properties) at the root".into()));
+        }
+        s.vitals = s.find_vitals();
+        Ok(s)
+    }
+
+    /// Parses and compiles a schema text.
+    pub fn parse(text: &[u8]) -> Result<Schema, LoadError> {
+        let doc: Value = serde_json::from_slice(text).map_err(|e| LoadError(format!("not valid JSON: {e}")))?;
+        Schema::compile(&doc)
+    }
+
+    /// The node after following `$ref`s (a node with a reference and nothing else of note).
+    fn target(&self, mut id: usize) -> usize {
+        let mut hops = 0;
+        while let Some(r) = self.nodes[id].reference {
+            let n = &self.nodes[id];
+            if !(n.properties.is_empty() && n.types == 0 && n.any_of.is_empty() && n.one_of.is_empty()) || hops > 64 {
+                break;
+            }
+            id = r;
+            hops += 1;
+        }
+        id
+    }
+
+    /// The object-describing node at `id`: itself, its reference, or the one object branch of a
+    /// nullable `anyOf`/`oneOf` (`Optional[Model]`).
+    fn object_node(&self, id: usize) -> Option<usize> {
+        let id = self.target(id);
+        let n = &self.nodes[id];
+        if n.types & Type::Object as u8 != 0 || !n.properties.is_empty() {
+            return Some(id);
+        }
+        if let Some(r) = n.reference {
+            if let Some(o) = self.object_node(r) {
+                return Some(o);
+            }
+        }
+        let branches = if n.any_of.is_empty() { &n.one_of } else { &n.any_of };
+        let objects: Vec<usize> = branches.iter().filter_map(|&b| self.object_node(b)).collect();
+        (objects.len() == 1).then(|| objects[0])
+    }
+
+    /// The node that describes the member `name` of the object node `id`: its property, else
+    /// its `additionalProperties` schema. `Ok(None)`: any value is allowed there (open).
+    /// `Err(())`: the object forbids other members.
+    fn member(&self, id: usize, name: &str) -> Result<Option<usize>, ()> {
+        let n = &self.nodes[id];
+        if let Some((_, p)) = n.properties.iter().find(|(k, _)| k == name) {
+            return Ok(Some(*p));
+        }
+        for &a in &n.all_of {
+            if let Some(o) = self.object_node(a) {
+                if let Ok(Some(found)) = self.member(o, name) {
+                    return Ok(Some(found));
+                }
+            }
+        }
+        match n.additional {
+            Additional::Any => Ok(None),
+            Additional::Forbidden => Err(()),
+            Additional::Schema(s) => Ok(Some(s)),
+        }
+    }
+
+    /// Where a dotted path leads in the schema.
+    pub fn at(&self, path: &[String]) -> Place {
+        let mut id = self.root;
+        for (i, seg) in path.iter().enumerate() {
+            let Some(obj) = self.object_node(id) else {
+                return if i == 0 { Place::Open } else { Place::NotAnObject(path[..i].join(".")) };
+            };
+            match self.member(obj, seg) {
+                Ok(Some(next)) => id = next,
+                Ok(None) => return Place::Open,
+                Err(()) => return Place::Forbidden(path[..=i].join(".")),
+            }
+        }
+        Place::Node(PlaceRef(id))
+    }
+
+    /// What kind of number a place holds, for ACCOUNT.INCR.
+    pub fn number_kind(&self, path: &[String]) -> NumberKind {
+        match self.at(path) {
+            Place::Open => NumberKind::Number,
+            Place::Node(PlaceRef(id)) => {
+                let t = self.types_of(id);
+                if t == 0 || t & Type::Number as u8 != 0 {
+                    NumberKind::Number
+                } else if t & Type::Integer as u8 != 0 {
+                    NumberKind::Integer
+                } else {
+                    NumberKind::NotANumber
+                }
+            }
+            _ => NumberKind::NotANumber,
+        }
+    }
+
+    /// The types a node allows (0: any), through references and alternatives.
+    fn types_of(&self, id: usize) -> u8 {
+        let n = &self.nodes[id];
+        if n.types != 0 {
+            return n.types;
+        }
+        if let Some(r) = n.reference {
+            return self.types_of(r);
+        }
+        let branches = if n.any_of.is_empty() { &n.one_of } else { &n.any_of };
+        let mut t = 0;
+        for &b in branches {
+            match self.types_of(b) {
+                0 => return 0,
+                bt => t |= bt,
+            }
+        }
+        t
+    }
+
+    /// Validates `v` against the whole schema.
+    pub fn validate(&self, v: &Value) -> Result<(), Violation> {
+        self.check(self.root, v, "")
+    }
+
+    /// Validates `v` as the value of the place `path` names (`Place::Open` places take anything).
+    pub fn validate_at(&self, path: &[String], v: &Value) -> Result<(), Violation> {
+        match self.at(path) {
+            Place::Node(PlaceRef(id)) => self.check(id, v, &path.join(".")),
+            Place::Open => Ok(()),
+            Place::Forbidden(p) => Err(Violation { place: p, rule: String::new() }),
+            Place::NotAnObject(p) => Err(Violation { place: p, rule: "holds no fields".into() }),
+        }
+    }
+
+    /// The default of a place (`default`, else for an object the object of its members'
+    /// defaults when it has any), if the schema gives one.
+    pub fn default_at(&self, path: &[String]) -> Option<Value> {
+        match self.at(path) {
+            Place::Node(PlaceRef(id)) => self.default_of(id),
+            _ => None,
+        }
+    }
+
+    fn default_of(&self, id: usize) -> Option<Value> {
+        let n = &self.nodes[id];
+        if let Some(d) = &n.default {
+            let mut d = d.clone();
+            self.fill(id, &mut d);
+            return Some(d);
+        }
+        if let Some(r) = n.reference {
+            return self.default_of(r);
+        }
+        None
+    }
+
+    /// Fills, inside `v`, every missing member whose schema has a default (recursively, in the
+    /// schema's order, before the members the schema does not name), and stores integral
+    /// numbers in integer-only places as integers (`-0` and `3.0` become `0` and `3`).
+    pub fn fill_defaults(&self, v: &mut Value) {
+        self.fill(self.root, v);
+    }
+
+    /// `fill_defaults` for the value of the place `path` names.
+    pub fn fill_defaults_at(&self, path: &[String], v: &mut Value) {
+        if let Place::Node(PlaceRef(id)) = self.at(path) {
+            self.fill(id, v);
+        }
+    }
+
+    fn fill(&self, id: usize, v: &mut Value) {
+        let id = self.target(id);
+        let n = &self.nodes[id];
+        if n.types == Type::Integer as u8 || n.types == (Type::Integer as u8 | Type::Null as u8) {
+            if let (Value::Number(_), Some(i)) = (&*v, integer(v)) {
+                *v = Value::from(i);
+            }
+            return;
+        }
+        let Value::Object(m) = v else { return };
+        let Some(obj) = self.object_node(id) else { return };
+        let props = &self.nodes[obj].properties;
+        if props.is_empty() {
+            return;
+        }
+        let mut out = Map::with_capacity(props.len().max(m.len()));
+        for (name, pid) in props {
+            match m.remove(name) {
+                Some(mut x) => {
+                    self.fill(*pid, &mut x);
+                    out.insert(name.clone(), x);
+                }
+                None => {
+                    if let Some(d) = self.default_of(*pid) {
+                        out.insert(name.clone(), d);
+                    }
+                }
+            }
+        }
+        for (k, mut x) in std::mem::take(m) {
+            if let Ok(Some(s)) = self.member(obj, &k) {
+                self.fill(s, &mut x);
+            }
+            out.insert(k, x);
+        }
+        *m = out;
+    }
+
+    fn rule(&self, id: usize, rule: String, place: &str) -> Violation {
+        // The description helps at a field; the document's own is not repeated on every error.
+        let rule = match &self.nodes[id].description {
+            Some(d) if !d.is_empty() && !place.is_empty() => format!("{rule} ({})", d.chars().take(120).collect::<String>()),
+            _ => rule,
+        };
+        Violation { place: place.to_string(), rule }
+    }
+
+    fn check(&self, id: usize, v: &Value, place: &str) -> Result<(), Violation> {
+        let n = &self.nodes[id];
+        if let Some(always) = n.always {
+            return if always { Ok(()) } else { Err(self.rule(id, "must not be present".into(), place)) };
+        }
+        if let Some(r) = n.reference {
+            self.check(r, v, place).map_err(|e| self.with_description(id, e, place))?;
+        }
+        let t = type_of(v);
+        if n.types != 0 && n.types & t == 0 {
+            return Err(self.rule(id, format!("must be {}", type_names(n.types)), place));
+        }
+        if let Some(values) = &n.enumeration {
+            if !values.iter().any(|e| same(e, v)) {
+                let list: Vec<String> = values.iter().take(12).map(shown).collect();
+                let more = if values.len() > 12 { ", ..." } else { "" };
+                return Err(self.rule(id, format!("must be one of {}{more}", list.join(", ")), place));
+            }
+        }
+        if let Some(c) = &n.constant {
+            if !same(c, v) {
+                return Err(self.rule(id, format!("must be {}", shown(c)), place));
+            }
+        }
+        if let Some(x) = v.as_f64() {
+            let bounds = [
+                (n.minimum, "at least", x >= n.minimum.unwrap_or(f64::MIN)),
+                (n.maximum, "at most", x <= n.maximum.unwrap_or(f64::MAX)),
+                (n.exclusive_minimum, "greater than", n.exclusive_minimum.is_none_or(|b| x > b)),
+                (n.exclusive_maximum, "less than", n.exclusive_maximum.is_none_or(|b| x < b)),
+            ];
+            for (bound, words, ok) in bounds {
+                if let (Some(b), false) = (bound, ok) {
+                    return Err(self.rule(id, format!("must be {words} {}", number(b)), place));
+                }
+            }
+            if let Some(m) = n.multiple_of {
+                let q = x / m;
+                if (q - q.round()).abs() > 1e-9 {
+                    return Err(self.rule(id, format!("must be a multiple of {}", number(m)), place));
+                }
+            }
+        }
+        if let Value::String(s) = v {
+            let chars = s.chars().count() as u64;
+            if n.max_length.is_some_and(|m| chars > m) {
+                return Err(self.rule(id, format!("must be a string of at most {}", count(n.max_length, "character")), place));
+            }
+            if n.min_length.is_some_and(|m| chars < m) {
+                return Err(self.rule(id, format!("must be a string of at least {}", count(n.min_length, "character")), place));
+            }
+        }
+        if let Value::Object(m) = v {
+            for r in &n.required {
+                if !m.contains_key(r) {
+                    return Err(Violation { place: join(place, r), rule: "is required".into() });
+                }
+            }
+            for (name, x) in m {
+                match n.properties.iter().find(|(k, _)| k == name) {
+                    Some((_, p)) => self.check(*p, x, &join(place, name))?,
+                    None => match n.additional {
+                        Additional::Any => {}
+                        Additional::Forbidden => return Err(Violation { place: join(place, name), rule: String::new() }),
+                        Additional::Schema(s) => self.check(s, x, &join(place, name))?,
+                    },
+                }
+            }
+            let len = m.len() as u64;
+            if n.max_properties.is_some_and(|mx| len > mx) {
+                return Err(self.rule(id, format!("must have at most {}", count(n.max_properties, "field")), place));
+            }
+            if n.min_properties.is_some_and(|mn| len < mn) {
+                return Err(self.rule(id, format!("must have at least {}", count(n.min_properties, "field")), place));
+            }
+        }
+        if let Value::Array(a) = v {
+            for (i, x) in a.iter().enumerate() {
+                let item = n.prefix_items.get(i).copied().or(n.items);
+                if let Some(s) = item {
+                    self.check(s, x, &join(place, &i.to_string()))?;
+                }
+            }
+            let len = a.len() as u64;
+            if n.max_items.is_some_and(|mx| len > mx) {
+                return Err(self.rule(id, format!("must have at most {}", count(n.max_items, "item")), place));
+            }
+            if n.min_items.is_some_and(|mn| len < mn) {
+                return Err(self.rule(id, format!("must have at least {}", count(n.min_items, "item")), place));
+            }
+            if n.unique_items && a.iter().enumerate().any(|(i, x)| a[..i].iter().any(|y| same(x, y))) {
+                return Err(self.rule(id, "must hold unique items".into(), place));
+            }
+        }
+        for &s in &n.all_of {
+            self.check(s, v, place)?;
+        }
+        if !n.any_of.is_empty() {
+            let errors: Vec<Violation> = n.any_of.iter().filter_map(|&s| self.check(s, v, place).err()).collect();
+            if errors.len() == n.any_of.len() {
+                return Err(self.none_matched(id, errors, place));
+            }
+        }
+        if !n.one_of.is_empty() {
+            let errors: Vec<Violation> = n.one_of.iter().filter_map(|&s| self.check(s, v, place).err()).collect();
+            let matched = n.one_of.len() - errors.len();
+            if matched == 0 {
+                return Err(self.none_matched(id, errors, place));
+            }
+            if matched > 1 {
+                return Err(self.rule(id, "must match exactly one of its alternatives".into(), place));
+            }
+        }
+        if let Some(s) = n.not {
+            if self.check(s, v, place).is_ok() {
+                return Err(self.rule(id, "must not match the schema under 'not'".into(), place));
+            }
+        }
+        Ok(())
+    }
+
+    /// A referenced schema's violation at this very place, told with the referring node's
+    /// description when it has one and the referenced one did not say.
+    fn with_description(&self, id: usize, e: Violation, place: &str) -> Violation {
+        match &self.nodes[id].description {
+            Some(d) if e.place == place && !e.rule.ends_with(')') => Violation { rule: format!("{} ({d})", e.rule), ..e },
+            _ => e,
+        }
+    }
+
+    /// No alternative matched: alternatives that each failed on this very place for a rule of
+    /// their own are told together (`must be a string or null`); otherwise the problem found
+    /// deepest in the value is told.
+    fn none_matched(&self, id: usize, errors: Vec<Violation>, place: &str) -> Violation {
+        if errors.iter().all(|e| e.place == place && e.rule.starts_with("must be ")) {
+            let mut parts: Vec<String> = Vec::new();
+            for e in &errors {
+                let what = e.rule.trim_start_matches("must be ").to_string();
+                if !parts.contains(&what) {
+                    parts.push(what);
+                }
+            }
+            return self.rule(id, format!("must be {}", parts.join(" or ")), place);
+        }
+        errors.into_iter().max_by_key(|e| e.place.len()).unwrap_or_else(|| self.rule(id, "is not valid".into(), place))
+    }
+
+    /// The vitals: objects marked `x-vital: true`, or, in a schema that marks none, every object
+    /// whose properties include integer `cur` and `max`. Found by walking the properties from
+    /// the root (not into arrays).
+    fn find_vitals(&self) -> Vec<VitalDecl> {
+        let marked = self.nodes.iter().any(|n| n.vital);
+        let mut out = Vec::new();
+        let mut stack: Vec<(usize, Vec<String>, Option<Value>)> = vec![(self.root, Vec::new(), None)];
+        while let Some((id, path, dflt)) = stack.pop() {
+            if path.len() > 8 {
+                continue;
+            }
+            let direct = self.nodes[id].vital || self.target(id) != id && self.nodes[self.target(id)].vital;
+            let Some(obj) = self.object_node(id) else { continue };
+            let is_vital = if marked {
+                direct || self.nodes[obj].vital
+            } else {
+                ["cur", "max"].iter().all(|f| {
+                    self.nodes[obj].properties.iter().any(|(k, p)| k == f && self.nodes[self.target(*p)].types & Type::Integer as u8 != 0)
+                })
+            };
+            if is_vital && !path.is_empty() {
+                out.push(VitalDecl { name: path.last().cloned().unwrap_or_default(), path, default: dflt.or_else(|| self.default_of(id)) });
+                continue;
+            }
+            for (name, p) in self.nodes[obj].properties.iter().rev() {
+                let mut next = path.clone();
+                next.push(name.clone());
+                stack.push((*p, next, self.nodes[*p].default.clone()));
+            }
+        }
+        out.sort_by_key(|v| {
+            // Keep the schema's own order of declaration.
+            self.order_of(&v.path)
+        });
+        out
+    }
+
+    fn order_of(&self, path: &[String]) -> Vec<usize> {
+        let mut id = self.root;
+        let mut out = Vec::new();
+        for seg in path {
+            let Some(obj) = self.object_node(id) else { break };
+            let props = &self.nodes[obj].properties;
+            let Some(i) = props.iter().position(|(k, _)| k == seg) else { break };
+            out.push(i);
+            id = props[i].1;
+        }
+        out
+    }
+}
+
+/// What ACCOUNT.INCR may add at a place.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NumberKind {
+    Integer,
+    Number,
+    NotANumber,
+}
+
+/// Where a path leads in the schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    /// A place the schema describes.
+    Node(PlaceRef),
+    /// A place the schema leaves open (no `additionalProperties: false` on the way).
+    Open,
+    /// The object at this dotted place forbids the member the path names.
+    Forbidden(String),
+    /// The dotted place on the way is described as something that has no members.
+    NotAnObject(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlaceRef(usize);
+
+/// JSON equality as JSON Schema defines it: numbers by value (`1` equals `1.0`).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64() && (x.as_i64() == y.as_i64() || x.as_f64().is_some()),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, p)| y.get(k).is_some_and(|q| same(p, q))),
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema(v: Value) -> Schema {
+        Schema::compile(&v).unwrap()
+    }
+
+    fn err(s: &Schema, v: Value) -> String {
+        s.validate(&v).unwrap_err().text()
+    }
+
+    #[test]
+    fn unknown_keywords_are_refused_with_their_place() {
+        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "^x"}}})).unwrap_err();
+        assert_eq!(e.0, "unsupported keyword 'pattern' at '/properties/a'");
+        let e = Schema::compile(&json!({"$defs": {"X": {"if": {}}}, "type": "object"})).unwrap_err();
+        assert_eq!(e.0, "unsupported keyword 'if' at '/$defs/X'");
+        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"$ref": "other.json#/x"}}})).unwrap_err();
+        assert_eq!(e.0, "'$ref' 'other.json#/x' is not local: only references into this schema (#/...) are supported at '/properties/a/$ref'");
+        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/Nope"}}})).unwrap_err();
+        assert_eq!(e.0, "'$ref' '#/$defs/Nope' points to nothing at '/properties/a/$ref'");
+        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"type": "text"}}})).unwrap_err();
+        assert_eq!(e.0, "'type' must be a type name or an array of them at '/properties/a/type'");
+        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"maxLength": -1}}})).unwrap_err();
+        assert_eq!(e.0, "'maxLength' must be a non-negative integer at '/properties/a/maxLength'");
+        assert_eq!(Schema::compile(&json!({"type": "string"})).unwrap_err().0, "the schema must describe an object (type: object, or properties) at the root");
+        assert_eq!(Schema::parse(b"{").unwrap_err().0, "not valid JSON: EOF while parsing an object at line 1 column 1");
+    }
+
+    #[test]
+    fn types_nullable_unions_and_messages() {
+        let s = schema(json!({
+            "type": "object",
+            "properties": {
+                "name": {"anyOf": [{"type": "string", "maxLength": 4}, {"type": "null"}], "description": "the hero's name"},
+                "level": {"type": "integer", "minimum": 1, "maximum": 99},
+                "rate": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                "kind": {"enum": ["a", "b"]},
+                "tag": {"const": "x"},
+                "list": {"type": "array", "items": {"type": "integer"}, "maxItems": 2, "uniqueItems": true}
+            },
+            "required": ["level"]
+        }));
+        assert!(s.validate(&json!({"level": 5, "name": null, "rate": null})).is_ok());
+        assert!(s.validate(&json!({"level": 5.0, "other": [1]})).is_ok(), "integral numbers are integers; open by default");
+        assert_eq!(err(&s, json!({})), "level is required");
+        assert_eq!(err(&s, json!({"level": 1.5})), "level must be an integer");
+        assert_eq!(err(&s, json!({"level": 0})), "level must be at least 1");
+        assert_eq!(err(&s, json!({"level": 100})), "level must be at most 99");
+        assert_eq!(err(&s, json!({"level": 1, "name": 5})), "name must be a string or null (the hero's name)");
+        assert_eq!(err(&s, json!({"level": 1, "name": "Aragorn"})), "name must be a string of at most 4 characters or null (the hero's name)");
+        assert_eq!(err(&s, json!({"level": 1, "rate": 0})), "rate must be greater than 0");
+        assert_eq!(err(&s, json!({"level": 1, "kind": "c"})), r#"kind must be one of "a", "b""#);
+        assert_eq!(err(&s, json!({"level": 1, "tag": "y"})), r#"tag must be "x""#);
+        assert_eq!(err(&s, json!({"level": 1, "list": [1, "2"]})), "list.1 must be an integer");
+        assert_eq!(err(&s, json!({"level": 1, "list": [1, 2, 3]})), "list must have at most 2 items");
+        assert_eq!(err(&s, json!({"level": 1, "list": [1, 1.0]})), "list must hold unique items");
+        assert_eq!(err(&s, json!([])), "the document must be an object");
+    }
+
+    #[test]
+    fn refs_defs_additional_properties_and_paths() {
+        let s = schema(json!({
+            "$defs": {"Bio": {"type": "object", "properties": {"name": {"type": "string"}}, "additionalProperties": false}},
+            "type": "object",
+            "properties": {"bio": {"$ref": "#/$defs/Bio"}, "tags": {"type": "object", "additionalProperties": {"type": "integer"}}}
+        }));
+        assert!(s.validate(&json!({"bio": {"name": "x"}, "tags": {"a": 1}})).is_ok());
+        assert_eq!(err(&s, json!({"bio": {"age": 3}})), "unknown field 'bio.age'");
+        assert_eq!(err(&s, json!({"tags": {"a": "x"}})), "tags.a must be an integer");
+        let p = |t: &str| t.split('.').map(String::from).collect::<Vec<_>>();
+        assert!(matches!(s.at(&p("bio.name")), Place::Node(_)));
+        assert_eq!(s.at(&p("bio.age")), Place::Forbidden("bio.age".into()));
+        assert_eq!(s.at(&p("bio.name.x")), Place::NotAnObject("bio.name".into()));
+        assert_eq!(s.at(&p("active_quest")), Place::Open);
+        assert!(matches!(s.at(&p("tags.z")), Place::Node(_)));
+        assert_eq!(s.validate_at(&p("bio.name"), &json!(3)).unwrap_err().text(), "bio.name must be a string");
+        assert_eq!(s.validate_at(&p("tags.z"), &json!("x")).unwrap_err().text(), "tags.z must be an integer");
+        assert!(s.validate_at(&p("anything.else"), &json!({"x": 1})).is_ok());
+    }
+
+    #[test]
+    fn defaults_fill_in_schema_order_and_integers_are_stored_as_integers() {
+        let s = schema(json!({
+            "type": "object",
+            "properties": {
+                "state": {"type": "string", "default": "onboarding"},
+                "bio": {"type": "object", "default": {}, "properties": {"name": {"type": ["string", "null"], "default": null}}},
+                "luck": {"type": "integer", "default": 8}
+            }
+        }));
+        let mut d = json!({"extra": 1, "luck": -0.0});
+        s.fill_defaults(&mut d);
+        assert_eq!(d.to_string(), r#"{"state":"onboarding","bio":{"name":null},"luck":0,"extra":1}"#);
+        assert_eq!(s.default_at(&["bio".to_string()]), Some(json!({"name": null})));
+    }
+
+    #[test]
+    fn vitals_are_marked_or_found_by_shape() {
+        let vital = json!({"type": "object", "properties": {"cur": {"type": "integer"}, "max": {"type": "integer"}, "regen": {"type": "number"}}});
+        let s = schema(json!({"$defs": {"V": vital}, "type": "object", "properties": {"stats": {"type": "object", "properties": {
+            "hp": {"$ref": "#/$defs/V", "default": {"cur": 100, "max": 100, "regen": 1.0}}, "mp": {"$ref": "#/$defs/V"}}}}}));
+        let names: Vec<_> = s.vitals.iter().map(|v| (v.path.join("."), v.default.clone())).collect();
+        assert_eq!(names, vec![("stats.hp".to_string(), Some(json!({"cur": 100, "max": 100, "regen": 1.0}))), ("stats.mp".to_string(), None)]);
+        // Marked: only the marked ones.
+        let s = schema(json!({"type": "object", "properties": {
+            "rage": {"type": "object", "x-vital": true, "properties": {"cur": {"type": "integer"}}},
+            "shield": vital}}));
+        assert_eq!(s.vitals.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), vec!["rage"]);
+    }
+}
