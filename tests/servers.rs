@@ -1,6 +1,7 @@
 //! The harness itself: tests/servers.tsv (the one list of supported servers) agrees with the
-//! harness, every server there starts with RedisJSON 2.8.3 and this module and is the pinned
-//! version, and a port clash on start never costs the directory a server starts in.
+//! harness, every server there starts with RedisJSON 2.8.3 and this module, is the pinned version
+//! and reads through RedisJSON's shared API (INFO account), and a port clash on start never costs
+//! the directory a server starts in.
 
 mod common;
 use common::*;
@@ -28,11 +29,17 @@ fn every_server_is_its_pinned_version_with_redisjson_and_the_module() {
         let text = format!("{modules:?}");
         assert!(text.contains("ReJSON") && text.contains("20803"), "{:?}: {text}", s.flavor);
         assert!(text.contains("account"), "{:?}: {text}", s.flavor);
+        // INFO account says which read path is in force and why: undecided before any read,
+        // then RedisJSON 2.8.3's shared API (its layout is the verified one) on every server.
+        assert_eq!(info_field(&mut c, "account_read_path"), "undecided", "{:?}", s.flavor);
         assert_eq!(q::<String>(&mut c, &["JSON.SET", "j", "$", r#"{"a":1}"#]), "OK");
         assert_eq!(q::<String>(&mut c, &["JSON.GET", "j"]), r#"{"a":1}"#);
         assert_eq!(q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1"]), "OK");
         let hp: String = q(&mut c, &["ACCOUNT.GET", "ac:1", "stats.hp"]);
         assert!(hp.contains(r#""cur":100"#), "{:?}: {hp}", s.flavor);
+        assert_eq!(info_field(&mut c, "account_read_path"), "shared-api", "{:?}", s.flavor);
+        let why = info_field(&mut c, "account_read_path_reason");
+        assert!(why.contains("RedisJSON 20803") && why.contains("2.8 layout verified"), "{:?}: {why}", s.flavor);
         // Its own cli reaches it (transcripts and `make cli` use it).
         assert_eq!(s.cli_line("ACCOUNT.EXISTS ac:1"), "(integer) 1", "{:?}", s.flavor);
         eprintln!("{:?}: {} with RedisJSON 2.8.3 and the module", s.flavor, s.flavor.entry().version);

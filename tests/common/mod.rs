@@ -76,6 +76,10 @@ impl std::fmt::Debug for Flavor {
 }
 
 impl Flavor {
+    /// The earlier name of Redis 7.0.15 (Debian's build, now unpacked under .deps).
+    #[allow(non_upper_case_globals)]
+    pub const Debian70: Flavor = Flavor::Redis70;
+
     /// The name in `tests/servers.tsv` (and `make run SERVER=...`).
     pub fn name(self) -> &'static str {
         match self {
@@ -199,18 +203,7 @@ impl Server {
     }
 
     pub fn start_with(flavor: Flavor, opts: Options) -> Server {
-        // A directory of its own: a name nothing uses yet (never one that is removed first).
-        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        std::fs::create_dir_all(&base).unwrap();
-        let dir = loop {
-            let d = base.join(format!("redis-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst)));
-            match std::fs::create_dir(&d) {
-                Ok(()) => break d,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => panic!("{}: {e}", d.display()),
-            }
-        };
-        Server::start_in(flavor, dir, opts)
+        Server::start_in(flavor, new_dir(), opts)
     }
 
     /// Starts a server in an existing directory (to restart from its AOF or RDB). Never deletes
@@ -219,8 +212,18 @@ impl Server {
         Server::start_on_ports(flavor, dir, opts, &mut |_| free_port())
     }
 
+    /// Starts a server without RedisJSON before the module: the module alone, or with RedisJSON
+    /// loaded after it when `opts.extra` says `--loadmodule <rejson>`.
+    pub fn start_without_rejson(flavor: Flavor, opts: Options) -> Server {
+        Server::launch(flavor, new_dir(), opts, false, &mut |_| free_port())
+    }
+
     /// `start_in` with the ports to try chosen by `port(attempt)` (tests of the retry use it).
     pub fn start_on_ports(flavor: Flavor, dir: PathBuf, opts: Options, port: &mut dyn FnMut(usize) -> u16) -> Server {
+        Server::launch(flavor, dir, opts, true, port)
+    }
+
+    fn launch(flavor: Flavor, dir: PathBuf, opts: Options, with_rejson: bool, port: &mut dyn FnMut(usize) -> u16) -> Server {
         let entry = flavor.entry();
         for attempt in 0..5 {
             let port = port(attempt);
@@ -230,8 +233,10 @@ impl Server {
             cmd.env("LD_LIBRARY_PATH", &entry.lib)
                 .current_dir(&dir)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"])
-                .args(["--loadmodule", rejson().to_str().unwrap()]);
+                .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"]);
+            if with_rejson {
+                cmd.args(["--loadmodule", rejson().to_str().unwrap()]);
+            }
             if opts.with_module {
                 cmd.args(["--loadmodule", module().to_str().unwrap()]);
             }
@@ -260,14 +265,23 @@ impl Server {
 
     fn wait_ready(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(15);
+        let mut ours = false;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return false;
             }
-            // Ready when the server that answers on the port is this child: after a port clash
-            // the port may be another process's, which is never talked to beyond INFO.
-            if self.answering_pid() == Some(self.child.id()) {
-                return true;
+            // The server that answers on the port must be this child: after a port clash the
+            // port may be another process's, which is never talked to beyond INFO. Then ready
+            // when PING answers (not LOADING an AOF or RDB).
+            if !ours {
+                ours = self.answering_pid() == Some(self.child.id());
+            }
+            if ours {
+                if let Ok(mut c) = self.try_conn() {
+                    if redis::cmd("PING").query::<String>(&mut c).is_ok() {
+                        return true;
+                    }
+                }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -358,6 +372,20 @@ impl Drop for Server {
         let _ = self.child.wait();
         if !self.dir.as_os_str().is_empty() && !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A directory of its own for a new server: a name nothing uses yet (never one removed first).
+fn new_dir() -> PathBuf {
+    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(&base).unwrap();
+    loop {
+        let d = base.join(format!("redis-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst)));
+        match std::fs::create_dir(&d) {
+            Ok(()) => return d,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => panic!("{}: {e}", d.display()),
         }
     }
 }
