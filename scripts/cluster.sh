@@ -28,10 +28,16 @@ ours_in() {
   local pid
   pid=$(cat "$1/server.pid" 2>/dev/null) || return 1
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # A binary of .deps working in that directory (a server chdirs to its `dir`): not a reused pid.
   [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$root/.deps")"/* ]] || return 1
+  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(readlink -f "$1")" ] || return 1
   echo "$pid"
 }
-taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Taken: something listens there, or the port cannot be bound (say it is a connection's local port).
+taken() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+  ! python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+}
 
 if [ "${1:-}" = stop ]; then
   for p in "${ports[@]}"; do

@@ -41,7 +41,9 @@ ours_in() {
   local pid
   pid=$(cat "$1/server.pid" 2>/dev/null) || return 1
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # A binary of .deps working in that directory (a server chdirs to its `dir`): not a reused pid.
   [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$root/.deps")"/* ]] || return 1
+  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(readlink -f "$1")" ] || return 1
   echo "$pid"
 }
 
