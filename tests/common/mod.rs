@@ -130,7 +130,11 @@ pub fn selected_flavors() -> Vec<Flavor> {
             for n in &names {
                 assert!(ALL_FLAVORS.iter().any(|f| f.name() == *n), "ACCOUNT_SERVERS: unknown server {n:?}");
             }
-            ALL_FLAVORS.into_iter().filter(|f| names.contains(&f.name())).collect()
+            let (run, skip): (Vec<Flavor>, Vec<Flavor>) = ALL_FLAVORS.into_iter().partition(|f| names.contains(&f.name()));
+            if !skip.is_empty() {
+                eprintln!("skipped on {skip:?}: ACCOUNT_SERVERS={list}");
+            }
+            run
         }
         _ => ALL_FLAVORS.to_vec(),
     }
