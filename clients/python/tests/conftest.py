@@ -74,32 +74,50 @@ class Server:
     def __init__(self, name: str, *extra: str) -> None:
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="pyredis-")
-        self.port = free_port(cluster="--cluster-enabled" in extra)
-        self.proc = subprocess.Popen(
-            [SERVERS[name]["server"], "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--logfile", "redis.log",
-             "--loadmodule", REJSON, "--loadmodule", MODULE, *extra],
-            env=env(name), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port, socket_timeout=2)
-        for _ in range(500):
-            if self.proc.poll() is not None:
+        log_path = os.path.join(self.dir, "redis.log")
+        for _attempt in range(5):
+            self.port = free_port(cluster="--cluster-enabled" in extra)
+            log_from = os.path.getsize(log_path) if os.path.exists(log_path) else 0
+            self.proc = subprocess.Popen(
+                [SERVERS[name]["server"], "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", self.dir, "--logfile", "redis.log",
+                 "--loadmodule", REJSON, "--loadmodule", MODULE, *extra],
+                env=env(name), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if self._wait_ready():
+                return
+            with open(log_path, errors="replace") if os.path.exists(log_path) else open(os.devnull) as f:
+                f.seek(log_from)
+                log = f.read()
+            self.proc.kill()
+            self.proc.wait()
+            if "Address already in use" not in log:  # anything but a port taken meanwhile: give up
                 break
-            try:
-                # Ours only when the answering server is our child (never a stranger on the port),
-                # and the version tests/servers.tsv pins.
-                info = client.info("server")
-                if info["process_id"] == self.proc.pid:
-                    field = "valkey_version" if SERVERS[name]["kind"] == "valkey" else "redis_version"
-                    if str(info.get(field)) != SERVERS[name]["version"]:
-                        self.stop()
-                        raise RuntimeError(f"{name}: {field} is {info.get(field)}, not {SERVERS[name]['version']}")
-                    return
-            except (redis.ConnectionError, redis.TimeoutError):
-                pass
-            time.sleep(0.02)
-        log = open(os.path.join(self.dir, "redis.log")).read() if os.path.exists(os.path.join(self.dir, "redis.log")) else ""
         self.stop()
         raise RuntimeError(f"{name} did not start: {log}")
+
+    def _wait_ready(self) -> bool:
+        client = redis.Redis(port=self.port, socket_timeout=2)
+        try:
+            for _ in range(500):
+                if self.proc.poll() is not None:
+                    return False
+                try:
+                    # Ours only when the answering server is our child (never a stranger on the
+                    # port), and the version tests/servers.tsv pins.
+                    info = client.info("server")
+                    if info["process_id"] == self.proc.pid:
+                        e = SERVERS[self.name]
+                        field = "valkey_version" if e["kind"] == "valkey" else "redis_version"
+                        if str(info.get(field)) != e["version"]:
+                            self.stop()
+                            raise RuntimeError(f"{self.name}: {field} is {info.get(field)}, not {e['version']}")
+                        return True
+                except redis.RedisError:
+                    pass
+                time.sleep(0.02)
+            return False
+        finally:
+            client.close()
 
     def stop(self) -> None:
         self.proc.kill()
