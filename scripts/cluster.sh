@@ -7,6 +7,8 @@
 # own clusters (clients/python/tests, test_flows_over_a_cluster / test_multi_key_commands_in_a_cluster).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# LD_LIBRARY_PATH from the lib column: each ":"-separated directory made absolute ("-": none).
+abs_libs() { local out="" d; [ "$1" = - ] && return 0; IFS=: read -ra ds <<<"$1"; for d in "${ds[@]}"; do out="${out:+$out:}$root/$d"; done; echo "$out"; }
 cd "$root"
 server=${SERVER:-stack-7.4}
 base=${CLUSTER_PORT:-7001}
@@ -17,7 +19,7 @@ found=0
 while IFS=$'\t' read -r n kind version bin lib cli; do
   case "$n" in ''|'#'*|name) continue;; esac
   [ "$n" = "$server" ] || continue
-  found=1; [ "$lib" = - ] && lib="" || lib="$root/$lib"; bin="$root/$bin"; cli="$root/$cli"; break
+  found=1; lib=$(abs_libs "$lib"); bin="$root/$bin"; cli="$root/$cli"; break
 done <tests/servers.tsv
 [ $found = 1 ] || die "unknown SERVER '$server'; see tests/servers.tsv"
 export LD_LIBRARY_PATH="$lib"

@@ -19,6 +19,8 @@
 #  without one).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# LD_LIBRARY_PATH from the lib column: each ":"-separated directory made absolute ("-": none).
+abs_libs() { local out="" d; [ "$1" = - ] && return 0; IFS=: read -ra ds <<<"$1"; for d in "${ds[@]}"; do out="${out:+$out:}$root/$d"; done; echo "$out"; }
 deps="$root/.deps"
 mkdir -p "$deps"
 log() { printf '[deps] %s\n' "$*" >&2; }
@@ -175,7 +177,7 @@ fi
 # --- a quick self-check: every server in tests/servers.tsv runs and is the pinned version -------
 while IFS=$'\t' read -r name kind version bin lib cli; do
   case "$name" in ''|'#'*|name) continue;; esac
-  [ "$lib" = - ] && lib="" || lib="$root/$lib"
+  lib=$(abs_libs "$lib")
   got=$(LD_LIBRARY_PATH="$lib" "$root/$bin" --version 2>&1) || { log "$name: $bin does not run: $got"; exit 1; }
   [[ "$got" == *"v=$version "* ]] || { log "$name: expected v=$version, got: $got"; exit 1; }
 done <"$root/tests/servers.tsv"

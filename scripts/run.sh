@@ -12,6 +12,8 @@
 # says so and exits with status 1: it never stops anything it did not start.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# LD_LIBRARY_PATH from the lib column: each ":"-separated directory made absolute ("-": none).
+abs_libs() { local out="" d; [ "$1" = - ] && return 0; IFS=: read -ra ds <<<"$1"; for d in "${ds[@]}"; do out="${out:+$out:}$root/$d"; done; echo "$out"; }
 cd "$root"
 what=${1:-run}; shift || true
 port=${PORT:-6379}
@@ -26,7 +28,7 @@ lookup() {
   while IFS=$'\t' read -r n kind version bin lib cli; do
     case "$n" in ''|'#'*|name) continue;; esac
     if [ "$n" = "$1" ]; then
-      [ "$lib" = - ] && lib="" || lib="$root/$lib"
+      lib=$(abs_libs "$lib")
       bin="$root/$bin"; cli="$root/$cli"
       return 0
     fi

@@ -24,7 +24,7 @@ pub struct Entry {
     pub kind: String,
     pub version: String,
     pub server: PathBuf,
-    /// LD_LIBRARY_PATH for the server and its cli (empty: none).
+    /// LD_LIBRARY_PATH for the server, its cli and the Stack's modules in it (empty: none).
     pub lib: String,
     pub cli: PathBuf,
 }
@@ -44,7 +44,7 @@ pub fn servers_tsv() -> Vec<Entry> {
                 kind: f[1].into(),
                 version: f[2].into(),
                 server: rel(f[3]).into(),
-                lib: rel(f[4]),
+                lib: if f[4] == "-" { String::new() } else { f[4].split(':').map(rel).collect::<Vec<_>>().join(":") },
                 cli: rel(f[5]).into(),
             }
         })

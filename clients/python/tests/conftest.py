@@ -31,7 +31,7 @@ def _servers() -> dict[str, dict[str, str]]:
     for row in rows:
         e = dict(zip(header, row))
         for k in ("server", "lib", "cli"):
-            e[k] = "" if e[k] == "-" else os.path.join(ROOT, e[k])
+            e[k] = "" if e[k] == "-" else ":".join(os.path.join(ROOT, d) for d in e[k].split(":"))
         out[e["name"]] = e
     wanted = [n.strip() for n in os.environ.get("ACCOUNT_SERVERS", "").split(",") if n.strip()]
     unknown = set(wanted) - set(out)
