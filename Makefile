@@ -11,10 +11,11 @@ CARGO ?= cargo
 SERVER ?=
 PORT ?=
 
-.PHONY: deps build run cli reset test unit-leaks pytest bench soak cluster cluster-stop clean
+.PHONY: deps build run cli reset test unit-leaks mypy pytest pytest-redispy bench-flows bench soak cluster cluster-stop clean
 
 deps:
 	@bash scripts/deps.sh
+	@bash scripts/deps-pydantic.sh
 
 build: deps
 	$(CARGO) build --release
@@ -34,8 +35,8 @@ reset:
 	@SERVER="$(SERVER)" PORT="$(PORT)" bash scripts/run.sh reset
 
 # Unit tests (pure Rust, no Redis), then integration and transcript tests against real
-# servers (each on every server of tests/servers.tsv), the unit tests under valgrind, then the
-# Python client's tests; the last line is `totals: N passed, M failed` across all of them.
+# servers (each on every server of tests/servers.tsv), the unit tests under valgrind, the Python
+# client's types (mypy) and tests; the last line is `totals: N passed, M failed` across all of them.
 test: build
 	@CARGO="$(CARGO)" MAKE="$(MAKE)" bash scripts/test.sh
 
@@ -45,13 +46,28 @@ unit-leaks:
 	FUZZ_CASES=2000 valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=1 $$bin -q --test-threads=1 && \
 	echo "unit tests under valgrind: no leaks"
 
+# The Python client's types: mypy --strict over the package and a typed caller (pyproject.toml).
+mypy: deps
+	cd clients/python && $(DEPS)/venv/bin/python -m mypy
+
 # The Python client (clients/python) against every server, standalone and a 3-primary cluster.
 pytest: build
 	cd clients/python && PYTHONPATH=src ACCOUNT_SO=$(MODULE) $(DEPS)/venv/bin/python -m pytest -q
 
+# The same client tests with the lowest and the newest redis-py supported (5.0.1 and 8.1.0,
+# in .deps/venv-redis5 and .deps/venv-redis8; make pytest runs them with .deps/venv's 6.x).
+pytest-redispy: build
+	cd clients/python && for v in 5 8; do echo "redis-py $$v:"; \
+	  PYTHONPATH=src ACCOUNT_SO=$(MODULE) $(DEPS)/venv-redis$$v/bin/python -m pytest -q -p no:cacheprovider || exit 1; done
+
 bench: build
 	$(CARGO) build --release --examples
 	python3 scripts/bench.py
+	$(MAKE) --no-print-directory bench-flows
+
+# The original game's flows from redis.asyncio, 50 tasks: the original's way against this client.
+bench-flows: build
+	ACCOUNT_SO=$(MODULE) $(DEPS)/venv/bin/python scripts/bench_flows.py
 
 # The long variants of the robustness tests, bounded in count (make test runs the short ones).
 soak: build

@@ -14,8 +14,8 @@ MODULE = os.environ.get("ACCOUNT_SO", os.path.join(ROOT, "target/release/libredi
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000000"))
 CLIENTS = 50
-# For quick comparisons: BENCH_ONLY=damage,reads,apply,memory picks tables; BENCH_PIPELINES=16.
-ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "damage,reads,apply,memory").split(",")))
+# For quick comparisons: BENCH_ONLY=damage,reads,apply,schema,memory picks tables; BENCH_PIPELINES=16.
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "damage,reads,apply,schema,memory").split(",")))
 PIPELINES = [int(p) for p in os.environ.get("BENCH_PIPELINES", "1,16").split(",")]
 BIG = 10**15
 
@@ -71,8 +71,10 @@ def benchmark(srv, pipeline, *cmd):
          "-n", str(n), "-q", "--csv", *cmd],
         env=ENV, capture_output=True, text=True, check=True).stdout
     # --csv: a header line, then "name","rps",...
+    # --csv: a header line, then "name","rps" and six latency columns; the name may hold commas
+    # and quotes (a JSON argument), so the rate is read from the end.
     line = [l for l in out.splitlines() if l and not l.startswith('"test"')][-1]
-    return float(line.split(",")[1].strip('"'))
+    return float(line.split(",")[-7].strip('"'))
 
 
 def client(srv, mode, pipeline, seconds=3):
@@ -80,6 +82,34 @@ def client(srv, mode, pipeline, seconds=3):
     out = subprocess.run([exe, str(srv.port), mode, str(CLIENTS), str(pipeline), str(seconds)],
                          capture_output=True, text=True, check=True).stdout
     return float(out.strip())
+
+
+SHIPPED = open(os.path.join(ROOT, "schema/account.schema.json")).read()
+
+
+def five_vitals():
+    """The shipped schema with two more vitals in stats: rage and energy."""
+    doc = json.loads(SHIPPED)
+    stats = doc["properties"]["stats"]["properties"]
+    stats["rage"] = {"$ref": "#/$defs/Vital", "default": {"cur": 0, "max": 100, "regen": 0.0, "since": None}}
+    stats["energy"] = {"$ref": "#/$defs/Vital", "default": {"cur": 10, "max": 10, "regen": 0.0, "since": None}}
+    return json.dumps(doc)
+
+
+def under_schema(srv, schema, p, *cmd):
+    """A benchmark with `schema` in force (the shipped one again afterwards)."""
+    srv.cli("ACCOUNT.SCHEMA", "SET", schema)
+    try:
+        reset(srv)
+        return benchmark(srv, p, *cmd)
+    finally:
+        srv.cli("ACCOUNT.SCHEMA", "SET", SHIPPED)
+
+
+def create_vs_set(srv, p, module):
+    """A whole document written with validation (ACCOUNT.CREATE) or without (JSON.SET)."""
+    body = srv.cli("JSON.GET", "ac:1")
+    return benchmark(srv, p, *(("ACCOUNT.CREATE", "ac:2", body) if module else ("JSON.SET", "ac:2", "$", body)))
 
 
 def reset(srv, regen=0):
@@ -161,6 +191,8 @@ def goals(found):
         ("ACCOUNT.DAMAGE >= 0.75x bare JSON.NUMINCRBY", "numincrby", lambda r: r >= 0.75, "{:.2f}x"),
         ("ACCOUNT.GET key stats >= 0.9x JSON.GET key $.stats", "get", lambda r: r >= 0.9, "{:.2f}x"),
         ("regeneration step costs <= 10% of DAMAGE", "regen", lambda r: r >= 0.9, "{:.2f}x"),
+        ("DAMAGE under five vitals costs <= 5% more", "five", lambda r: r >= 0.95, "{:.2f}x"),
+        ("ACCOUNT.CREATE / JSON.SET (reported, no goal)", "create", lambda r: True, "{:.2f}x"),
         ("no memory per account beyond the document", "memory", lambda r: abs(r) < 16, "{:+.0f} bytes"),
     ]
     print("\nGoals, pipeline 16 (read by people: a single run differs from the next by about 5%)")
@@ -220,6 +252,22 @@ def main():
                 rates = median_rates(srv, apply3, pipeline)
                 table(f"Three vitals at once, pipeline {pipeline}", rates, "ACCOUNT.APPLY of 3 vitals (per call)",
                       ["3 x ACCOUNT.DAMAGE (per 3 calls)", "3 x JSON.NUMINCRBY (per 3 calls)"])
+        for pipeline in PIPELINES:
+            schema = [
+                ("ACCOUNT.DAMAGE, shipped schema (3 vitals)", lambda p: under_schema(srv, SHIPPED, p, "ACCOUNT.DAMAGE", "ac:1", "1")),
+                ("ACCOUNT.DAMAGE, five-vital schema", lambda p: under_schema(srv, five_vitals(), p, "ACCOUNT.DAMAGE", "ac:1", "1")),
+                ("ACCOUNT.CREATE of a whole document", lambda p: create_vs_set(srv, p, True)),
+                ("JSON.SET of the same document", lambda p: create_vs_set(srv, p, False)),
+            ]
+            if "schema" in ONLY:
+                rates = median_rates(srv, schema, pipeline)
+                table(f"The schema's cost, pipeline {pipeline}", rates, "ACCOUNT.DAMAGE, five-vital schema",
+                      ["ACCOUNT.DAMAGE, shipped schema (3 vitals)"])
+                create = rates["ACCOUNT.CREATE of a whole document"] / rates["JSON.SET of the same document"]
+                print(f"  ratio ACCOUNT.CREATE / JSON.SET (validation of a whole-document write): {create:.2f}x")
+                if pipeline == 16:
+                    found["five"] = rates["ACCOUNT.DAMAGE, five-vital schema"] / rates["ACCOUNT.DAMAGE, shipped schema (3 vitals)"]
+                    found["create"] = create
         if "memory" in ONLY:
             overhead, same = memory(srv)
             if same:

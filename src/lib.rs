@@ -1,33 +1,27 @@
 //! redis-account: atomic, validated, server-side commands over game character state kept in
 //! RedisJSON documents.
 //!
-//! Pure domain logic (no Redis): `schema`, `path`, `json`, `lobby`, `error`, `limits`.
-//! Redis glue: `rm` (the module API), `store` (the one read/write layer), `commands` (the
-//! command table and one file per command family), `entry` (the module's entry point).
+//! Three layers, in three folders:
+//! - `domain/`: pure logic, no Redis: the schema (JSON Schema compile, validation, defaults,
+//!   vitals), vitals and regeneration, merge patches, text readers, limits, the error enum.
+//! - `redis/`: the glue: module API, RedisJSON's shared API, the store (the one layer that reads
+//!   and writes keys), configuration, INFO, the entry point.
+//! - `commands/`: the command table and argument specs, the orchestration of the document
+//!   writes (`write.rs`), and one thin file per command family that parses arguments, calls the
+//!   domain through the store, and replies.
+//!
+//! The modules are re-exported at the crate root (`crate::vitals`, `crate::store`, ...).
 
 // Unit tests and the fuzz build leave out the entry point, so the Redis glue looks unused there.
 #![cfg_attr(any(test, not(feature = "module")), allow(dead_code))]
 
-pub mod error;
-pub mod json;
-pub mod jsonschema;
-pub mod limits;
-pub mod lobby;
-pub mod patch;
-pub mod path;
-pub mod printed;
-pub mod schema;
-pub mod text;
-pub mod regen;
-pub mod vitals;
-mod fuzz;
+pub mod domain;
+pub mod redis;
+
+pub use domain::{error, json, jsonschema, limits, lobby, patch, path, printed, regen, schema, text, version, vitals};
+#[cfg(test)]
+pub(crate) use domain::fuzz;
+pub use redis::{config, stats};
+pub(crate) use redis::{rejson, rm, store};
 
 pub(crate) mod commands;
-pub mod config;
-pub(crate) mod rejson;
-pub(crate) mod rm;
-pub mod stats;
-pub(crate) mod store;
-
-#[cfg(all(feature = "module", not(test)))]
-mod entry;

@@ -26,7 +26,7 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         None => Value::Object(Map::new()),
         Some(text) => json::parse(text)?,
     };
-    schema::rules().check_write(None, &mut doc, None, &mut write::warn(ctx))?;
+    schema::rules().check_write(crate::config::policy(), None, &mut doc, None, &mut write::warn(ctx))?;
     json::check_depth(&doc)?;
     schema::start_clocks(&mut doc, rm::now());
     if !store::write_document(ctx, key, &doc, nx)? {

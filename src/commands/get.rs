@@ -12,7 +12,8 @@ pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let key = args[1];
     let now = rm::now();
     // The hot read (a path is exactly its dotted text: "stats" is the only way to name it).
-    if args.len() == 3 && args[2].bytes() == b"stats" {
+    let section = vitals::vital_set().section;
+    if args.len() == 3 && args[2].bytes() == section.as_bytes() {
         return hot_stats(ctx, key, now);
     }
     let path = match args.len() {
@@ -51,12 +52,13 @@ pub fn parse_path(a: Arg) -> Result<DocPath> {
 pub fn read_live(ctx: Ctx, key: Arg, path: Option<&DocPath>, now: f64) -> Result<Option<Value>> {
     let Some(path) = path else {
         let Some(mut doc) = store::read_document(ctx, key)? else { return Ok(None) };
-        if let Ok(s) = vitals::stats_from(&doc["stats"]) {
-            doc["stats"] = stats_value(&regen::stats_at(s, now));
+        let section = vitals::vital_set().section;
+        if let Some(Ok(s)) = doc.get(section).map(vitals::stats_from) {
+            doc[section] = stats_value(&regen::stats_at(s, now));
         }
         return Ok(Some(doc));
     };
-    if path.section() != "stats" {
+    if path.section() != vitals::vital_set().section {
         return match store::read_at(ctx, key, path) {
             Err(Error::NoAccount) => Ok(None),
             other => other,

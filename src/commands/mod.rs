@@ -6,6 +6,7 @@
 //! `sessions.rs`, ACCOUNT.DAMAGE, HEAL, SPEND, APPLY and REGEN in `vitals.rs`, and LOBBY.* in
 //! `lobby.rs`.
 
+mod args;
 mod create;
 mod del;
 mod exists;
@@ -15,6 +16,7 @@ mod lobby;
 mod logout;
 mod mget;
 mod r#move;
+mod schema;
 mod sessions;
 mod set;
 mod setstat;
@@ -47,6 +49,8 @@ pub enum Keys {
     /// ACCOUNT.LOGOUT: the account at the first position (read and deleted), a stream at the
     /// second (appended to).
     AccountThenStream(i32, i32),
+    /// No key arguments (ACCOUNT.SCHEMA; ACCOUNT.CHECK finds its keys with SCAN).
+    None,
 }
 
 pub struct Command {
@@ -66,10 +70,14 @@ pub struct Command {
 }
 
 /// Runs a handler: the argument slice without copies, panics caught (the command then changed
-/// nothing and answers INTERNAL), the reply or error written.
-fn dispatch(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int, handler: Handler) -> c_int {
+/// nothing and answers INTERNAL), the reply or error written. A command that needs RedisJSON
+/// answers NOJSON, without running, while RedisJSON is not loaded.
+fn dispatch(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int, handler: Handler, needs_json: bool) -> c_int {
+    // SAFETY: Redis passes argc valid string pointers at argv for the duration of the call, and
+    // Arg is a transparent wrapper of one such pointer.
     let args: &[Arg] = unsafe { std::slice::from_raw_parts(argv.cast::<Arg>(), argc as usize) };
-    let result = catch_unwind(AssertUnwindSafe(|| handler(ctx, args))).unwrap_or(Err(Error::Internal));
+    let run = || if needs_json && !crate::rejson::present(ctx) { Err(Error::NoJson) } else { handler(ctx, args) };
+    let result = catch_unwind(AssertUnwindSafe(run)).unwrap_or(Err(Error::Internal));
     match result {
         Ok(r) => rm::reply(ctx, &r),
         Err(Error::WrongArity) => {
@@ -89,7 +97,16 @@ macro_rules! handler {
         static CALLS: AtomicU64 = AtomicU64::new(0);
         extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
             CALLS.fetch_add(1, Relaxed);
-            dispatch(ctx, argv, argc, $f)
+            dispatch(ctx, argv, argc, $f, true)
+        }
+        (h as RawHandler, &CALLS)
+    }};
+    // A command that works without RedisJSON (LOBBY.*: plain strings).
+    ($f:path, without_json) => {{
+        static CALLS: AtomicU64 = AtomicU64::new(0);
+        extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
+            CALLS.fetch_add(1, Relaxed);
+            dispatch(ctx, argv, argc, $f, false)
         }
         (h as RawHandler, &CALLS)
     }};
@@ -98,6 +115,7 @@ macro_rules! handler {
         static CALLS: AtomicU64 = AtomicU64::new(0);
         extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
             if rm::is_keys_position_request(ctx) {
+                // SAFETY: as in `dispatch`: argc valid string pointers at argv, Arg transparent.
                 let args: &[Arg] = unsafe { std::slice::from_raw_parts(argv.cast::<Arg>(), argc as usize) };
                 for pos in $keys(args) {
                     rm::key_at_pos(ctx, pos, $flags);
@@ -105,7 +123,7 @@ macro_rules! handler {
                 return raw::REDISMODULE_OK as c_int;
             }
             CALLS.fetch_add(1, Relaxed);
-            dispatch(ctx, argv, argc, $f)
+            dispatch(ctx, argv, argc, $f, true)
         }
         (h as RawHandler, &CALLS)
     }};
@@ -178,35 +196,35 @@ pub fn table() -> Vec<Command> {
         Command {
             name: "account.state",
             handler: handler!(state::account_state),
-            flags: "write deny-oom fast",
+            flags: "write deny-oom",
             arity: -3,
             keys: Keys::One(1),
             key_flags: UPDATE_RETURN,
-            acl: "write fast",
+            acl: "write",
             summary: "Sets state and moves the old one to prev_state; with FROM, only from that state",
-            complexity: "O(1)",
+            complexity: "O(N) where N is the size of the document",
         },
         Command {
             name: "account.move",
             handler: handler!(r#move::account_move),
-            flags: "write deny-oom fast",
+            flags: "write deny-oom",
             arity: 3,
             keys: Keys::One(1),
             key_flags: UPDATE_RETURN,
-            acl: "write fast",
+            acl: "write",
             summary: "Moves the character: location.prev becomes the old location.current",
-            complexity: "O(1)",
+            complexity: "O(N) where N is the size of the document",
         },
         Command {
             name: "account.session",
             handler: handler!(sessions::account_session),
-            flags: "write deny-oom fast",
+            flags: "write deny-oom",
             arity: 4,
             keys: Keys::One(1),
             key_flags: UPDATE_RETURN,
-            acl: "write fast",
+            acl: "write",
             summary: "Links (or with NONE clears) a combat, inventory or scenario session id",
-            complexity: "O(1)",
+            complexity: "O(N) where N is the size of the document",
         },
         Command {
             name: "account.setstat",
@@ -222,13 +240,13 @@ pub fn table() -> Vec<Command> {
         Command {
             name: "account.incr",
             handler: handler!(incr::account_incr),
-            flags: "write deny-oom fast",
+            flags: "write deny-oom",
             arity: 4,
             keys: Keys::One(1),
             key_flags: UPDATE_RETURN,
-            acl: "write fast",
+            acl: "write",
             summary: "Atomically adds to an integer metric or attribute; overflow is an error",
-            complexity: "O(1)",
+            complexity: "O(N) where N is the size of the document",
         },
         Command {
             name: "account.damage",
@@ -331,7 +349,7 @@ pub fn table() -> Vec<Command> {
         },
         Command {
             name: "lobby.setcache",
-            handler: handler!(lobby::lobby_setcache),
+            handler: handler!(lobby::lobby_setcache, without_json),
             flags: "write deny-oom",
             arity: -3,
             keys: Keys::One(1),
@@ -342,7 +360,7 @@ pub fn table() -> Vec<Command> {
         },
         Command {
             name: "lobby.getcache",
-            handler: handler!(lobby::lobby_getcache),
+            handler: handler!(lobby::lobby_getcache, without_json),
             flags: "readonly",
             arity: 2,
             keys: Keys::One(1),
@@ -353,7 +371,7 @@ pub fn table() -> Vec<Command> {
         },
         Command {
             name: "lobby.delcache",
-            handler: handler!(lobby::lobby_delcache),
+            handler: handler!(lobby::lobby_delcache, without_json),
             flags: "write fast",
             arity: 2,
             keys: Keys::One(1),
@@ -361,6 +379,28 @@ pub fn table() -> Vec<Command> {
             acl: "write fast",
             summary: "Invalidates the cached character list",
             complexity: "O(1)",
+        },
+        Command {
+            name: "account.schema",
+            handler: handler!(schema::account_schema, without_json),
+            flags: "admin deny-script",
+            arity: -2,
+            keys: Keys::None,
+            key_flags: KeySpecFlags::empty(),
+            acl: "admin slow dangerous",
+            summary: "Shows the schema in force and its hash (GET), or puts a new one in force, all or nothing (SET)",
+            complexity: "O(N) where N is the size of the schema",
+        },
+        Command {
+            name: "account.check",
+            handler: handler!(schema::account_check),
+            flags: "readonly admin",
+            arity: -2,
+            keys: Keys::None,
+            key_flags: KeySpecFlags::empty(),
+            acl: "admin slow dangerous",
+            summary: "Reports which stored documents break the schema in force, and the first reason for each, a SCAN step at a time",
+            complexity: "O(N) for each call, N the documents the step visits times their size",
         },
     ]
 }
@@ -371,8 +411,11 @@ pub fn call_counts() -> Vec<(&'static str, u64)> {
 }
 
 /// Registers every command with its key specs and docs, and with ACL categories where the
-/// server has them (7.2+).
+/// server has them (7.2+; the module's own category `account` from 7.4).
 pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
+    // SAFETY: called from the module's OnLoad with its context (the only place
+    // RM_AddACLCategory may be called), the API pointers set by RedisModule_Init; the name is a
+    // NUL-terminated literal.
     let module_category = unsafe {
         match raw::RedisModule_AddACLCategory {
             Some(add) => add(ctx, c"account".as_ptr()) == raw::REDISMODULE_OK as c_int,
@@ -383,24 +426,30 @@ pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
         let name = CString::new(c.name).unwrap();
         let flags = CString::new(c.flags).unwrap();
         let (first, last) = match c.keys {
+            Keys::None => (0, 0),
             Keys::One(p) => (p, p),
             Keys::Rest(p) | Keys::Movable(p) => (p, -1),
             Keys::AccountThenStream(a, b) => (a, b),
         };
+        // SAFETY: OnLoad context; name and flags are NUL-terminated and outlive the call (Redis
+        // copies them); the handler is an extern "C" fn of the expected signature.
         let ok = unsafe {
-            raw::RedisModule_CreateCommand.unwrap()(ctx, name.as_ptr(), Some(c.handler.0), flags.as_ptr(), first, last, 1)
+            raw::RedisModule_CreateCommand.unwrap()(ctx, name.as_ptr(), Some(c.handler.0), flags.as_ptr(), first, last, (first > 0) as c_int)
         };
         if ok != raw::REDISMODULE_OK as c_int {
             return Err(format!("cannot create command {}", c.name));
         }
+        // SAFETY: the command was just created by this module; name is NUL-terminated.
         let cmd = unsafe { raw::RedisModule_GetCommand.unwrap()(ctx, name.as_ptr()) };
         if cmd.is_null() {
             return Err(format!("cannot find command {}", c.name));
         }
         set_info(cmd, &c)?;
+        // SAFETY: reads a function pointer that RedisModule_Init set (None on servers without it).
         if let Some(set_acl) = unsafe { raw::RedisModule_SetCommandACLCategories } {
             let cats = if module_category { format!("{} account", c.acl) } else { c.acl.to_string() };
             let cats = CString::new(cats).unwrap();
+            // SAFETY: cmd is this module's command, cats a NUL-terminated string alive for the call.
             if unsafe { set_acl(cmd, cats.as_ptr()) } != raw::REDISMODULE_OK as c_int {
                 return Err(format!("cannot set ACL categories of {}", c.name));
             }
@@ -410,6 +459,7 @@ pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
 }
 
 fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Result<(), String> {
+    // SAFETY: reads a function pointer that RedisModule_Init set (None on servers before 7.0).
     let Some(set_info) = (unsafe { raw::RedisModule_SetCommandInfo }) else { return Ok(()) };
     let version = raw::RedisModuleCommandInfoVersion {
         version: 1,
@@ -419,6 +469,10 @@ fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Resu
     };
     let spec = |p: i32, flags: u32| KeySpec::new(None, KeySpecFlags::from_bits_truncate(flags), BeginSearch::new_index(p), FindKeys::new_range(0, 1, 0));
     let (begin, find, flags) = match c.keys {
+        Keys::None => {
+            let specs = redis_module::commands::get_redis_key_spec(Vec::new());
+            return set_info_with(set_info, cmd, c, &version, &specs);
+        }
         Keys::AccountThenStream(a, b) => {
             let append = KeySpecFlags::READ_WRITE.bits() | KeySpecFlags::INSERT.bits();
             let specs = redis_module::commands::get_redis_key_spec(vec![spec(a, c.key_flags.bits()), spec(b, append)]);
@@ -453,7 +507,9 @@ fn set_info_with(
 ) -> std::result::Result<(), String> {
     let summary = CString::new(c.summary).unwrap();
     let complexity = CString::new(c.complexity).unwrap();
-    let since = CString::new("0.1.0").unwrap();
+    let since = CString::new(crate::version::FIRST).unwrap();
+    // Alive until set_info has copied them.
+    let mut args = args::CArgs::new(args::of(c.name));
     let info = raw::RedisModuleCommandInfo {
         version,
         summary: summary.as_ptr(),
@@ -463,8 +519,11 @@ fn set_info_with(
         tips: std::ptr::null(),
         arity: c.arity,
         key_specs: specs.as_ptr() as *mut raw::RedisModuleCommandKeySpec,
-        args: std::ptr::null_mut(),
+        args: args.as_ptr(),
     };
+    // SAFETY: every pointer in `info` (strings, key specs, argument specs and their sub-arrays,
+    // each array ending with its zeroed entry) stays alive until this call returns, and Redis
+    // copies what it keeps; `version` gives the sizes of the structs as this crate lays them out.
     if unsafe { set_info(cmd, &info) } != raw::REDISMODULE_OK as c_int {
         return Err(format!("cannot set command info of {}", c.name));
     }

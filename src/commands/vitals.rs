@@ -10,7 +10,7 @@
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
 use crate::store;
-use crate::vitals::{parse_amount, parse_delta, Change, Stat, Vital};
+use crate::vitals::{parse_amount, parse_delta, vital_set, Change, Stat, Vital};
 use crate::{regen, stats};
 
 /// `[new cur, amount]`.
@@ -20,7 +20,8 @@ fn pair(cur: i64, amount: i64) -> Reply {
 
 fn amount_and_stat(args: &[Arg]) -> Result<(i64, Stat)> {
     let stat = match args.len() {
-        3 => Stat::Hp,
+        // The first vital the schema declares (hp in the shipped schema).
+        3 => vital_set().all[0],
         4 => Stat::parse(args[3].bytes())?,
         _ => return Err(Error::WrongArity),
     };
@@ -36,10 +37,11 @@ fn live_vital(ctx: Ctx, key: Arg, stat: Stat) -> Result<(Vital, Vital, f64)> {
     Ok((stored, live, now))
 }
 
-/// A death (hp reaching 0) is announced on its own, for services that react to it.
+/// A death (the first vital, hp in the shipped schema, reaching 0) is announced on its own, for
+/// services that react to it.
 fn announce(ctx: Ctx, key: Arg, event: &'static std::ffi::CStr, stat: Stat, before: &Vital, after: &Vital) {
     rm::notify(ctx, event, key);
-    if stat == Stat::Hp && before.cur > 0 && after.cur == 0 {
+    if stat.index() == 0 && before.cur > 0 && after.cur == 0 {
         rm::notify(ctx, c"account.death", key);
     }
 }
@@ -89,43 +91,44 @@ pub fn account_apply(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     for p in args[2..].chunks(2) {
         deltas.push((Stat::parse(p[0].bytes())?, parse_delta(p[1].bytes())?));
     }
-    let stored = store::read_vitals(ctx, key)?;
+    let stored = store::read_stats(ctx, key)?.ok_or(Error::NoAccount)?;
     let now = rm::now();
-    let mut vitals = stored;
+    let mut live = stored;
     for &(stat, _) in &deltas {
-        let (live, gained) = regen::catch_up(vitals[stat.index()], now);
-        stats::add(&stats::REGENS, (gained != 0 && vitals[stat.index()] == stored[stat.index()]) as u64);
-        vitals[stat.index()] = live;
+        let i = stat.index();
+        let (caught_up, gained) = regen::catch_up(live.vitals[i], now);
+        stats::add(&stats::REGENS, (gained != 0 && live.vitals[i] == stored.vitals[i]) as u64);
+        live.vitals[i] = caught_up;
     }
-    let live = vitals;
+    let mut after = live;
     let mut replies = Vec::with_capacity(deltas.len());
     for (stat, delta) in deltas {
-        let change = vitals[stat.index()].apply(delta);
+        let change = after.vitals[stat.index()].apply(delta);
         stats::add(&stats::CLAMPS, (change.applied != delta) as u64);
-        vitals[stat.index()] = change.after;
+        after.vitals[stat.index()] = change.after;
         replies.push(pair(change.after.cur, change.applied));
     }
-    for s in Stat::ALL {
-        vitals[s.index()] = regen::settle(&live[s.index()], vitals[s.index()], now);
+    for i in 0..after.set.all.len() {
+        after.vitals[i] = regen::settle(&live.vitals[i], after.vitals[i], now);
     }
-    let hp_before = live[Stat::Hp.index()];
-    store::save_vitals(ctx, key, &stored, &vitals, None)?;
-    announce(ctx, key, c"account.apply", Stat::Hp, &hp_before, &vitals[Stat::Hp.index()]);
+    store::save_vitals(ctx, key, &stored, &after, None)?;
+    let first = after.set.all[0];
+    announce(ctx, key, c"account.apply", first, &live.vitals[0], &after.vitals[0]);
     Ok(Reply::Array(replies))
 }
 
 pub fn account_regen(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let key = args[1];
     let mut s = store::read_stats(ctx, key)?.ok_or(Error::NoAccount)?;
-    let stored = s.vitals;
+    let stored = s;
     let now = rm::now();
-    for v in s.vitals.iter_mut() {
+    for v in s.each_mut() {
         let (live, gained) = regen::catch_up(*v, now);
         stats::add(&stats::REGENS, (gained != 0) as u64);
         *v = live;
     }
     s.last_update = Some(crate::vitals::Scalar::Float(now));
-    store::save_vitals(ctx, key, &stored, &s.vitals, Some(now))?;
+    store::save_vitals(ctx, key, &stored, &s, Some(now))?;
     rm::notify(ctx, c"account.regen", key);
     Ok(Reply::Text(s.to_json()))
 }

@@ -53,7 +53,7 @@ pub(super) fn prepare(ctx: Ctx, key: Arg, before: Value, changes: Vec<(DocPath, 
             false => e,
         })?;
     }
-    rules.check_write(Some(&before), &mut doc, Some(&paths), &mut warn(ctx))?;
+    rules.check_write(crate::config::policy(), Some(&before), &mut doc, Some(&paths), &mut warn(ctx))?;
     json::check_depth(&doc)?;
     schema::start_clocks(&mut doc, rm::now());
     if doc.to_string().len() > limits::MAX_DOCUMENT_BYTES {

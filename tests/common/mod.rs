@@ -115,6 +115,19 @@ pub const FLAVORS: Flavors = Flavors;
 
 pub struct Flavors;
 
+impl Flavors {
+    /// How many servers this run covers.
+    pub fn len(&self) -> usize {
+        selected_flavors().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn iter(&self) -> std::vec::IntoIter<Flavor> {
+        selected_flavors().into_iter()
+    }
+}
+
 impl IntoIterator for Flavors {
     type Item = Flavor;
     type IntoIter = std::vec::IntoIter<Flavor>;

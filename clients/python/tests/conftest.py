@@ -141,7 +141,14 @@ async def r(server):
 
 @pytest.fixture
 async def am(r):
+    """The manager as the original's call sites get it: errors logged, the original's returns."""
     return AccountManager(r)
+
+
+@pytest.fixture
+async def am_strict(r):
+    """The manager with typed exceptions (``raise_errors=True``)."""
+    return AccountManager(r, raise_errors=True)
 
 
 @pytest.fixture(scope="session", params=list(SERVERS))

@@ -3,6 +3,7 @@ Redis 7.0.15), the error mapping, and the original's flows written as the origin
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import redis.asyncio as aioredis
@@ -53,7 +54,7 @@ async def test_onboarding_flow(am):
     await account_manager.set_state(char_id, "SCENARIO")
     assert await account_manager.get_bio(char_id) == bio
     assert await account_manager.get_state(char_id) == "SCENARIO"
-    assert (await account_manager.get_full_account(char_id))["prev_state"] == "ONBOARDING"
+    assert (await account_manager.get_full_account(char_id))["prev_state"] is None  # set_state: state only
 
 
 async def test_combat_flow(am):
@@ -81,7 +82,7 @@ async def test_lobby_flow(am):
                        "location_id": "52_52", "vitals_snapshot": {"hp": 100}, "created_at": "2025-01-20T10:30:00Z"}]
         await account_manager.set_lobby_cache(user_id, chars_data)
     assert await account_manager.get_lobby_cache(user_id) == chars_data
-    assert 595 <= await am.redis.ttl("lobby:user:123") <= 600
+    assert 595 <= await am.redis.ttl("lobby_session:123") <= 600
     await account_manager.delete_lobby_cache(user_id)
     assert await account_manager.get_lobby_cache(user_id) is None
 
@@ -95,7 +96,11 @@ async def test_core_methods(am):
     assert await am.account_exists(1) is True
     doc = await am.get_full_account(1)
     assert doc["bio"]["name"] == "Kept" and doc["stats"]["hp"]["cur"] == 100 and doc["attributes"]["luck"] == 8
-    assert json.loads(await am.redis.execute_command("JSON.GET", "ac:1")) == doc
+    stored = json.loads(await am.redis.execute_command("JSON.GET", "ac:1"))
+    # What is read is what is stored, but last_update: the time the returned vitals are current at.
+    assert stored["stats"]["last_update"] is None and abs(doc["stats"]["last_update"] - time.time()) < 1
+    stored["stats"]["last_update"] = doc["stats"]["last_update"]
+    assert stored == doc
     await am.delete_account(1)
     assert await am.account_exists(1) is False
     await am.delete_account(1)  # deleting a missing account is no error
@@ -103,8 +108,9 @@ async def test_core_methods(am):
 
 async def test_getters_return_none_for_a_missing_account(am):
     for getter in [am.get_bio, am.get_stats, am.get_attributes, am.get_sessions, am.get_state, am.get_location,
-                   am.get_gear_score, am.get_full_account]:
+                   am.get_metrics, am.get_full_account]:
         assert await getter(404) is None, getter.__name__
+    assert await am.get_gear_score(404) == 0  # the original's documented default
     assert await am.get_account_field(404, "bio.name") is None
 
 
@@ -113,7 +119,7 @@ async def test_bio_stats_attributes_sessions_location(am):
     await am.update_bio_field(1, "name", "Legolas")
     assert (await am.get_bio(1))["name"] == "Legolas"
     await am.update_stat(1, "hp", {"cur": 150, "max": 200})
-    await am.update_stat_current(1, "mp", 500)
+    await am.update_stat_current(1, "mp", 500)  # clamped at max
     stats = await am.get_stats(1)
     assert (stats["hp"]["cur"], stats["hp"]["max"], stats["mp"]["cur"]) == (150, 200, 50)
     await am.update_attributes(1, {"strength": 12, "luck": 3})
@@ -121,8 +127,10 @@ async def test_bio_stats_attributes_sessions_location(am):
     assert (attrs["strength"], attrs["luck"], attrs["agility"]) == (12, 3, 8)
     await am.set_inventory_session(1, "inv_456")
     assert (await am.get_sessions(1))["inventory_id"] == "inv_456"
-    await am.set_location(1, "dark_forest")
-    assert await am.get_location(1) == {"current": "dark_forest", "prev": "start_village"}
+    await am.set_location(1, "dark_forest")  # the original writes location.current only
+    assert await am.get_location(1) == {"current": "dark_forest", "prev": None}
+    assert await am.move(1, "castle") == "dark_forest"
+    assert await am.get_location(1) == {"current": "castle", "prev": "dark_forest"}
 
 
 async def test_later_operations(am):
@@ -139,11 +147,7 @@ async def test_later_operations(am):
                                                         "arena_losses": 0, "win_streak": 0}
     assert await am.increment_metric(1, "arena_wins") == 1
     assert await am.increment_metric(1, "arena_wins", 4) == 5
-    await am.enter_scenario(1, "sc_1")
-    assert await am.get_state(1) == "scenario"
-    assert (await am.get_sessions(1))["scenario_id"] == "sc_1"
-    await am.leave_scenario(1)
-    assert (await am.get_state(1), (await am.get_sessions(1))["scenario_id"]) == ("exploration", None)
+    await am.transition_to_state(1, "exploration")
     await am.transition_to_state(1, "lobby")
     assert await am.get_account_field(1, "prev_state") == "exploration"
 
@@ -151,11 +155,12 @@ async def test_later_operations(am):
 async def test_bulk_operations(am):
     for c in (1, 2, 3):
         await am.create_account(c, {})
-    assert await am.bulk_link_combat_session([1, 2, 3], "c_9") == 3
+    assert await am.bulk_link_combat_session([1, 2, 3], "c_9") is None
     batch = await am.get_accounts_json_batch([1, 2, 404])
-    assert [batch[1]["sessions"]["combat_id"], batch[2]["sessions"]["combat_id"], batch[404]] == ["c_9", "c_9", None]
+    assert [batch[0]["sessions"]["combat_id"], batch[1]["sessions"]["combat_id"], batch[2]] == ["c_9", "c_9", None]
+    assert await am.get_accounts_json_batch([2, 404, 1], "$.sessions.combat_id") == ["c_9", None, "c_9"]
     await am.delete_account(3)
-    assert await am.bulk_unlink_combat_session([1, 2, 3]) == 2
+    assert await am.bulk_unlink_combat_session([1, 2, 3]) is None
     assert (await am.get_sessions(2))["combat_id"] is None
 
 
@@ -170,12 +175,14 @@ async def test_module_additions(am):
     assert stats["hp"]["cur"] == 90 and stats["last_update"] is not None
     assert await am.transition_state(1, "combat", expected="onboarding") == "onboarding"
     assert await am.move(1, "castle") == "start_village"
+    assert await am.transition_state(1, "scenario", fields={"sessions.scenario_id": "s1"}) == "combat"
+    assert (await am.get_sessions(1))["scenario_id"] == "s1"
     assert await am.set_session(1, "combat", "c_1") is None
     assert await am.set_session(1, "combat", None) == "c_1"
     entry = await am.logout(1, "logouts")
     assert "-" in entry and await am.account_exists(1) is False
     fields = (await am.redis.xrange("logouts"))[0][1]
-    assert fields["key"] == "ac:1" and json.loads(fields["doc"])["state"] == "combat"
+    assert fields["key"] == "ac:1" and json.loads(fields["doc"])["state"] == "scenario"
 
 
 async def test_custom_keys_and_lobby_ttl(r):
@@ -199,22 +206,24 @@ async def test_bytes_responses(server):
 
 # ---- errors -------------------------------------------------------------------------------------
 
-async def test_error_mapping(am):
+async def test_error_mapping(am_strict):
+    am = am_strict
     with pytest.raises(NoAccount, match="^NOACCOUNT no such account$"):
         await am.update_bio_field(404, "name", "x")
     await am.create_account(1, {})
     with pytest.raises(InvalidDocument, match="^SCHEMA bio.name must be"):
         await am.update_bio(1, {"name": 5})
-    with pytest.raises(InvalidDocument, match="^SCHEMA unknown field 'level'"):
-        await am.create_account(2, {"level": 3})
+    with pytest.raises(InvalidDocument, match="^SCHEMA stats.hp.cur must not exceed stats.hp.max"):
+        await am.create_account(2, {"stats": {"hp": {"cur": 150}}})
     with pytest.raises(InvalidDocument, match="^LOBBY at most 4 characters"):
         await am.set_lobby_cache(1, [{"character_id": i, "user_id": 1} for i in range(5)])
     with pytest.raises(InsufficientResource, match="^INSUFFICIENT mp is 50, needs 60$"):
         await am.spend(1, "mp", 60)
     with pytest.raises(StateConflict, match="^STATECONFLICT state is 'onboarding', not 'combat'$"):
         await am.transition_state(1, "lobby", expected="combat")
+    assert await am.get_account_field(1, "level") is None  # an absent field is None, never an error
     with pytest.raises(UnknownPath):
-        await am.get_account_field(1, "level")
+        await am.update_account_fields(1, {"bad path": 1})
     with pytest.raises(InvalidArgument, match="^BADNUMBER amount must be a positive integer$"):
         await am.damage(1, -5)
     with pytest.raises(InvalidArgument, match="^SYNTAX stat must be hp, mp or stamina$"):
@@ -228,6 +237,11 @@ async def test_error_mapping(am):
     await am.redis.execute_command("JSON.SET", "ac:1", "$.stats.hp.cur", '"lots"')
     with pytest.raises(CorruptDocument, match="^CORRUPT stored document: stats.hp.cur"):
         await am.damage(1, 1)
+    # A server without RedisJSON: one code for every account command, its own class.
+    from redis.exceptions import ResponseError
+    from redis_account.errors import JsonNotLoaded, translate
+    e = translate(ResponseError("NOJSON RedisJSON is not loaded"))
+    assert isinstance(e, JsonNotLoaded) and e.code == "NOJSON"
     # Every module error is still a redis-py ResponseError.
     with pytest.raises(ResponseError):
         await am.spend(1, "mp", 60)
@@ -236,7 +250,9 @@ async def test_error_mapping(am):
 # ---- Redis Cluster ---------------------------------------------------------------------------------
 
 async def test_flows_over_a_cluster(rc):
-    am = AccountManager(rc)
+    class Service:  # the original's RedisService shape: the client in .redis_client
+        redis_client = rc
+    am = AccountManager(Service(), raise_errors=True)
     ids = list(range(1, 31))  # spread over all three primaries
     slots = {rc.keyslot(am.key(i)) for i in ids}
     nodes = {rc.get_node_from_key(am.key(i)).port for i in ids}
@@ -247,11 +263,12 @@ async def test_flows_over_a_cluster(rc):
         await am.set_state(i, "COMBAT")
         assert await am.damage(i, i) == (100 - i, i)
         await am.set_lobby_cache(i, [{"character_id": i, "user_id": i}])
-    assert await am.bulk_link_combat_session(ids, "c_all") == 30
+    await am.bulk_link_combat_session(ids, "c_all")
     batch = await am.get_accounts_json_batch(ids + [999])
-    assert batch[999] is None
-    assert all(batch[i]["sessions"]["combat_id"] == "c_all" and batch[i]["state"] == "COMBAT" for i in ids)
-    assert await am.bulk_unlink_combat_session(ids) == 30
+    assert len(batch) == 31 and batch[30] is None
+    assert all(batch[i - 1]["sessions"]["combat_id"] == "c_all" and batch[i - 1]["state"] == "COMBAT" for i in ids)
+    await am.bulk_unlink_combat_session(ids)
+    assert await am.get_accounts_json_batch(ids, "sessions.combat_id") == [None] * 30
     assert await am.get_lobby_cache(7) == [{"character_id": 7, "user_id": 7}]
 
 

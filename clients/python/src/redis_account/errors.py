@@ -74,6 +74,12 @@ class ModuleInternalError(AccountError):
     code = "INTERNAL"
 
 
+class JsonNotLoaded(AccountError):
+    """NOJSON: the server has no RedisJSON loaded; nothing was read or changed."""
+
+    code = "NOJSON"
+
+
 _BY_CODE: dict[str, type[AccountError]] = {
     "NOACCOUNT": NoAccount,
     "INSUFFICIENT": InsufficientResource,
@@ -89,11 +95,14 @@ _BY_CODE: dict[str, type[AccountError]] = {
     "OVERFLOW": MetricOverflow,
     "WRONGTYPE": WrongType,
     "INTERNAL": ModuleInternalError,
+    "NOJSON": JsonNotLoaded,
 }
 
 
 def translate(err: ResponseError) -> ResponseError:
     """The typed exception for a module error reply; other errors are returned unchanged."""
+    if isinstance(err, AccountError):
+        return err
     text = str(err)
     code = text.split(" ", 1)[0]
     cls = _BY_CODE.get(code)

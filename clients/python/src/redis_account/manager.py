@@ -1,281 +1,412 @@
 """A drop-in async AccountManager on the redis-account module.
 
-Same method names, parameters and return values as the original (async redis-py + RedisJSON)
-AccountManager, each a single server-side command: validated, atomic, no read-modify-write in the
-client. Works with ``redis.asyncio.Redis`` and ``redis.asyncio.RedisCluster``.
+The original class's public methods with the same names, parameters, defaults and return shapes,
+each one module command (validated, atomic, no read-modify-write in the client). Works with
+``redis.asyncio.Redis`` and ``redis.asyncio.RedisCluster``, and with the original's
+``RedisService`` wrapper around one of them. Every method also queues into a pipeline or a
+MULTI/EXEC transaction: ``AccountManager.pipeline()``.
 
-Differences from the original, on purpose:
-- Getters return None for a missing key, as before. Writes to a missing account raise
-  ``NoAccount`` instead of failing silently; invalid data raises ``InvalidDocument`` (and the
-  other classes of ``redis_account.errors``) instead of being logged and swallowed.
-- ``update_stat_current`` clamps into ``[0, max]``; for combat use ``damage`` / ``heal`` /
-  ``spend``, which cannot lose updates.
+Errors: by default a refused write or a missing account is logged (logger ``redis_account``) and
+the method returns what the original returned in that case, as the original's call sites expect.
+``AccountManager(client, raise_errors=True)`` raises the typed exceptions of
+``redis_account.errors`` instead. The package README lists every intentional difference.
 """
 from __future__ import annotations
 
-import json
-from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+import copy
+import logging
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, cast
 
 from redis.exceptions import ResponseError
 
-from .errors import translate
+from .commands import EXTRA_METHODS, ORIGINAL_METHODS, Commands, Key, Op, text
+from .errors import AccountError, NoAccount, translate
+from .types import (
+    AccountDict,
+    AttributesDict,
+    BioDict,
+    LobbyCharacterDict,
+    LocationDict,
+    MetricsDict,
+    SessionsDict,
+    StatsDict,
+)
 
-Key = Union[int, str]
+log = logging.getLogger("redis_account")
 
 
-def _text(v: Any) -> Any:
-    return v.decode() if isinstance(v, (bytes, bytearray)) else v
-
-
-def _json(v: Any) -> Any:
-    v = _text(v)
-    return None if v is None else json.loads(v)
+def _client_of(redis_service: Any) -> Any:
+    """The redis client: the object itself, or the client a RedisService-like wrapper holds in
+    ``redis_client`` (the attribute the original's RedisService stores it in)."""
+    if hasattr(redis_service, "execute_command"):
+        return redis_service
+    inner = getattr(redis_service, "redis_client", None)
+    if inner is not None and hasattr(inner, "execute_command"):
+        return inner
+    raise TypeError(
+        "AccountManager needs a redis.asyncio client (Redis or RedisCluster) or an object holding one "
+        f"in .redis_client (the original RedisService); got {type(redis_service).__name__}"
+    )
 
 
 class AccountManager:
-    """Character sessions (``ac:{char_id}``) and lobby caches (``lobby:user:{user_id}``).
+    """Character sessions (``ac:{char_id}``) and lobby caches (``lobby_session:{user_id}``).
 
-    ``account_key`` and ``lobby_key`` are format strings with ``{char_id}`` / ``{user_id}``.
-    Under Redis Cluster a literal hash tag keeps a group of characters in one slot, so bulk calls
-    are one command: ``"{{party1}}ac:{char_id}"`` (braces doubled in a format string). Without
-    one, the bulk methods send one command per slot.
+    ``redis_service``: a ``redis.asyncio.Redis`` / ``RedisCluster``, or the original's
+    ``RedisService`` (its ``redis_client`` is used).
+    ``account_key`` / ``lobby_key``: format strings with ``{char_id}`` / ``{user_id}``. The lobby
+    default is the key the original code writes at HEAD, so old and new instances share the cache
+    during a rolling deploy. Under Redis Cluster a literal hash tag keeps a party in one slot
+    (``"{{party1}}ac:{char_id}"``, braces doubled); without one the bulk methods send one
+    command per slot.
+    ``lobby_ttl``: seconds, 600 as the original; None defers to the module's ``account.lobby-ttl``.
+    ``raise_errors``: False (default) logs a refused call and returns what the original returned;
+    True raises ``redis_account.errors`` exceptions.
     """
 
     def __init__(
         self,
-        redis_client: Any,
+        redis_service: Any,
         *,
         account_key: str = "ac:{char_id}",
-        lobby_key: str = "lobby:user:{user_id}",
-        lobby_ttl: Optional[int] = None,
+        lobby_key: str = "lobby_session:{user_id}",
+        lobby_ttl: Optional[int] = 600,
+        raise_errors: bool = False,
     ) -> None:
-        self.redis = redis_client
-        self.account_key = account_key
-        self.lobby_key = lobby_key
-        self.lobby_ttl = lobby_ttl
+        self.redis_service = redis_service
+        self.redis = _client_of(redis_service)
+        self.raise_errors = raise_errors
+        self.commands = Commands(account_key, lobby_key, lobby_ttl, self._by_slot)
 
-    # ---- plumbing -------------------------------------------------------------------------
+    # ---- plumbing ----------------------------------------------------------------------------------
+    @property
+    def account_key(self) -> str:
+        return self.commands.account_key
+
+    @property
+    def lobby_key(self) -> str:
+        return self.commands.lobby_key
+
     def key(self, char_id: Key) -> str:
-        return self.account_key.format(char_id=char_id)
+        return self.commands.key(char_id)
 
     def lobby(self, user_id: Key) -> str:
-        return self.lobby_key.format(user_id=user_id)
-
-    async def _call(self, *args: Any) -> Any:
-        try:
-            return await self.redis.execute_command(*args)
-        except ResponseError as e:
-            raise translate(e) from None
-
-    async def _get(self, char_id: Key, path: Optional[str] = None) -> Any:
-        args = ("ACCOUNT.GET", self.key(char_id)) + ((path,) if path else ())
-        return _json(await self._call(*args))
+        return self.commands.lobby(user_id)
 
     def _is_cluster(self) -> bool:
         return hasattr(self.redis, "get_nodes") and hasattr(self.redis, "keyslot")
 
-    def _by_slot(self, keys: Sequence[str]) -> list[list[str]]:
+    def _by_slot(self, keys: Sequence[str]) -> List[List[str]]:
         """Keys grouped by cluster slot (one group outside a cluster), order kept."""
+        if not keys:
+            return []
         if not self._is_cluster():
-            return [list(keys)] if keys else []
-        groups: dict[int, list[str]] = {}
+            return [list(keys)]
+        groups: Dict[int, List[str]] = {}
         for k in keys:
             groups.setdefault(self.redis.keyslot(k), []).append(k)
         return list(groups.values())
 
-    # ---- core account operations ------------------------------------------------------------
-    async def create_account(self, char_id: Key, initial_data: Mapping[str, Any]) -> None:
-        """Validates the document, fills missing sections with defaults, stores it."""
-        await self._call("ACCOUNT.CREATE", self.key(char_id), json.dumps(initial_data))
+    def _failed(self, op: Op, e: ResponseError) -> Any:
+        """A refused call: the absent value, the typed exception, or (compat) log and the
+        original's return value."""
+        err = translate(e)
+        code = getattr(err, "code", "") or str(err).split(" ", 1)[0]
+        if code in op.absent:
+            return copy.copy(op.absent_value)
+        if self.raise_errors:
+            raise err from None
+        log.warning("AccountManager | action=%s status=failed target=%s error=%s", op.name, op.target, err)
+        return copy.copy(op.on_error)
 
-    async def account_exists(self, char_id: Key) -> bool:
-        return bool(await self._call("ACCOUNT.EXISTS", self.key(char_id)))
+    async def _run(self, op: Op) -> Any:
+        try:
+            calls = op.calls
+            if len(calls) == 1:
+                replies = [await self.redis.execute_command(*calls[0])]
+            else:
+                replies = []
+                for c in calls:
+                    replies.append(await self.redis.execute_command(*c))
+            return op.parse(replies, self.raise_errors)
+        except ResponseError as e:
+            return self._failed(op, e)
 
-    async def get_full_account(self, char_id: Key) -> Optional[dict[str, Any]]:
-        return await self._get(char_id)
+    def pipeline(self, transaction: Optional[bool] = True) -> "AccountPipeline":
+        """A pipeline with every method of this class, queueing instead of sending;
+        ``await p.execute()`` sends them (in MULTI/EXEC when ``transaction``) and returns each
+        method's parsed result in order. Under Redis Cluster pass ``transaction=None``."""
+        if transaction is None:
+            pipe = self.redis.pipeline()
+        else:
+            pipe = self.redis.pipeline(transaction=transaction)
+        return AccountPipeline(self, pipe)
 
-    async def delete_account(self, char_id: Key) -> None:
-        await self._call("ACCOUNT.DEL", self.key(char_id))
+    # ---- core ---------------------------------------------------------------------------------------
+    async def create_account(self, char_id: int, initial_data: Mapping[str, Any]) -> None:
+        """Stores the document (validated; missing sections filled with their defaults)."""
+        await self._run(self.commands.create_account(char_id, initial_data))
 
-    # ---- bio ------------------------------------------------------------------------------
-    async def get_bio(self, char_id: Key) -> Optional[dict[str, Any]]:
-        return await self._get(char_id, "bio")
+    async def account_exists(self, char_id: int) -> bool:
+        return cast(bool, await self._run(self.commands.account_exists(char_id)))
 
-    async def update_bio(self, char_id: Key, bio_data: Mapping[str, Any]) -> None:
-        await self._call("ACCOUNT.SET", self.key(char_id), "bio", json.dumps(bio_data))
+    async def get_full_account(self, char_id: int) -> Optional[AccountDict]:
+        """The document, vitals up to date, ``stats.last_update`` = the time they are current at.
+        (The original's annotation is ``dict | None``; at run time it returned a one-element list.)"""
+        return cast(Optional[AccountDict], await self._run(self.commands.get_full_account(char_id)))
 
-    async def update_bio_field(self, char_id: Key, field: str, value: Any) -> None:
-        await self._call("ACCOUNT.SET", self.key(char_id), f"bio.{field}", json.dumps(value))
+    async def delete_account(self, char_id: int) -> None:
+        await self._run(self.commands.delete_account(char_id))
 
-    # ---- stats ----------------------------------------------------------------------------
-    async def get_stats(self, char_id: Key) -> Optional[dict[str, Any]]:
-        """The vitals, brought up to date with regeneration (nothing is written)."""
-        return await self._get(char_id, "stats")
+    async def get_account_field(self, char_id: int, field_path: str) -> Any:
+        """The value at ``field_path`` (``bio.name``, ``.bio.name``, ``$.bio.name``, ``$``), None
+        when the account or the field is absent."""
+        return await self._run(self.commands.get_account_field(char_id, field_path))
 
-    async def update_stat(self, char_id: Key, stat_name: str, value: Mapping[str, int]) -> None:
-        """Sets ``cur`` and ``max`` (``cur`` clamped into ``[0, max]``)."""
-        await self._call("ACCOUNT.SETSTAT", self.key(char_id), stat_name, int(value["cur"]), int(value["max"]))
+    async def update_account_fields(self, char_id: int, updates: Mapping[str, Any]) -> None:
+        """Several fields (``{"stats": {...}, "sessions.scenario_id": "s1"}``), all or nothing."""
+        await self._run(self.commands.update_account_fields(char_id, updates))
 
-    async def update_stat_current(self, char_id: Key, stat_name: str, value: int) -> None:
+    # ---- bio ------------------------------------------------------------------------------------------
+    async def get_bio(self, char_id: int) -> Optional[BioDict]:
+        return cast(Optional[BioDict], await self._run(self.commands.get_bio(char_id)))
+
+    async def update_bio(self, char_id: int, bio_data: Mapping[str, Any]) -> None:
+        await self._run(self.commands.update_bio(char_id, bio_data))
+
+    async def update_bio_field(self, char_id: int, field: str, value: Any) -> None:
+        await self._run(self.commands.update_bio_field(char_id, field, value))
+
+    # ---- stats ----------------------------------------------------------------------------------------
+    async def get_stats(self, char_id: int) -> Optional[StatsDict]:
+        """The vitals up to date (nothing is written); ``last_update`` = when they are current."""
+        return cast(Optional[StatsDict], await self._run(self.commands.get_stats(char_id)))
+
+    async def update_stat(self, char_id: int, stat_name: str, value: Mapping[str, Any]) -> None:
+        """Sets the given fields of a vital (``{"cur": 40}``, ``{"cur": 90, "max": 120, "regen": 2.0}``)
+        in one write; fields not given keep their values."""
+        await self._run(self.commands.update_stat(char_id, stat_name, value))
+
+    async def update_stat_current(self, char_id: int, stat_name: str, value: int) -> None:
         """Sets ``cur`` only, clamped into ``[0, max]``."""
-        await self._call("ACCOUNT.SETSTAT", self.key(char_id), stat_name, int(value))
+        await self._run(self.commands.update_stat_current(char_id, stat_name, value))
 
-    # ---- attributes -------------------------------------------------------------------------
-    async def get_attributes(self, char_id: Key) -> Optional[dict[str, int]]:
-        return await self._get(char_id, "attributes")
+    # ---- attributes -------------------------------------------------------------------------------------
+    async def get_attributes(self, char_id: int) -> Optional[AttributesDict]:
+        return cast(Optional[AttributesDict], await self._run(self.commands.get_attributes(char_id)))
 
-    async def update_attributes(self, char_id: Key, attributes: Mapping[str, int]) -> None:
+    async def update_attributes(self, char_id: int, attributes: Mapping[str, int]) -> None:
         """Replaces the section; attributes not given take the default (8)."""
-        await self._call("ACCOUNT.SET", self.key(char_id), "attributes", json.dumps(attributes))
+        await self._run(self.commands.update_attributes(char_id, attributes))
 
-    # ---- sessions ---------------------------------------------------------------------------
-    async def get_sessions(self, char_id: Key) -> Optional[dict[str, Any]]:
-        return await self._get(char_id, "sessions")
+    # ---- sessions ---------------------------------------------------------------------------------------
+    async def get_sessions(self, char_id: int) -> Optional[SessionsDict]:
+        return cast(Optional[SessionsDict], await self._run(self.commands.get_sessions(char_id)))
 
-    async def set_combat_session(self, char_id: Key, session_id: Optional[str]) -> None:
-        await self.set_session(char_id, "combat", session_id)
+    async def set_combat_session(self, char_id: int, session_id: Optional[str]) -> None:
+        await self._run(self.commands.set_combat_session(char_id, session_id))
 
-    async def set_inventory_session(self, char_id: Key, session_id: Optional[str]) -> None:
-        await self.set_session(char_id, "inventory", session_id)
+    async def set_inventory_session(self, char_id: int, session_id: Optional[str]) -> None:
+        await self._run(self.commands.set_inventory_session(char_id, session_id))
 
-    # ---- state and location -------------------------------------------------------------------
-    async def get_state(self, char_id: Key) -> Optional[str]:
-        return await self._get(char_id, "state")
+    # ---- scenario ---------------------------------------------------------------------------------------
+    async def enter_scenario(self, char_id: int, session_id: str, quest_key: str) -> None:
+        """``state`` = "SCENARIO" (old one to ``prev_state``), ``sessions.scenario_id`` and
+        ``active_quest``, in one atomic command (``ACCOUNT.STATE ... SET ...``)."""
+        await self._run(self.commands.enter_scenario(char_id, session_id, quest_key))
 
-    async def set_state(self, char_id: Key, state: str) -> None:
-        await self.transition_state(char_id, state)
+    async def leave_scenario(self, char_id: int) -> None:
+        """``state`` = "EXPLORATION" (old one to ``prev_state``), scenario session and
+        ``active_quest`` cleared, in one atomic command."""
+        await self._run(self.commands.leave_scenario(char_id))
 
-    async def get_location(self, char_id: Key) -> Optional[dict[str, Any]]:
-        return await self._get(char_id, "location")
+    # ---- state and location ---------------------------------------------------------------------------
+    async def get_state(self, char_id: int) -> Optional[str]:
+        return cast(Optional[str], await self._run(self.commands.get_state(char_id)))
 
-    async def set_location(self, char_id: Key, location_id: str) -> None:
-        await self.move(char_id, location_id)
+    async def set_state(self, char_id: int, state: str) -> None:
+        """Writes ``state`` only, as the original (``transition_to_state`` keeps ``prev_state``)."""
+        await self._run(self.commands.set_state(char_id, state))
 
-    # ---- lobby cache ------------------------------------------------------------------------
-    async def get_lobby_cache(self, user_id: Key) -> Optional[list[dict[str, Any]]]:
-        return _json(await self._call("LOBBY.GETCACHE", self.lobby(user_id)))
+    async def transition_to_state(self, char_id: int, state: str) -> None:
+        """Sets the state and moves the old one to ``prev_state``, in one step."""
+        await self._run(self.commands.transition_to_state(char_id, state))
 
-    async def set_lobby_cache(self, user_id: Key, characters_data: Sequence[Mapping[str, Any]]) -> None:
-        args: tuple[Any, ...] = ("LOBBY.SETCACHE", self.lobby(user_id), json.dumps(list(characters_data)))
-        if self.lobby_ttl is not None:
-            args += ("EX", int(self.lobby_ttl))
-        await self._call(*args)
+    async def get_location(self, char_id: int) -> Optional[LocationDict]:
+        return cast(Optional[LocationDict], await self._run(self.commands.get_location(char_id)))
 
-    async def delete_lobby_cache(self, user_id: Key) -> None:
-        await self._call("LOBBY.DELCACHE", self.lobby(user_id))
+    async def set_location(self, char_id: int, location_id: str) -> None:
+        """Writes ``location.current`` only, as the original (``move`` also keeps ``prev``)."""
+        await self._run(self.commands.set_location(char_id, location_id))
 
-    # ---- operations the original code added later ---------------------------------------------
-    async def get_account_field(self, char_id: Key, field_path: str) -> Any:
-        """One field by dotted path (``bio.name``, ``stats.hp.cur``); a leading ``$.`` is allowed."""
-        path = field_path[2:] if field_path.startswith("$.") else field_path
-        return await self._get(char_id, path)
+    # ---- metrics ------------------------------------------------------------------------------------------
+    async def get_metrics(self, char_id: int) -> Optional[MetricsDict]:
+        return cast(Optional[MetricsDict], await self._run(self.commands.get_metrics(char_id)))
 
-    async def update_account_fields(self, char_id: Key, updates: Mapping[str, Any]) -> None:
-        """Several fields by dotted path, all or nothing."""
-        if not updates:
-            return
-        args: list[Any] = ["ACCOUNT.SET", self.key(char_id)]
-        for path, value in updates.items():
-            args += [path[2:] if path.startswith("$.") else path, json.dumps(value)]
-        await self._call(*args)
+    async def get_gear_score(self, char_id: int) -> int:
+        """The gear score; 0 when it or the account is missing."""
+        return cast(int, await self._run(self.commands.get_gear_score(char_id)))
 
-    async def enter_scenario(self, char_id: Key, scenario_id: str, state: str = "scenario") -> None:
-        await self.transition_state(char_id, state)
-        await self.set_session(char_id, "scenario", scenario_id)
+    async def set_gear_score(self, char_id: int, value: int) -> None:
+        await self._run(self.commands.set_gear_score(char_id, value))
 
-    async def leave_scenario(self, char_id: Key, next_state: str = "exploration") -> None:
-        await self.set_session(char_id, "scenario", None)
-        await self.transition_state(char_id, next_state)
+    async def update_metrics(self, char_id: int, updates: Mapping[str, Any]) -> None:
+        """Sets the given metrics in one write; the others keep their values."""
+        await self._run(self.commands.update_metrics(char_id, updates))
 
-    async def transition_to_state(self, char_id: Key, new_state: str) -> None:
-        """Sets the state and keeps the old one in ``prev_state``."""
-        await self.transition_state(char_id, new_state)
+    async def increment_metric(self, char_id: int, metric: str, delta: int = 1) -> int:
+        """Atomic increment; the new value."""
+        return cast(int, await self._run(self.commands.increment_metric(char_id, metric, delta)))
 
-    async def get_gear_score(self, char_id: Key) -> Optional[int]:
-        return await self._get(char_id, "metrics.gear_score")
+    # ---- lobby cache --------------------------------------------------------------------------------------
+    async def get_lobby_cache(self, user_id: int) -> Optional[List[LobbyCharacterDict]]:
+        return cast(Optional[List[LobbyCharacterDict]], await self._run(self.commands.get_lobby_cache(user_id)))
 
-    async def set_gear_score(self, char_id: Key, value: int) -> None:
-        await self._call("ACCOUNT.SET", self.key(char_id), "metrics.gear_score", int(value))
+    async def set_lobby_cache(self, user_id: int, characters_data: Sequence[Mapping[str, Any]]) -> None:
+        await self._run(self.commands.set_lobby_cache(user_id, characters_data))
 
-    async def update_metrics(self, char_id: Key, metrics: Mapping[str, int]) -> None:
-        """Sets the given metrics; the others keep their values."""
-        await self.update_account_fields(char_id, {f"metrics.{k}": int(v) for k, v in metrics.items()})
+    async def delete_lobby_cache(self, user_id: int) -> None:
+        await self._run(self.commands.delete_lobby_cache(user_id))
 
-    async def increment_metric(self, char_id: Key, field: str, delta: int = 1) -> int:
-        """Atomic increment; returns the new value (raises MetricOverflow past 2^63-1)."""
-        return int(await self._call("ACCOUNT.INCR", self.key(char_id), f"metrics.{field}", int(delta)))
+    # ---- batch --------------------------------------------------------------------------------------------
+    async def bulk_link_combat_session(self, char_ids: Iterable[int], session_id: str) -> None:
+        """Links every character (one command per cluster slot, each all or nothing). Without
+        ``raise_errors``, characters already logged out are skipped and the others linked, as
+        the original did."""
+        op = self.commands.bulk_link_combat_session(char_ids, session_id)
+        for call in op.calls:
+            try:
+                await self.redis.execute_command(*call)
+            except ResponseError as e:
+                err = translate(e)
+                if self.raise_errors or not isinstance(err, NoAccount):
+                    self._failed(op, e)
+                    continue
+                keys = list(call[3:])
+                states = await self.redis.execute_command("ACCOUNT.MGET", "PATH", "state", *keys)
+                alive = [k for k, s in zip(keys, states) if s is not None and not isinstance(s, ResponseError)]
+                log.warning("AccountManager | action=bulk_link_combat_session status=partial linked=%d missing=%d",
+                            len(alive), len(keys) - len(alive))
+                if alive:
+                    try:
+                        await self.redis.execute_command(*call[:3], *alive)
+                    except ResponseError as e2:
+                        self._failed(op, e2)
 
-    async def bulk_link_combat_session(self, char_ids: Iterable[Key], combat_id: str) -> int:
-        """Links every character, all or nothing (per cluster slot under Redis Cluster)."""
-        n = 0
-        for group in self._by_slot([self.key(c) for c in char_ids]):
-            n += int(await self._call("ACCOUNT.LINK", "combat", combat_id, *group))
-        return n
+    async def bulk_unlink_combat_session(self, char_ids: Iterable[int]) -> None:
+        """Clears the combat session of every character still logged in."""
+        await self._run(self.commands.bulk_unlink_combat_session(char_ids))
 
-    async def bulk_unlink_combat_session(self, char_ids: Iterable[Key]) -> int:
-        """Clears the combat session of every character still logged in; returns how many."""
-        n = 0
-        for group in self._by_slot([self.key(c) for c in char_ids]):
-            n += int(await self._call("ACCOUNT.UNLINK", "combat", *group))
-        return n
+    async def get_accounts_json_batch(self, char_ids: Iterable[int], path: str = "$") -> List[Any]:
+        """The value at ``path`` (the original's paths: ``$``, ``$.stats``, ``stats``...) of each
+        account, in the order of ``char_ids``; None for a missing account or path."""
+        return cast(List[Any], await self._run(self.commands.get_accounts_json_batch(char_ids, path)))
 
-    async def get_accounts_json_batch(self, char_ids: Iterable[Key]) -> dict[Key, Optional[dict[str, Any]]]:
-        """{char_id: document or None}, in as few calls as the cluster slots allow."""
-        ids = list(char_ids)
-        by_key = {self.key(c): c for c in ids}
-        out: dict[Key, Optional[dict[str, Any]]] = {}
-        for group in self._by_slot(list(by_key)):
-            docs = await self._call("ACCOUNT.MGET", *group)
-            for k, d in zip(group, docs):
-                if isinstance(d, ResponseError):
-                    raise translate(d)
-                out[by_key[k]] = _json(d)
-        return {c: out.get(c) for c in ids}
-
-    # ---- what the module adds -----------------------------------------------------------------
-    async def damage(self, char_id: Key, amount: int, stat: str = "hp") -> tuple[int, int]:
+    # ---- what the module adds -----------------------------------------------------------------------------
+    async def damage(self, char_id: Key, amount: int, stat: str = "hp") -> Tuple[int, int]:
         """Takes ``amount``, never below 0: (new cur, amount actually taken)."""
-        cur, applied = await self._call("ACCOUNT.DAMAGE", self.key(char_id), int(amount), stat)
-        return int(cur), int(applied)
+        return cast(Tuple[int, int], await self._run(self.commands.damage(char_id, amount, stat)))
 
-    async def heal(self, char_id: Key, amount: int, stat: str = "hp") -> tuple[int, int]:
+    async def heal(self, char_id: Key, amount: int, stat: str = "hp") -> Tuple[int, int]:
         """Adds ``amount``, never above max: (new cur, amount actually added)."""
-        cur, applied = await self._call("ACCOUNT.HEAL", self.key(char_id), int(amount), stat)
-        return int(cur), int(applied)
+        return cast(Tuple[int, int], await self._run(self.commands.heal(char_id, amount, stat)))
 
     async def spend(self, char_id: Key, stat: str, amount: int) -> int:
         """Takes ``amount`` only if there is enough (else InsufficientResource); the new cur."""
-        cur, _ = await self._call("ACCOUNT.SPEND", self.key(char_id), stat, int(amount))
-        return int(cur)
+        return cast(int, await self._run(self.commands.spend(char_id, stat, amount)))
 
-    async def apply(self, char_id: Key, deltas: Mapping[str, int]) -> dict[str, tuple[int, int]]:
+    async def apply(self, char_id: Key, deltas: Mapping[str, int]) -> Dict[str, Tuple[int, int]]:
         """Several vitals by signed deltas in one atomic step: {stat: (new cur, applied)}."""
-        args: list[Any] = ["ACCOUNT.APPLY", self.key(char_id)]
-        for stat, d in deltas.items():
-            args += [stat, int(d)]
-        replies = await self._call(*args)
-        return {stat: (int(r[0]), int(r[1])) for stat, r in zip(deltas, replies)}
+        return cast(Dict[str, Tuple[int, int]], await self._run(self.commands.apply(char_id, deltas)))
 
-    async def regen(self, char_id: Key) -> dict[str, Any]:
-        """Stores the vitals brought up to date; returns the stats section."""
-        return _json(await self._call("ACCOUNT.REGEN", self.key(char_id)))
+    async def regen(self, char_id: Key) -> Optional[StatsDict]:
+        """Stores the vitals brought up to date; returns the stats section as written."""
+        return cast(Optional[StatsDict], await self._run(self.commands.regen(char_id)))
 
-    async def transition_state(self, char_id: Key, new_state: str, expected: Optional[str] = None) -> str:
-        """Sets the state (old one to prev_state); with ``expected``, only from that state
-        (else StateConflict). Returns the previous state."""
-        args: tuple[Any, ...] = ("ACCOUNT.STATE", self.key(char_id), new_state)
-        if expected is not None:
-            args += ("FROM", expected)
-        return _text(await self._call(*args))
+    async def transition_state(self, char_id: Key, new_state: str, expected: Optional[str] = None,
+                               fields: Optional[Mapping[str, Any]] = None) -> Optional[str]:
+        """Sets the state (old one to prev_state) and the dotted ``fields`` in one atomic step;
+        with ``expected``, only from that state (else StateConflict). The previous state."""
+        return cast(Optional[str], await self._run(self.commands.transition_state(char_id, new_state, expected, fields)))
 
     async def move(self, char_id: Key, location_id: str) -> Optional[str]:
-        """Moves the character; returns the previous location."""
-        return _text(await self._call("ACCOUNT.MOVE", self.key(char_id), location_id))
+        """Moves the character (old location to ``location.prev``); the previous location."""
+        return cast(Optional[str], await self._run(self.commands.move(char_id, location_id)))
 
     async def set_session(self, char_id: Key, kind: str, session_id: Optional[str]) -> Optional[str]:
         """Links (or with None clears) a combat, inventory or scenario session; the previous id."""
-        return _text(await self._call("ACCOUNT.SESSION", self.key(char_id), kind, "NONE" if session_id is None else session_id))
+        return cast(Optional[str], await self._run(self.commands.set_session(char_id, kind, session_id)))
 
-    async def logout(self, char_id: Key, stream: str) -> str:
+    async def logout(self, char_id: Key, stream: str) -> Optional[str]:
         """Hands the session to a stream for a persistence worker and deletes it; the entry ID."""
-        return _text(await self._call("ACCOUNT.LOGOUT", self.key(char_id), stream))
+        return cast(Optional[str], await self._run(self.commands.logout(char_id, stream)))
+
+
+class AccountPipeline:
+    """Every ``AccountManager`` method, queued into a redis-py pipeline (MULTI/EXEC when made with
+    ``transaction=True``). Methods return the pipeline, so calls chain; ``await execute()`` returns
+    each call's result, parsed as the manager's method would return it, in order. Errors follow
+    the manager's ``raise_errors``."""
+
+    def __init__(self, manager: AccountManager, pipe: Any) -> None:
+        self.manager = manager
+        self.pipe = pipe
+        self._ops: List[Op] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ORIGINAL_METHODS or name in EXTRA_METHODS:
+            build = getattr(self.manager.commands, name)
+
+            def queue(*args: Any, **kwargs: Any) -> "AccountPipeline":
+                return self._queue(build(*args, **kwargs))
+
+            queue.__name__ = name
+            return queue
+        raise AttributeError(name)
+
+    def _queue(self, op: Op) -> "AccountPipeline":
+        for call in op.calls:
+            self.pipe.execute_command(*call)
+        self._ops.append(op)
+        return self
+
+    def execute_command(self, *args: Any) -> "AccountPipeline":
+        """Queues any other command; its result is the raw reply."""
+        return self._queue(Op("execute_command", [tuple(args)], lambda r, s: r[0]))
+
+    def __len__(self) -> int:
+        return len(self._ops)
+
+    async def execute(self) -> List[Any]:
+        ops, self._ops = self._ops, []
+        replies = await self.pipe.execute(raise_on_error=False) if ops else []
+        out: List[Any] = []
+        i = 0
+        for op in ops:
+            chunk = list(replies[i:i + len(op.calls)])
+            i += len(op.calls)
+            err = next((r for r in chunk if isinstance(r, Exception)), None)
+            if err is not None and not isinstance(err, ResponseError):
+                raise err
+            try:
+                if err is not None:
+                    raise err
+                out.append(op.parse(chunk, self.manager.raise_errors))
+            except ResponseError as e:
+                out.append(self.manager._failed(op, e))
+        return out
+
+    async def reset(self) -> None:
+        self._ops = []
+        r = self.pipe.reset()
+        if hasattr(r, "__await__"):
+            await r
+
+    async def __aenter__(self) -> "AccountPipeline":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.reset()
+
+
+__all__ = ["AccountManager", "AccountPipeline", "AccountError"]

@@ -9,12 +9,35 @@
 use crate::error::{Error, Result};
 use crate::jsonschema::{NumberKind, Place, Schema};
 use crate::path::DocPath;
-use crate::vitals::{Source, Stat, Vital, VitalParts};
+use crate::vitals::{Source, Stat, Vital, VitalParts, VitalSet, MAX_VITALS};
 use serde_json::{Map, Value};
 use std::sync::{Arc, RwLock};
 
 /// The schema shipped with the module: today's document, open where the game is open.
-pub const SHIPPED: &str = include_str!("../schema/account.schema.json");
+pub const SHIPPED: &str = include_str!("../../schema/account.schema.json");
+
+/// How much of a document a write must leave valid (`account.validation-level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Strict,
+    Moderate,
+    Off,
+}
+
+/// The validation level and action in force (`account.validation-level`, `-action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub level: Level,
+    /// `warn`: a write that breaks the schema goes on (logged and counted); else it is refused.
+    pub warn: bool,
+}
+
+impl Default for Policy {
+    /// `moderate` and `error` (docs/commands.md, "The schema", says why).
+    fn default() -> Policy {
+        Policy { level: Level::Moderate, warn: false }
+    }
+}
 
 /// A compiled schema and what the commands take from it.
 #[derive(Debug)]
@@ -22,17 +45,17 @@ pub struct Rules {
     pub schema: Schema,
     /// Where it came from: `shipped`, a file path, or `inline` (ACCOUNT.SCHEMA SET).
     pub source: String,
-    /// `(max, regen)` a stored vital lacking them reads as, per vital (`Stat` order), from the
-    /// vital's `default` in the schema (0 and 0.0 when it gives none).
-    pub vital_defaults: [(i64, f64); 3],
+    /// The vitals the schema declares, with the `(max, regen)` a stored vital lacking them reads
+    /// as (from the vital's `default` in the schema; 0 and 0.0 when it gives none).
+    pub vitals: &'static VitalSet,
 }
 
 impl Rules {
     /// Compiles a schema and checks that it declares what the commands need.
     pub fn new(text: &[u8], source: &str) -> std::result::Result<Rules, String> {
         let schema = Schema::parse(text).map_err(|e| e.0)?;
-        let vital_defaults = vital_defaults(&schema)?;
-        Ok(Rules { schema, source: source.to_string(), vital_defaults })
+        let vitals = vital_set(&schema)?;
+        Ok(Rules { schema, source: source.to_string(), vitals })
     }
 
     /// A fresh document: every default of the schema (`{}` filled).
@@ -82,7 +105,14 @@ impl Rules {
     /// rule at the same place, SCHEMA otherwise. The vitals the command changed are always
     /// checked by the vital rules (`cur <= max`, ...), whatever the level and action: the vitals
     /// commands cannot work on anything else.
-    pub fn check_write(&self, before: Option<&Value>, doc: &mut Value, changed: Option<&[DocPath]>, warned: &mut dyn FnMut(&str)) -> Result<()> {
+    pub fn check_write(
+        &self,
+        policy: Policy,
+        before: Option<&Value>,
+        doc: &mut Value,
+        changed: Option<&[DocPath]>,
+        warned: &mut dyn FnMut(&str),
+    ) -> Result<()> {
         match changed {
             None => self.schema.fill_defaults(doc),
             Some(paths) => {
@@ -93,13 +123,13 @@ impl Rules {
                 }
             }
         }
-        for stat in Stat::ALL {
+        for &stat in &self.vitals.all {
             let touched = changed.is_none_or(|paths| paths.iter().any(|p| Rules::touches(&p.segments, stat)));
             // A vital is stored whole: `cur` (default `max`), `max` and `regen` (the schema's
             // defaults), `since`.
             if touched {
-                if let Some(v) = doc.get_mut("stats").and_then(|s| s.get_mut(stat.name())) {
-                    let vital = self.vital(v, stat).map_err(|e| match before.and_then(|b| b.get("stats")?.get(stat.name())) {
+                if let Some(v) = doc.get_mut(self.vitals.section).and_then(|s| s.get_mut(stat.name())) {
+                    let vital = self.vital(v, stat).map_err(|e| match before.and_then(|b| b.get(self.vitals.section)?.get(stat.name())) {
                         Some(old) if self.vital(old, stat).is_err() => e.stored(),
                         _ => e,
                     })?;
@@ -107,34 +137,48 @@ impl Rules {
                 }
             }
         }
-        use crate::config::Level;
-        let violation = match (crate::config::validation_level(), changed) {
-            (Level::off, _) => None,
-            (Level::strict, _) | (_, None) => self.schema.validate(doc).err(),
-            (Level::moderate, Some(paths)) => paths.iter().find_map(|p| {
+        let violation = match (policy.level, changed) {
+            (Level::Off, _) => None,
+            (Level::Strict, _) | (_, None) => self.schema.validate(doc).err(),
+            (Level::Moderate, Some(paths)) => paths.iter().find_map(|p| {
                 let v = pointer(doc, &p.segments).unwrap_or(&Value::Null);
                 self.schema.validate_at(&p.segments, v).err()
             }),
         };
         let Some(v) = violation else { return Ok(()) };
         let text = v.text();
-        if crate::config::validation_warns() {
+        if policy.warn {
             warned(&text);
             return Ok(());
         }
+        // A violation inside what the command wrote is the command's (SCHEMA); one elsewhere that
+        // the stored document already had is the stored document's (CORRUPT).
         let place: Vec<String> = if v.place.is_empty() { Vec::new() } else { v.place.split('.').map(String::from).collect() };
-        let already = before.is_some_and(|b| match pointer(b, &place) {
-            Some(old) => self.schema.validate_at(&place, old).is_err_and(|w| w.text() == text),
-            None => false,
-        });
+        let written = changed.is_none_or(|paths| paths.iter().any(|p| place.starts_with(&p.segments)));
+        let already = !written
+            && before.is_some_and(|b| match pointer(b, &place) {
+                Some(old) => self.schema.validate_at(&place, old).is_err_and(|w| w.text() == text),
+                None => false,
+            });
         Err(if already { Error::Corrupt(text) } else { Error::Schema(text) })
+    }
+
+    /// The first reason a stored document breaks the rules in force (the schema, then the vital
+    /// rules), as ACCOUNT.CHECK reports it; `None` when it keeps them.
+    pub fn first_problem(&self, doc: &Value) -> Option<String> {
+        if let Err(v) = self.schema.validate(doc) {
+            return Some(v.text());
+        }
+        self.vitals.all.iter().find_map(|&stat| {
+            let v = doc.get(self.vitals.section)?.get(stat.name())?;
+            self.vital(v, stat).err().map(|e| e.to_string().trim_start_matches("SCHEMA ").to_string())
+        })
     }
 
     /// A vital object, by the vital rules, with the schema's defaults for what it lacks.
     fn vital(&self, v: &Value, stat: Stat) -> Result<Vital> {
-        let (max, regen) = self.vital_defaults[stat.index()];
         let parts = vital_parts_of(v).ok_or_else(|| Error::Schema(format!("{} must be an object", stat.path())))?;
-        Vital::from_parts(&parts, stat.path(), max, regen)
+        Vital::from_parts(&parts, stat.path(), stat.def().default_max, stat.def().default_regen)
     }
 }
 
@@ -143,26 +187,32 @@ fn vital_parts_of(v: &Value) -> Option<VitalParts> {
     Some(vital_parts(m))
 }
 
-/// The vitals the commands know (`stats.hp`, `stats.mp`, `stats.stamina`) must be the ones the
-/// schema declares; their defaults come from it.
-fn vital_defaults(schema: &Schema) -> std::result::Result<[(i64, f64); 3], String> {
+/// The vitals the schema declares: at least one, at most `MAX_VITALS`, all members of one
+/// object of the root (`stats`), where the hot commands read them.
+fn vital_set(schema: &Schema) -> std::result::Result<&'static VitalSet, String> {
     let declared: Vec<String> = schema.vitals.iter().map(|v| v.path.join(".")).collect();
-    let known: Vec<&str> = Stat::ALL.iter().map(|s| s.path()).collect();
-    if declared.len() != known.len() || !known.iter().all(|k| declared.iter().any(|d| d == k)) {
+    let section = schema.vitals.first().map(|v| v.path[0].clone()).unwrap_or_default();
+    let in_one_section = schema.vitals.iter().all(|v| v.path.len() == 2 && v.path[0] == section);
+    if declared.is_empty() || declared.len() > MAX_VITALS || !in_one_section {
         return Err(format!(
-            "the schema declares the vitals [{}]; this version of the module needs exactly [{}]",
-            declared.join(", "),
-            known.join(", ")
+            "the schema declares the vitals [{}]; the module needs 1 to {MAX_VITALS} vitals, all members of one object of the document (as stats.hp, stats.mp)",
+            declared.join(", ")
         ));
     }
-    let mut out = [(0, 0.0); 3];
-    for stat in Stat::ALL {
-        let decl = schema.vitals.iter().find(|v| v.path.join(".") == stat.path()).and_then(|v| v.default.as_ref());
-        let max = decl.and_then(|d| d.get("max")).and_then(as_int).unwrap_or(0);
-        let regen = decl.and_then(|d| d.get("regen")).and_then(Value::as_f64).unwrap_or(0.0);
-        out[stat.index()] = (max, regen);
+    if schema.vitals.iter().any(|v| v.name == "last_update") {
+        return Err(format!("the vital {section}.last_update would take the name of the section's clock"));
     }
-    Ok(out)
+    let vitals: Vec<(String, i64, f64)> = schema
+        .vitals
+        .iter()
+        .map(|v| {
+            let d = v.default.as_ref();
+            let max = d.and_then(|d| d.get("max")).and_then(as_int).unwrap_or(0);
+            let regen = d.and_then(|d| d.get("regen")).and_then(Value::as_f64).unwrap_or(0.0);
+            (v.name.clone(), max, regen)
+        })
+        .collect();
+    Ok(VitalSet::new(&section, &vitals))
 }
 
 static RULES: RwLock<Option<Arc<Rules>>> = RwLock::new(None);
@@ -174,17 +224,16 @@ pub fn rules() -> Arc<Rules> {
     }
     let shipped = Arc::new(Rules::new(SHIPPED.as_bytes(), "shipped").expect("the shipped schema compiles"));
     let mut cell = RULES.write().unwrap_or_else(|e| e.into_inner());
-    cell.get_or_insert(shipped).clone()
+    let r = cell.get_or_insert(shipped).clone();
+    crate::vitals::install(r.vitals);
+    r
 }
 
 /// Puts new rules in force, all or nothing.
 pub fn install(rules: Rules) {
+    let vitals = rules.vitals;
     *RULES.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(rules));
-}
-
-/// `(max, regen)` a stored vital lacking them reads as.
-pub fn vital_default(stat: Stat) -> (i64, f64) {
-    rules().vital_defaults[stat.index()]
+    crate::vitals::install(vitals);
 }
 
 fn pointer<'v>(doc: &'v Value, segments: &[String]) -> Option<&'v Value> {
@@ -226,8 +275,9 @@ pub fn vital_value(v: &Vital) -> Value {
 /// Starts the regeneration clock (`since` = now) of every vital of a document that does not
 /// rest and has no clock, so a document written now regenerates from now.
 pub fn start_clocks(doc: &mut Value, now: f64) {
-    for stat in Stat::ALL {
-        let Some(slot) = doc.get_mut("stats").and_then(|s| s.get_mut(stat.name())) else { continue };
+    let set = crate::vitals::vital_set();
+    for &stat in &set.all {
+        let Some(slot) = doc.get_mut(set.section).and_then(|s| s.get_mut(stat.name())) else { continue };
         if let Ok(v) = crate::vitals::vital_from(&*slot, stat) {
             let settled = crate::regen::settle(&v, v, now);
             if settled != v || slot.get("since").is_none() {
@@ -269,7 +319,7 @@ mod tests {
 
     fn check(doc: Value) -> std::result::Result<Value, String> {
         let mut doc = doc;
-        shipped().check_write(None, &mut doc, None, &mut |_| {}).map_err(|e| e.to_string())?;
+        shipped().check_write(Policy::default(), None, &mut doc, None, &mut |_| {}).map_err(|e| e.to_string())?;
         Ok(doc)
     }
 
@@ -290,7 +340,8 @@ mod tests {
         assert_eq!(d["skills"], json!({}));
         let keys: Vec<_> = d.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["stats", "state", "prev_state", "bio", "location", "attributes", "sessions", "metrics", "skills"]);
-        assert_eq!(r.vital_defaults, [(100, 1.0), (50, 1.0), (100, 5.0)]);
+        let defaults: Vec<_> = r.vitals.all.iter().map(|s| (s.path(), s.def().default_max, s.def().default_regen)).collect();
+        assert_eq!(defaults, [("stats.hp", 100, 1.0), ("stats.mp", 50, 1.0), ("stats.stamina", 100, 5.0)]);
         assert_eq!(check(d.clone()).unwrap(), d);
     }
 
@@ -316,8 +367,15 @@ mod tests {
     }
 
     #[test]
-    fn a_schema_must_declare_the_vitals_the_commands_know() {
-        let e = Rules::new(br#"{"type": "object", "properties": {"hp": {"type": "object", "properties": {"cur": {"type": "integer"}, "max": {"type": "integer"}}}}}"#, "x").unwrap_err();
-        assert_eq!(e, "the schema declares the vitals [hp]; this version of the module needs exactly [stats.hp, stats.mp, stats.stamina]");
+    fn vitals_live_in_one_section() {
+        let v = r#"{"type": "object", "properties": {"cur": {"type": "integer"}, "max": {"type": "integer"}}}"#;
+        let e = Rules::new(format!(r#"{{"type": "object", "properties": {{"hp": {v}}}}}"#).as_bytes(), "x").unwrap_err();
+        assert_eq!(e, "the schema declares the vitals [hp]; the module needs 1 to 16 vitals, all members of one object of the document (as stats.hp, stats.mp)");
+        let e = Rules::new(format!(r#"{{"type": "object", "properties": {{"a": {{"properties": {{"hp": {v}}}}}, "b": {{"properties": {{"mp": {v}}}}}}}}}"#).as_bytes(), "x").unwrap_err();
+        assert!(e.starts_with("the schema declares the vitals [a.hp, b.mp]"), "{e}");
+        assert!(Rules::new(br#"{"type": "object"}"#, "x").unwrap_err().starts_with("the schema declares the vitals []"));
+        let r = Rules::new(format!(r#"{{"type": "object", "properties": {{"pool": {{"properties": {{"rage": {v}, "focus": {v}}}}}}}}}"#).as_bytes(), "x").unwrap();
+        assert_eq!(r.vitals.section, "pool");
+        assert_eq!(r.vitals.all.iter().map(|s| s.path()).collect::<Vec<_>>(), ["pool.rage", "pool.focus"]);
     }
 }

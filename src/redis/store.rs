@@ -98,6 +98,14 @@ pub fn read_document(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
     }
 }
 
+/// The whole document exactly as stored (no defaults filled): for ACCOUNT.CHECK.
+pub fn read_document_raw(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
+    match read_text(ctx, key, None)? {
+        None => Ok(None),
+        Some(text) => Ok(Some(parse_json(&text.unwrap_or_default())?)),
+    }
+}
+
 fn parse_json(text: &[u8]) -> Result<Value> {
     serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))
 }
@@ -251,16 +259,17 @@ pub fn read_stats(ctx: Ctx, key: Arg) -> Result<Option<Stats>> {
 /// it is one serialization by RedisJSON: cheaper, for its 17 fields, than the two allocations
 /// per field of the key iterator. Else `JSON.GET key $.stats`.
 pub fn read_stats_text<R>(ctx: Ctx, key: Arg, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
-    let no_stats = || Error::Corrupt("no stats.hp object".into());
+    let set = vitals::vital_set();
+    let no_stats = || Error::Corrupt(format!("no {} object", set.all[0].path()));
     if let Some(api) = rejson::api(ctx) {
         return match rejson::open(ctx, api, key) {
             Open::Missing => Ok(None),
             Open::WrongType => Err(Error::WrongType),
             Open::NotObject => Err(not_object()),
-            Open::Doc(root) => Ok(Some(root.field("stats").ok_or_else(no_stats)?.text(ctx, f).ok_or(Error::Internal)?)),
+            Open::Doc(root) => Ok(Some(root.field(set.section).ok_or_else(no_stats)?.text(ctx, f).ok_or(Error::Internal)?)),
         };
     }
-    match read_text(ctx, key, Some(&DocPath::parse("stats")?))? {
+    match read_text(ctx, key, Some(&DocPath::parse(set.section)?))? {
         None => Ok(None),
         Some(None) => Err(no_stats()),
         Some(Some(text)) => Ok(Some(f(&text))),
@@ -273,7 +282,9 @@ fn read_stats_json(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
     if !account(ctx, key)? {
         return Ok(None);
     }
-    let reply = rm::call(ctx, false, "JSON.GET", &[key.into(), "$.stats".into()])?;
+    let section = vitals::vital_set().section;
+    let path = DocPath::parse(section)?.jsonpath();
+    let reply = rm::call(ctx, false, "JSON.GET", &[key.into(), (&path).into()])?;
     if reply.is_null() {
         return Ok(None);
     }
@@ -282,7 +293,7 @@ fn read_stats_json(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
     let mut root = serde_json::Map::new();
     if let Value::Array(mut items) = found {
         if let Some(v) = items.pop() {
-            root.insert("stats".into(), v);
+            root.insert(section.into(), v);
         }
     }
     Ok(Some(Value::Object(root)))
@@ -305,10 +316,10 @@ pub fn save_vital(ctx: Ctx, key: Arg, stat: Stat, before: &Vital, after: &Vital)
     save(ctx, key, &[(stat, *before, *after)], None)
 }
 
-/// Stores the changes of all three vitals, and with `last_update` the stats clock, in one
-/// write (or nothing).
-pub fn save_vitals(ctx: Ctx, key: Arg, before: &[Vital; 3], after: &[Vital; 3], last_update: Option<f64>) -> Result<()> {
-    let changes = Stat::ALL.map(|s| (s, before[s.index()], after[s.index()]));
+/// Stores the changes of every vital, and with `last_update` the section's clock, in one write
+/// (or nothing).
+pub fn save_vitals(ctx: Ctx, key: Arg, before: &Stats, after: &Stats, last_update: Option<f64>) -> Result<()> {
+    let changes: Vec<(Stat, Vital, Vital)> = after.set.all.iter().map(|&s| (s, before.vitals[s.index()], after.vitals[s.index()])).collect();
     save(ctx, key, &changes, last_update)
 }
 
@@ -322,7 +333,7 @@ fn save(ctx: Ctx, key: Arg, changes: &[(Stat, Vital, Vital)], last_update: Optio
         Patch::NeedsNull => {
             let mut puts: Vec<Put> = changes.iter().filter_map(|(s, b, a)| vital_put(key, *s, b, a)).collect();
             if let Some(t) = last_update {
-                puts.push(Put { key, path: "$.stats.last_update", json: vitals::time_json(Some(t)) });
+                puts.push(Put { key, path: vitals::vital_set().last_update_jsonpath, json: vitals::time_json(Some(t)) });
             }
             put_all(ctx, &puts)
         }
@@ -330,22 +341,9 @@ fn save(ctx: Ctx, key: Arg, changes: &[(Stat, Vital, Vital)], last_update: Optio
 }
 
 fn vital_path(stat: Stat) -> &'static str {
-    match stat {
-        Stat::Hp => "$.stats.hp",
-        Stat::Mp => "$.stats.mp",
-        Stat::Stamina => "$.stats.stamina",
-    }
-}
-
-/// All three vitals of an existing account, validated.
-pub fn read_vitals(ctx: Ctx, key: Arg) -> Result<[Vital; 3]> {
-    Ok(read_stats(ctx, key)?.ok_or(Error::NoAccount)?.vitals)
+    stat.def().jsonpath
 }
 
 fn cur_path(stat: Stat) -> &'static str {
-    match stat {
-        Stat::Hp => "$.stats.hp.cur",
-        Stat::Mp => "$.stats.mp.cur",
-        Stat::Stamina => "$.stats.stamina.cur",
-    }
+    stat.def().cur_jsonpath
 }

@@ -8,9 +8,19 @@ use std::ffi::CString;
 
 fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     // Replaces the crate's default INFO callback (registered just before init runs).
+    // SAFETY: ctx.ctx is the context of this module's OnLoad; the callback is a plain extern fn.
     unsafe { raw::RedisModule_RegisterInfoFunc.unwrap()(ctx.ctx, Some(info)) };
     match crate::commands::register(ctx.ctx) {
-        Ok(()) => Status::Ok,
+        Ok(()) => {
+            if !crate::rejson::present(ctx.ctx) {
+                crate::rejson::log_at(
+                    ctx.ctx,
+                    c"warning",
+                    "RedisJSON is not loaded (yet): ACCOUNT.* commands answer NOJSON until it is (LOBBY.* work without it)",
+                );
+            }
+            Status::Ok
+        }
         Err(e) => {
             ctx.log_warning(&format!("account: {e}"));
             Status::Err
@@ -23,8 +33,10 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
     use crate::stats;
     let field = |name: &str, v: u64| {
         let name = CString::new(name).unwrap_or_default();
+        // SAFETY: c is the INFO context Redis passed to this callback; name outlives the call.
         unsafe { raw::RedisModule_InfoAddFieldULongLong.unwrap()(c, name.as_ptr(), v) };
     };
+    // SAFETY: c is the INFO context Redis passed to this callback; the name is a literal.
     unsafe { raw::RedisModule_InfoAddSection.unwrap()(c, c"stats".as_ptr()) };
     for (name, n) in crate::commands::call_counts() {
         // Redis prefixes every field with the module name: account_calls_damage, ...
@@ -46,11 +58,16 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
     };
     text("read_path", path);
     text("read_path_reason", &why);
+    let rules = crate::schema::rules();
+    text("schema_hash", &rules.schema.hash);
+    text("schema_source", &rules.source);
+    text("validation_level", &format!("{:?}", crate::config::validation_level()));
+    text("validation_action", if crate::config::validation_warns() { "warn" } else { "error" });
 }
 
 redis_module! {
     name: "account",
-    version: 1,
+    version: crate::version::MODULE_VERSION,
     allocator: (RedisAlloc, RedisAlloc),
     data_types: [],
     init: init,

@@ -26,10 +26,12 @@ pub enum Patch {
 }
 
 /// The merge patch that turns each vital `before` into `after` (each stat at most once) and,
-/// with `last_update`, sets `stats.last_update`.
+/// with `last_update`, sets the section's `last_update`.
 pub fn vitals(changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Patch {
     let mut out = Vec::with_capacity(48);
-    out.extend_from_slice(b"{\"stats\":{");
+    out.extend_from_slice(b"{\"");
+    out.extend_from_slice(crate::vitals::vital_set().section.as_bytes());
+    out.extend_from_slice(b"\":{");
     let mut members = 0;
     for &(stat, before, after) in changes {
         if after == before {
@@ -102,7 +104,7 @@ mod tests {
 
     #[test]
     fn a_cur_change_writes_only_cur() {
-        let p = vitals(&[(Stat::Hp, HP, Vital { cur: 70, ..HP })], None);
+        let p = vitals(&[(Stat::named("hp"), HP, Vital { cur: 70, ..HP })], None);
         assert_eq!(p, Patch::Merge(r#"{"stats":{"hp":{"cur":70}}}"#.into()));
     }
 
@@ -110,16 +112,16 @@ mod tests {
     fn other_changes_write_the_whole_vital_and_nulls_need_paths() {
         let rest = Vital { since: None, ..HP };
         assert_eq!(
-            vitals(&[(Stat::Mp, rest, Vital { cur: 10, since: Some(5.25), ..rest })], None),
+            vitals(&[(Stat::named("mp"), rest, Vital { cur: 10, since: Some(5.25), ..rest })], None),
             Patch::Merge(r#"{"stats":{"mp":{"cur":10,"max":100,"regen":1.0,"since":5.25}}}"#.into())
         );
-        assert_eq!(vitals(&[(Stat::Hp, HP, Vital { cur: 100, since: None, ..HP })], None), Patch::NeedsNull);
-        assert_eq!(vitals(&[(Stat::Hp, HP, HP), (Stat::Mp, HP, HP)], None), Patch::Unchanged);
+        assert_eq!(vitals(&[(Stat::named("hp"), HP, Vital { cur: 100, since: None, ..HP })], None), Patch::NeedsNull);
+        assert_eq!(vitals(&[(Stat::named("hp"), HP, HP), (Stat::named("mp"), HP, HP)], None), Patch::Unchanged);
     }
 
     #[test]
     fn several_vitals_and_the_clock_in_one_patch() {
-        let p = vitals(&[(Stat::Hp, HP, HP), (Stat::Mp, HP, Vital { cur: 1, ..HP }), (Stat::Stamina, HP, Vital { cur: 2, ..HP })], Some(9.5));
+        let p = vitals(&[(Stat::named("hp"), HP, HP), (Stat::named("mp"), HP, Vital { cur: 1, ..HP }), (Stat::named("stamina"), HP, Vital { cur: 2, ..HP })], Some(9.5));
         assert_eq!(p, Patch::Merge(r#"{"stats":{"mp":{"cur":1},"stamina":{"cur":2},"last_update":9.5}}"#.into()));
         assert_eq!(vitals(&[], Some(9.5)), Patch::Merge(r#"{"stats":{"last_update":9.5}}"#.into()));
     }
@@ -137,7 +139,7 @@ mod tests {
         for _ in 0..2000 {
             let mut doc = crate::schema::rules().new_document();
             let mut changes = Vec::new();
-            for stat in Stat::ALL {
+            for &stat in &crate::vitals::vital_set().all {
                 let before = vital(&mut rnd);
                 doc["stats"][stat.name()] = serde_json::from_str(&before.to_json()).unwrap();
                 if rnd(2) == 0 {

@@ -14,6 +14,7 @@ use crate::rm::{self, Arg, Ctx};
 use redis_module::raw;
 use std::ffi::c_void;
 use std::os::raw::{c_char, c_double, c_int, c_longlong};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::OnceLock;
 
 type Json = *const c_void;
@@ -65,7 +66,10 @@ const VERIFIED: std::ops::RangeInclusive<i64> = 20800..=20899;
 
 /// The API when verified, and why it is or is not used (INFO account: read_path_reason).
 struct Shared(Option<&'static Api>, String);
+// SAFETY: the API table is immutable static data of RedisJSON, and only the main thread, which
+// runs every command, calls through it.
 unsafe impl Send for Shared {}
+// SAFETY: as above.
 unsafe impl Sync for Shared {}
 static API: OnceLock<Shared> = OnceLock::new();
 
@@ -112,8 +116,37 @@ fn load(ctx: Ctx) -> (Option<&'static Api>, String) {
 }
 
 fn log(ctx: Ctx, msg: &str) {
+    log_at(ctx, c"notice", msg);
+}
+
+pub(crate) fn log_at(ctx: Ctx, level: &std::ffi::CStr, msg: &str) {
     let text = std::ffi::CString::new(format!("account: {msg}")).unwrap_or_default();
-    unsafe { raw::RedisModule_Log.unwrap()(ctx, c"notice".as_ptr(), c"%s".as_ptr(), text.as_ptr()) };
+    // SAFETY: the level, the format and the text are NUL-terminated strings that outlive the
+    // call, and "%s" takes exactly the one string argument given.
+    unsafe { raw::RedisModule_Log.unwrap()(ctx, level.as_ptr(), c"%s".as_ptr(), text.as_ptr()) };
+}
+
+/// Set once RedisJSON's commands were found. RedisJSON cannot be unloaded (it registers a data
+/// type), so a positive answer holds for the life of the process.
+static PRESENT: AtomicBool = AtomicBool::new(false);
+
+/// Whether RedisJSON is loaded, i.e. the server knows `JSON.GET`. Asked at load and again at each
+/// use until the answer is yes (a RedisJSON loaded after this module, by a later `--loadmodule`
+/// or by `MODULE LOAD`, is found at the first command after it); then kept, so the cost on the
+/// normal path is one atomic load.
+pub fn present(ctx: Ctx) -> bool {
+    if PRESENT.load(Relaxed) {
+        return true;
+    }
+    // COMMAND INFO answers [nil] for a command the server does not know.
+    let found = rm::call(ctx, false, "COMMAND", &["INFO".into(), "JSON.GET".into()])
+        .map(|r| r.array_items().first().is_some_and(|e| !e.array_items().is_empty()))
+        .unwrap_or(false);
+    if found {
+        PRESENT.store(true, Relaxed);
+        log(ctx, "RedisJSON is loaded");
+    }
+    found
 }
 
 /// RedisJSON's version number from MODULE LIST (module "ReJSON").
@@ -202,6 +235,7 @@ impl crate::vitals::Source for Node {
                 break;
             }
             let go_on = f(rm::Arg(name).bytes(), Node { api: self.api, ptr: v });
+            // SAFETY: RedisJSON's iterator gave us this string and its ownership (rejson_api.h: the caller frees the key); it is freed once, after its last use.
             unsafe { raw::RedisModule_FreeString.unwrap()(std::ptr::null_mut(), name) };
             if !go_on {
                 break;
@@ -220,6 +254,7 @@ impl Node {
             return None;
         }
         let r = f(rm::Arg(s).bytes());
+        // SAFETY: getJSON made `s` in ctx for us to free; its bytes were last used by `f` above.
         unsafe { raw::RedisModule_FreeString.unwrap()(ctx, s) };
         Some(r)
     }

@@ -485,12 +485,16 @@ impl Schema {
 
     /// Validates `v` against the whole schema.
     pub fn validate(&self, v: &Value) -> Result<(), Violation> {
+        if self.valid(self.root, v) {
+            return Ok(());
+        }
         self.check(self.root, v, "")
     }
 
     /// Validates `v` as the value of the place `path` names (`Place::Open` places take anything).
     pub fn validate_at(&self, path: &[String], v: &Value) -> Result<(), Violation> {
         match self.at(path) {
+            Place::Node(PlaceRef(id)) if self.valid(id, v) => Ok(()),
             Place::Node(PlaceRef(id)) => self.check(id, v, &path.join(".")),
             Place::Open => Ok(()),
             Place::Forbidden(p) => Err(Violation { place: p, rule: String::new() }),
@@ -579,6 +583,100 @@ impl Schema {
             _ => rule,
         };
         Violation { place: place.to_string(), rule }
+    }
+
+    /// Whether `v` keeps the node's rules: the same rules as `check`, without building any text
+    /// (no allocation), so a valid document costs one walk. `check` runs only on failure, to
+    /// say where and why.
+    fn valid(&self, id: usize, v: &Value) -> bool {
+        let n = &self.nodes[id];
+        if let Some(always) = n.always {
+            return always;
+        }
+        if n.reference.is_some_and(|r| !self.valid(r, v)) {
+            return false;
+        }
+        if n.types != 0 && n.types & type_of(v) == 0 {
+            return false;
+        }
+        if n.enumeration.as_ref().is_some_and(|values| !values.iter().any(|e| same(e, v))) {
+            return false;
+        }
+        if n.constant.as_ref().is_some_and(|c| !same(c, v)) {
+            return false;
+        }
+        if let Some(x) = v.as_f64() {
+            let ok = n.minimum.is_none_or(|b| x >= b)
+                && n.maximum.is_none_or(|b| x <= b)
+                && n.exclusive_minimum.is_none_or(|b| x > b)
+                && n.exclusive_maximum.is_none_or(|b| x < b)
+                && n.multiple_of.is_none_or(|m| {
+                    let q = x / m;
+                    (q - q.round()).abs() <= 1e-9
+                });
+            if !ok {
+                return false;
+            }
+        }
+        if let Value::String(s) = v {
+            if n.min_length.is_some() || n.max_length.is_some() {
+                let chars = s.chars().count() as u64;
+                if n.max_length.is_some_and(|m| chars > m) || n.min_length.is_some_and(|m| chars < m) {
+                    return false;
+                }
+            }
+        }
+        if let Value::Object(m) = v {
+            if !n.required.iter().all(|r| m.contains_key(r)) {
+                return false;
+            }
+            for (name, x) in m {
+                let ok = match n.properties.iter().find(|(k, _)| k == name) {
+                    Some((_, p)) => self.valid(*p, x),
+                    None => match n.additional {
+                        Additional::Any => true,
+                        Additional::Forbidden => false,
+                        Additional::Schema(s) => self.valid(s, x),
+                    },
+                };
+                if !ok {
+                    return false;
+                }
+            }
+            let len = m.len() as u64;
+            if n.max_properties.is_some_and(|mx| len > mx) || n.min_properties.is_some_and(|mn| len < mn) {
+                return false;
+            }
+        }
+        if let Value::Array(a) = v {
+            for (i, x) in a.iter().enumerate() {
+                if let Some(s) = n.prefix_items.get(i).copied().or(n.items) {
+                    if !self.valid(s, x) {
+                        return false;
+                    }
+                }
+            }
+            let len = a.len() as u64;
+            if n.max_items.is_some_and(|mx| len > mx) || n.min_items.is_some_and(|mn| len < mn) {
+                return false;
+            }
+            if n.unique_items && a.iter().enumerate().any(|(i, x)| a[..i].iter().any(|y| same(x, y))) {
+                return false;
+            }
+        }
+        if !n.all_of.iter().all(|&s| self.valid(s, v)) {
+            return false;
+        }
+        if !n.any_of.is_empty() && !n.any_of.iter().any(|&s| self.valid(s, v)) {
+            return false;
+        }
+        if !n.one_of.is_empty() && n.one_of.iter().filter(|&&s| self.valid(s, v)).count() != 1 {
+            return false;
+        }
+        if n.not.is_some_and(|s| self.valid(s, v)) {
+            return false;
+        }
+        true
     }
 
     fn check(&self, id: usize, v: &Value, place: &str) -> Result<(), Violation> {

@@ -71,6 +71,17 @@ pub fn validation_warns() -> bool {
     VALIDATION_ACTION.lock().map(|a| *a == Action::warn).unwrap_or(false)
 }
 
+/// The validation policy in force, for the pure rules (`schema::Rules::check_write`).
+pub fn policy() -> crate::schema::Policy {
+    use crate::schema::Level as L;
+    let level = match validation_level() {
+        Level::strict => L::Strict,
+        Level::moderate => L::Moderate,
+        Level::off => L::Off,
+    };
+    crate::schema::Policy { level, warn: validation_warns() }
+}
+
 /// `account.schema`: the path of the schema file in force; empty = the shipped schema. Setting
 /// it (load argument, redis.conf, CONFIG SET) compiles the file first: a schema that does not
 /// load leaves the one in force and the setting answers why.

@@ -38,6 +38,8 @@ pub enum Error {
     Redis(String),
     /// A Rust panic was caught: the command did nothing and the server keeps running.
     Internal,
+    /// RedisJSON is not loaded: an ACCOUNT.* command cannot run (LOBBY.* do not need it).
+    NoJson,
 }
 
 impl Error {
@@ -60,6 +62,7 @@ impl Error {
             Error::Overflow => "OVERFLOW",
             Error::Redis(_) => "REDIS",
             Error::Internal => "INTERNAL",
+            Error::NoJson => "NOJSON",
         }
     }
 
@@ -106,6 +109,7 @@ impl fmt::Display for Error {
             // Inner errors already start with their own code (OOM, READONLY, ERR ...).
             Error::Redis(m) => write!(f, "{m}"),
             Error::Internal => write!(f, "INTERNAL the command failed and changed nothing"),
+            Error::NoJson => write!(f, "NOJSON RedisJSON is not loaded"),
         }
     }
 }
@@ -134,6 +138,7 @@ mod tests {
             Error::StateConflict { expected: "a".into(), actual: "b".into() },
             Error::Overflow,
             Error::Internal,
+            Error::NoJson,
         ];
         let mut codes = std::collections::HashSet::new();
         for e in &all {

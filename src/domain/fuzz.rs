@@ -73,10 +73,10 @@ mod tests {
             let bytes = input(&mut r, &seeds);
             if let Ok(v) = json::parse(&bytes) {
                 let mut doc = v.clone();
-                if schema::rules().check_write(None, &mut doc, None, &mut |_| {}).is_ok() {
+                if schema::rules().check_write(schema::Policy::default(), None, &mut doc, None, &mut |_| {}).is_ok() {
                     valid_docs += 1;
                     let mut again = doc.clone();
-                    schema::rules().check_write(None, &mut again, None, &mut |_| panic!("a checked document breaks nothing")).unwrap();
+                    schema::rules().check_write(schema::Policy::default(), None, &mut again, None, &mut |_| panic!("a checked document breaks nothing")).unwrap();
                     assert_eq!(again, doc, "checking twice changes nothing");
                     let stats = vitals::stats_from(&doc["stats"]).expect("a normalized document has valid stats");
                     assert_eq!(stats.to_json(), doc["stats"].to_string());

@@ -16,6 +16,7 @@ pub struct Arg(pub *mut raw::RedisModuleString);
 impl Arg {
     pub(crate) fn bytes(&self) -> &[u8] {
         let mut len = 0usize;
+        // SAFETY: self.0 is an argument string Redis handed to this command, alive for the whole call; the slice borrows it no longer than `self`.
         unsafe {
             let p = raw::RedisModule_StringPtrLen.unwrap()(self.0, &mut len);
             std::slice::from_raw_parts(p.cast::<u8>(), len)
@@ -30,6 +31,28 @@ impl Arg {
     /// Case-insensitive keyword comparison.
     pub(crate) fn is(&self, keyword: &str) -> bool {
         self.bytes().eq_ignore_ascii_case(keyword.as_bytes())
+    }
+}
+
+/// A string the module made (a key name found by SCAN), freed on drop; usable as an argument.
+pub struct Key(*mut raw::RedisModuleString);
+
+impl Key {
+    pub(crate) fn new(bytes: &[u8]) -> Key {
+        // SAFETY: RM_CreateString copies `bytes`; a null context makes a string the module owns
+        // until RM_FreeString (in Drop).
+        Key(unsafe { raw::RedisModule_CreateString.unwrap()(ptr::null_mut(), bytes.as_ptr().cast::<c_char>(), bytes.len()) })
+    }
+
+    pub(crate) fn arg(&self) -> Arg {
+        Arg(self.0)
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        // SAFETY: the string was made by RM_CreateString with a null context and is freed once.
+        unsafe { raw::RedisModule_FreeString.unwrap()(ptr::null_mut(), self.0) }
     }
 }
 
@@ -60,12 +83,14 @@ pub struct CallReply(NonNull<raw::RedisModuleCallReply>);
 
 impl Drop for CallReply {
     fn drop(&mut self) {
+        // SAFETY: the reply came from RM_Call and is freed once, here.
         unsafe { raw::RedisModule_FreeCallReply.unwrap()(self.0.as_ptr()) }
     }
 }
 
 impl CallReply {
     fn kind(&self) -> c_int {
+        // SAFETY: self.0 is a live reply of RM_Call (freed only on drop).
         unsafe { raw::RedisModule_CallReplyType.unwrap()(self.0.as_ptr()) }
     }
     pub(crate) fn is_null(&self) -> bool {
@@ -73,10 +98,12 @@ impl CallReply {
     }
     pub(crate) fn integer(&self) -> Option<i64> {
         (self.kind() == raw::REDISMODULE_REPLY_INTEGER as c_int)
+            // SAFETY: as above; the type was checked to be an integer.
             .then(|| unsafe { raw::RedisModule_CallReplyInteger.unwrap()(self.0.as_ptr()) })
     }
     fn raw_bytes(&self) -> &[u8] {
         let mut len = 0usize;
+        // SAFETY: self.0 is a live reply; RM_CallReplyStringPtr returns its buffer (or null, handled), which lives as long as the reply that `&self` borrows.
         unsafe {
             let p = raw::RedisModule_CallReplyStringPtr.unwrap()(self.0.as_ptr(), &mut len);
             if p.is_null() {
@@ -101,6 +128,7 @@ pub struct Element<'a>(NonNull<raw::RedisModuleCallReply>, std::marker::PhantomD
 
 impl<'a> Element<'a> {
     fn kind(&self) -> c_int {
+        // SAFETY: the element belongs to a reply that outlives it (lifetime 'a).
         unsafe { raw::RedisModule_CallReplyType.unwrap()(self.0.as_ptr()) }
     }
     pub(crate) fn bytes(&self) -> Option<&[u8]> {
@@ -108,6 +136,7 @@ impl<'a> Element<'a> {
             return None;
         }
         let mut len = 0usize;
+        // SAFETY: as above; the buffer lives as long as the owning reply, which 'a ties the slice to.
         unsafe {
             let p = raw::RedisModule_CallReplyStringPtr.unwrap()(self.0.as_ptr(), &mut len);
             (!p.is_null()).then(|| std::slice::from_raw_parts(p.cast::<u8>(), len))
@@ -115,15 +144,18 @@ impl<'a> Element<'a> {
     }
     pub(crate) fn integer(&self) -> Option<i64> {
         (self.kind() == raw::REDISMODULE_REPLY_INTEGER as c_int)
+            // SAFETY: as above; the type was checked to be an integer.
             .then(|| unsafe { raw::RedisModule_CallReplyInteger.unwrap()(self.0.as_ptr()) })
     }
     pub(crate) fn array_items(&self) -> Vec<Element<'a>> {
         if self.kind() != raw::REDISMODULE_REPLY_ARRAY as c_int {
             return Vec::new();
         }
+        // SAFETY: the element belongs to a live reply; the type was checked to be an array.
         let n = unsafe { raw::RedisModule_CallReplyLength.unwrap()(self.0.as_ptr()) };
         (0..n)
             .filter_map(|i| {
+                // SAFETY: i < n; the nested element is owned by the same reply.
                 let e = unsafe { raw::RedisModule_CallReplyArrayElement.unwrap()(self.0.as_ptr(), i) };
                 NonNull::new(e).map(|p| Element(p, std::marker::PhantomData))
             })
@@ -146,6 +178,7 @@ pub(crate) fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -
     for (slot, a) in argv.iter_mut().zip(args) {
         *slot = match a {
             CallArg::Key(k) => k.0,
+            // SAFETY: RM_CreateString copies `b`; a null context makes a string freed below, after the call.
             CallArg::Bytes(b) => unsafe {
                 raw::RedisModule_CreateString.unwrap()(ptr::null_mut(), b.as_ptr().cast::<c_char>(), b.len())
             },
@@ -153,6 +186,7 @@ pub(crate) fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -
     }
     let mut name = [0u8; 32];
     name[..cmd.len()].copy_from_slice(cmd.as_bytes());
+    // SAFETY: ctx is the running command's context; `name` is NUL-terminated (zeroed buffer, commands are shorter than 32 bytes); `fmt` is NUL-terminated; argv holds argv.len() live strings.
     let reply = unsafe {
         raw::RedisModule_Call.unwrap()(
             ctx,
@@ -164,6 +198,7 @@ pub(crate) fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -
     };
     for (slot, a) in argv.iter().zip(args) {
         if let CallArg::Bytes(_) = a {
+            // SAFETY: the strings made above for this call are freed once, after RM_Call returned (it keeps no reference to them).
             unsafe { raw::RedisModule_FreeString.unwrap()(ptr::null_mut(), *slot) };
         }
     }
@@ -188,12 +223,14 @@ pub(crate) fn log(ctx: Ctx, level: &str, msg: &str) {
 
 /// The server clock, unix seconds (millisecond resolution).
 pub(crate) fn now() -> f64 {
+    // SAFETY: RM_Milliseconds only reads the clock.
     (unsafe { raw::RedisModule_Milliseconds.unwrap()() }) as f64 / 1000.0
 }
 
 /// Emits a keyspace notification of the module class (`notify-keyspace-events` with `d`), as
 /// RedisJSON does for `json.set`.
 pub(crate) fn notify(ctx: Ctx, event: &'static std::ffi::CStr, key: Arg) {
+    // SAFETY: ctx is the running command's context; event is a NUL-terminated literal and key a live argument.
     unsafe {
         raw::RedisModule_NotifyKeyspaceEvent.unwrap()(ctx, raw::REDISMODULE_NOTIFY_MODULE as c_int, event.as_ptr(), key.0);
     }
@@ -210,6 +247,7 @@ pub enum KeyKind {
 }
 
 pub(crate) fn key_kind(ctx: Ctx, key: Arg) -> KeyKind {
+    // SAFETY: ctx is the running command's context and key a live argument; the key opened for reading is closed before returning.
     unsafe {
         let k = raw::RedisModule_OpenKey.unwrap()(ctx, key.0, raw::REDISMODULE_READ as c_int);
         let t = if k.is_null() { raw::REDISMODULE_KEYTYPE_EMPTY as c_int } else { raw::RedisModule_KeyType.unwrap()(k) };
@@ -240,6 +278,7 @@ pub enum Reply {
 }
 
 pub(crate) fn reply(ctx: Ctx, r: &Reply) {
+    // SAFETY: ctx is the running command's context; every pointer passed points to a buffer that outlives its call (strings are copied by the reply functions).
     unsafe {
         match r {
             Reply::Ok => {
@@ -278,11 +317,13 @@ pub(crate) fn reply_error(ctx: Ctx, e: &Error) {
     let mut text: Vec<u8> = e.to_string().into_bytes();
     text.retain(|&b| b != b'\r' && b != b'\n' && b != 0);
     text.push(0);
+    // SAFETY: ctx is the running command's context; `text` is NUL-terminated and copied by the call.
     unsafe { raw::RedisModule_ReplyWithError.unwrap()(ctx, text.as_ptr().cast::<c_char>()) };
 }
 
 /// True when Redis calls a getkeys-api command only to learn its key positions.
 pub(crate) fn is_keys_position_request(ctx: Ctx) -> bool {
+    // SAFETY: ctx is the running command's context.
     unsafe { raw::RedisModule_IsKeysPositionRequest.unwrap()(ctx) != 0 }
 }
 
@@ -301,5 +342,6 @@ pub(crate) fn key_at_pos(ctx: Ctx, pos: usize, flags: u32) {
 }
 
 pub(crate) fn wrong_arity(ctx: Ctx) {
+    // SAFETY: ctx is the running command's context.
     unsafe { raw::RedisModule_WrongArity.unwrap()(ctx) };
 }

@@ -4,12 +4,12 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Every error code a command can answer with, in docs order.
-pub const CODES: [&str; 16] = [
+pub const CODES: [&str; 17] = [
     "ERR", "WRONGTYPE", "NOACCOUNT", "INVALIDJSON", "SCHEMA", "CORRUPT", "NOPATH", "LOBBY", "BADNUMBER", "LIMIT",
-    "SYNTAX", "INSUFFICIENT", "STATECONFLICT", "OVERFLOW", "REDIS", "INTERNAL",
+    "SYNTAX", "INSUFFICIENT", "STATECONFLICT", "OVERFLOW", "REDIS", "INTERNAL", "NOJSON",
 ];
 
-pub static REJECTED: [AtomicU64; 16] = [const { AtomicU64::new(0) }; 16];
+pub static REJECTED: [AtomicU64; 17] = [const { AtomicU64::new(0) }; 17];
 /// Changes that clamping cut short (overkill, a heal capped at max, a clamped SETSTAT / APPLY).
 pub static CLAMPS: AtomicU64 = AtomicU64::new(0);
 /// Vitals whose `cur` regeneration changed, in writes.

@@ -44,7 +44,7 @@ pub fn catch_up(v: Vital, now: f64) -> (Vital, i64) {
 
 /// Every vital of the stats brought up to `now`, as a read shows them (nothing is stored).
 pub fn stats_at(mut s: Stats, now: f64) -> Stats {
-    for v in s.vitals.iter_mut() {
+    for v in s.each_mut() {
         *v = catch_up(*v, now).0;
     }
     s

@@ -7,7 +7,7 @@
 //! checks it on random texts); it only skips the general reader's searching.
 
 use crate::text::Text;
-use crate::vitals::{parse_i64, Scalar, Source, Stat, Stats, Vital, VitalParts};
+use crate::vitals::{parse_i64, vital_set, Scalar, Source, Stat, Stats, Vital, VitalParts, MAX_VITALS};
 use std::ops::Range;
 
 struct Cursor<'a> {
@@ -77,7 +77,7 @@ pub struct Printed<'a> {
     pub stats: Stats,
     text: &'a [u8],
     /// Where each vital's object lies in `text`.
-    spans: [Range<usize>; 3],
+    spans: [Range<usize>; MAX_VITALS],
 }
 
 /// The stats, if `text` is a valid stats section in exactly the printed layout.
@@ -87,14 +87,18 @@ pub fn stats(text: &[u8]) -> Option<Stats> {
 
 /// `text` as a `Printed` section, if it is a valid stats section in exactly the printed layout.
 pub fn read(text: &[u8]) -> Option<Printed<'_>> {
+    let set = vital_set();
     let mut c = Cursor { t: text, i: 0 };
     c.lit(b"{")?;
-    let (hp, hp_at) = c.vital(Stat::Hp)?;
-    c.lit(b",")?;
-    let (mp, mp_at) = c.vital(Stat::Mp)?;
-    c.lit(b",")?;
-    let (stamina, stamina_at) = c.vital(Stat::Stamina)?;
-    c.lit(b",\"last_update\":")?;
+    let mut vitals = [Vital { cur: 0, max: 0, regen: 0.0, since: None }; MAX_VITALS];
+    let mut spans: [Range<usize>; MAX_VITALS] = Default::default();
+    for &stat in &set.all {
+        let (v, at) = c.vital(stat)?;
+        vitals[stat.index()] = v;
+        spans[stat.index()] = at;
+        c.lit(b",")?;
+    }
+    c.lit(b"\"last_update\":")?;
     let last_update = match c.scalar()? {
         Scalar::Null => None,
         Scalar::Int(n) if n >= 0 => Some(Scalar::Int(n)),
@@ -102,8 +106,8 @@ pub fn read(text: &[u8]) -> Option<Printed<'_>> {
         _ => return None,
     };
     c.lit(b"}")?;
-    let stats = Stats { vitals: [hp, mp, stamina], last_update };
-    (c.i == text.len()).then_some(Printed { stats, text, spans: [hp_at, mp_at, stamina_at] })
+    let stats = Stats { vitals, set, last_update };
+    (c.i == text.len()).then_some(Printed { stats, text, spans })
 }
 
 impl Printed<'_> {
@@ -112,7 +116,7 @@ impl Printed<'_> {
     pub fn with(&self, live: &Stats) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.text.len() + 16);
         let mut at = 0;
-        for (i, span) in self.spans.iter().enumerate() {
+        for (i, span) in self.spans[..self.stats.set.all.len()].iter().enumerate() {
             out.extend_from_slice(&self.text[at..span.start]);
             if live.vitals[i] == self.stats.vitals[i] {
                 out.extend_from_slice(&self.text[span.clone()]);
@@ -180,7 +184,11 @@ mod tests {
                 regen: [0.0, 0.5, -2.0, 1e300][r(4) as usize],
                 since: [None, Some(1700000000.25), Some(-1.0)][r(3) as usize],
             };
-            let s = Stats { vitals: [v(&mut rnd), v(&mut rnd), v(&mut rnd)], last_update: [None, Some(Scalar::Int(5)), Some(Scalar::Float(2.5))][rnd(3) as usize] };
+            let mut vitals = [Vital { cur: 0, max: 0, regen: 0.0, since: None }; MAX_VITALS];
+            for slot in vitals.iter_mut().take(3) {
+                *slot = v(&mut rnd);
+            }
+            let s = Stats { vitals, set: vital_set(), last_update: [None, Some(Scalar::Int(5)), Some(Scalar::Float(2.5))][rnd(3) as usize] };
             let mut text = s.to_json().into_bytes();
             if rnd(2) == 0 {
                 let i = rnd(text.len() as u64) as usize;

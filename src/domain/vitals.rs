@@ -1,47 +1,156 @@
-//! Vitals (hp, mp, stamina): parsing of stat names and amounts, and every clamped change.
-//! Pure Rust: no Redis.
+//! Vitals: the set the schema declares (any number, any names, in one section such as
+//! `stats`), parsing of vital names and amounts, and every clamped change. Pure Rust: no Redis.
 
 use crate::error::{Error, Result};
 use crate::limits;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Mutex;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stat {
-    Hp,
-    Mp,
-    Stamina,
+/// Most vitals a schema may declare.
+pub const MAX_VITALS: usize = 16;
+
+/// One declared vital: where it lives and what a stored one lacking `max` or `regen` reads as.
+#[derive(Debug, PartialEq)]
+pub struct VitalDef {
+    pub index: usize,
+    /// `hp`.
+    pub name: &'static str,
+    /// `stats.hp`.
+    pub path: &'static str,
+    /// `$.stats.hp` and `$.stats.hp.cur`: the JSONPaths of the rare path writes.
+    pub jsonpath: &'static str,
+    pub cur_jsonpath: &'static str,
+    pub default_max: i64,
+    pub default_regen: f64,
+}
+
+/// The vitals in force: the section that holds them (`stats`) and each of them, in the
+/// schema's order. Made once per schema load and never freed (a few hundred bytes; kept
+/// reachable in `KEPT`), so a `Stat` is a plain pointer.
+#[derive(Debug, PartialEq)]
+pub struct VitalSet {
+    pub section: &'static str,
+    /// `$.stats.last_update`.
+    pub last_update_jsonpath: &'static str,
+    pub all: Vec<Stat>,
+    /// `hp, mp or stamina`: for the error of a name that is none of them.
+    names: String,
+}
+
+/// A vital of the set in force.
+#[derive(Clone, Copy)]
+pub struct Stat(&'static VitalDef);
+
+impl PartialEq for Stat {
+    fn eq(&self, other: &Stat) -> bool {
+        std::ptr::eq(self.0, other.0) || self.0 == other.0
+    }
+}
+impl Eq for Stat {}
+
+impl std::fmt::Debug for Stat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.path)
+    }
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+static CURRENT: AtomicPtr<VitalSet> = AtomicPtr::new(std::ptr::null_mut());
+static KEPT: Mutex<Vec<&'static VitalSet>> = Mutex::new(Vec::new());
+
+impl VitalSet {
+    /// The set of `section.<name>` vitals, with their `(max, regen)` defaults.
+    pub fn new(section: &str, vitals: &[(String, i64, f64)]) -> &'static VitalSet {
+        let defs: Vec<VitalDef> = vitals
+            .iter()
+            .enumerate()
+            .map(|(index, (name, max, regen))| VitalDef {
+                index,
+                name: leak(name.clone()),
+                path: leak(format!("{section}.{name}")),
+                jsonpath: leak(format!("$.{section}.{name}")),
+                cur_jsonpath: leak(format!("$.{section}.{name}.cur")),
+                default_max: *max,
+                default_regen: *regen,
+            })
+            .collect();
+        let defs: &'static [VitalDef] = Box::leak(defs.into_boxed_slice());
+        let names: Vec<&str> = defs.iter().map(|d| d.name).collect();
+        let names = match names.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        let set: &'static VitalSet = Box::leak(Box::new(VitalSet {
+            section: leak(section.to_string()),
+            last_update_jsonpath: leak(format!("$.{section}.last_update")),
+            all: defs.iter().map(Stat).collect(),
+            names,
+        }));
+        KEPT.lock().unwrap_or_else(|e| e.into_inner()).push(set);
+        set
+    }
+
+    /// The vital of this set named `text` (any case).
+    pub fn parse(&self, text: &[u8]) -> Result<Stat> {
+        self.all
+            .iter()
+            .copied()
+            .find(|s| s.0.name.as_bytes().eq_ignore_ascii_case(text))
+            .ok_or_else(|| Error::Syntax(format!("stat must be {}", self.names)))
+    }
+
+    /// The vital of this set named exactly `name`.
+    pub fn named(&self, name: &[u8]) -> Option<Stat> {
+        self.all.iter().copied().find(|s| s.0.name.as_bytes() == name)
+    }
+}
+
+/// Puts a set in force (when its schema is).
+pub fn install(set: &'static VitalSet) {
+    CURRENT.store(set as *const VitalSet as *mut VitalSet, Ordering::Release);
+}
+
+/// The vitals in force.
+pub fn vital_set() -> &'static VitalSet {
+    let p = CURRENT.load(Ordering::Acquire);
+    if p.is_null() {
+        return crate::schema::rules().vitals;
+    }
+    // SAFETY: every pointer stored in CURRENT comes from a `&'static VitalSet` made by
+    // `VitalSet::new`, which is never freed.
+    unsafe { &*p }
 }
 
 impl Stat {
-    pub const ALL: [Stat; 3] = [Stat::Hp, Stat::Mp, Stat::Stamina];
-
+    /// The vital named `text` (any case) in the set in force.
     pub fn parse(text: &[u8]) -> Result<Stat> {
-        match text.to_ascii_lowercase().as_slice() {
-            b"hp" => Ok(Stat::Hp),
-            b"mp" => Ok(Stat::Mp),
-            b"stamina" => Ok(Stat::Stamina),
-            _ => Err(Error::Syntax("stat must be hp, mp or stamina".into())),
-        }
+        vital_set().parse(text)
+    }
+
+    /// The vital named `name` in the set in force (tests and fixed names).
+    pub fn named(name: &str) -> Stat {
+        vital_set().named(name.as_bytes()).unwrap_or_else(|| panic!("no vital {name}"))
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            Stat::Hp => "hp",
-            Stat::Mp => "mp",
-            Stat::Stamina => "stamina",
-        }
+        self.0.name
     }
 
     pub fn index(self) -> usize {
-        self as usize
+        self.0.index
     }
 
     /// `stats.<name>`.
     pub fn path(self) -> &'static str {
-        match self {
-            Stat::Hp => "stats.hp",
-            Stat::Mp => "stats.mp",
-            Stat::Stamina => "stats.stamina",
-        }
+        self.0.path
+    }
+
+    pub fn def(self) -> &'static VitalDef {
+        self.0
     }
 }
 
@@ -234,16 +343,15 @@ pub fn vital_from<S: Source>(v: S, stat: Stat) -> Result<Vital> {
         }
         parts.unknown.is_none()
     });
-    // The schema's defaults are looked up only when the stored vital lacks a field.
-    let (max, regen) = if parts.max.is_none() || parts.regen.is_none() { crate::schema::vital_default(stat) } else { (0, 0.0) };
-    Vital::from_stored_parts(parts, at, max, regen)
+    Vital::from_stored_parts(parts, at, stat.0.default_max, stat.0.default_regen)
 }
 
-/// The `stats` object's vital `stat` (the document root is `root`).
+/// The vital `stat` of its section (the document root is `root`).
 pub fn stored_vital<S: Source>(root: S, stat: Stat) -> Result<Vital> {
-    let stats = root.field("stats").ok_or_else(|| missing(stat))?;
+    let section = vital_set().section;
+    let stats = root.field(section).ok_or_else(|| missing(stat))?;
     if !stats.is_object() {
-        return Err(Error::Schema("stats must be an object".into()));
+        return Err(Error::Schema(format!("{section} must be an object")));
     }
     vital_from(stats.field(stat.name()).ok_or_else(|| missing(stat))?, stat)
 }
@@ -252,54 +360,70 @@ fn missing(stat: Stat) -> Error {
     Error::Schema(format!("no {} object", stat.path()))
 }
 
-/// The whole `stats` section as stored.
+/// The whole vitals section (`stats`) as stored.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {
-    pub vitals: [Vital; 3],
+    /// The set's vitals, by `Stat::index` (the first `set.all.len()`).
+    pub vitals: [Vital; MAX_VITALS],
+    pub set: &'static VitalSet,
     /// Unix seconds as stored (an integer or a double), or null.
     pub last_update: Option<Scalar>,
 }
 
-/// The `stats` object, validated: every vital present, nothing unknown.
-pub fn stats_from<S: Source>(stats: S) -> Result<Stats> {
-    if !stats.is_object() {
-        return Err(Error::Schema("stats must be an object".into()));
+const NO_VITAL: Vital = Vital { cur: 0, max: 0, regen: 0.0, since: None };
+
+impl Stats {
+    /// The vitals of the set, in its order.
+    pub fn each(&self) -> &[Vital] {
+        &self.vitals[..self.set.all.len()]
     }
-    let mut found: [Option<S>; 3] = [None; 3];
+
+    pub fn each_mut(&mut self) -> &mut [Vital] {
+        let n = self.set.all.len();
+        &mut self.vitals[..n]
+    }
+}
+
+/// The vitals section, validated: every vital of the set in force present, `last_update`, and
+/// nothing else.
+pub fn stats_from<S: Source>(stats: S) -> Result<Stats> {
+    let set = vital_set();
+    if !stats.is_object() {
+        return Err(Error::Schema(format!("{} must be an object", set.section)));
+    }
+    let mut found: [Option<S>; MAX_VITALS] = [None; MAX_VITALS];
     let mut last_update = None;
     let mut bad = None;
     stats.each(&mut |k, v| {
-        match k {
-            b"hp" => found[0] = Some(v),
-            b"mp" => found[1] = Some(v),
-            b"stamina" => found[2] = Some(v),
-            b"last_update" => match v.scalar() {
+        match (k, set.named(k)) {
+            (_, Some(stat)) => found[stat.index()] = Some(v),
+            (b"last_update", None) => match v.scalar() {
                 _ if v.is_null() => {}
                 Scalar::Int(n) if n >= 0 => last_update = Some(Scalar::Int(n)),
                 Scalar::Float(t) if t >= 0.0 => last_update = Some(Scalar::Float(t)),
-                _ => bad = Some(Error::Schema("stats.last_update must be a non-negative number (unix seconds) or null".into())),
+                _ => bad = Some(Error::Schema(format!("{}.last_update must be a non-negative number (unix seconds) or null", set.section))),
             },
-            _ => bad = Some(Error::Schema(format!("unknown field 'stats.{}'", String::from_utf8_lossy(k)))),
+            _ => bad = Some(Error::Schema(format!("unknown field '{}.{}'", set.section, String::from_utf8_lossy(k)))),
         }
         bad.is_none()
     });
     if let Some(e) = bad {
         return Err(e);
     }
-    let mut vitals = [Vital { cur: 0, max: 0, regen: 0.0, since: None }; 3];
-    for stat in Stat::ALL {
+    let mut vitals = [NO_VITAL; MAX_VITALS];
+    for &stat in &set.all {
         vitals[stat.index()] = vital_from(found[stat.index()].ok_or_else(|| missing(stat))?, stat)?;
     }
-    Ok(Stats { vitals, last_update })
+    Ok(Stats { vitals, set, last_update })
 }
 
 impl Stats {
     /// The section's JSON text, as `JSON.GET key $.stats` would print it (without the array).
     /// Written into one buffer: this is the hot read's reply.
     pub fn to_json(&self) -> String {
-        let mut out = Vec::with_capacity(224);
+        let mut out = Vec::with_capacity(64 + 72 * self.set.all.len());
         out.push(b'{');
-        for stat in Stat::ALL {
+        for &stat in &self.set.all {
             out.push(b'"');
             out.extend_from_slice(stat.name().as_bytes());
             out.extend_from_slice(b"\":");
@@ -439,8 +563,8 @@ mod tests {
 
     #[test]
     fn spend_takes_only_when_enough() {
-        assert_eq!(HP.spend(Stat::Mp, 80).unwrap().cur, 0);
-        assert_eq!(HP.spend(Stat::Mp, 81).unwrap_err().to_string(), "INSUFFICIENT mp is 80, needs 81");
+        assert_eq!(HP.spend(Stat::named("mp"), 80).unwrap().cur, 0);
+        assert_eq!(HP.spend(Stat::named("mp"), 81).unwrap_err().to_string(), "INSUFFICIENT mp is 80, needs 81");
     }
 
     #[test]
@@ -479,7 +603,7 @@ mod tests {
         let doc = crate::schema::rules().new_document();
         let stats = stats_from(&doc["stats"]).unwrap();
         assert_eq!(stats.to_json(), doc["stats"].to_string());
-        assert_eq!(stored_vital(&doc, Stat::Mp).unwrap(), Vital { cur: 50, max: 50, regen: 1.0, since: None });
+        assert_eq!(stored_vital(&doc, Stat::named("mp")).unwrap(), Vital { cur: 50, max: 50, regen: 1.0, since: None });
         let odd = json!({"hp": {"cur": 1, "max": 2, "regen": 0.25, "since": 1700000000.25}, "mp": {"max": 3}, "stamina": {"cur": 0, "regen": -2},
                          "last_update": 1700000000.5});
         let s = stats_from(&odd).unwrap();
@@ -498,8 +622,8 @@ mod tests {
         assert_eq!(e(json!({"hp": {"x": 1}, "mp": {}, "stamina": {}})), "SCHEMA unknown field 'stats.hp.x'");
         assert_eq!(e(json!({"hp": {}, "mp": {}, "stamina": {}, "xp": 1})), "SCHEMA unknown field 'stats.xp'");
         assert_eq!(e(json!({"hp": {}, "mp": {}, "stamina": {}, "last_update": "now"})), "SCHEMA stats.last_update must be a non-negative number (unix seconds) or null");
-        assert_eq!(stored_vital(&json!({"state": "x"}), Stat::Hp).unwrap_err().to_string(), "SCHEMA no stats.hp object");
-        assert_eq!(stored_vital(&json!([1]), Stat::Hp).unwrap_err().to_string(), "SCHEMA no stats.hp object");
+        assert_eq!(stored_vital(&json!({"state": "x"}), Stat::named("hp")).unwrap_err().to_string(), "SCHEMA no stats.hp object");
+        assert_eq!(stored_vital(&json!([1]), Stat::named("hp")).unwrap_err().to_string(), "SCHEMA no stats.hp object");
     }
 
     #[test]
@@ -513,7 +637,11 @@ mod tests {
 
     #[test]
     fn stat_names() {
-        assert_eq!(Stat::parse(b"HP").unwrap(), Stat::Hp);
+        assert_eq!(Stat::parse(b"HP").unwrap(), Stat::named("hp"));
+        let five = VitalSet::new("stats", &[("hp".into(), 100, 1.0), ("mp".into(), 50, 1.0), ("stamina".into(), 100, 5.0), ("rage".into(), 0, -1.0), ("energy".into(), 10, 0.5)]);
+        assert_eq!(five.parse(b"Rage").unwrap().path(), "stats.rage");
+        assert_eq!(five.parse(b"xp").unwrap_err().to_string(), "SYNTAX stat must be hp, mp, stamina, rage or energy");
+        assert_eq!(five.all[4].def().cur_jsonpath, "$.stats.energy.cur");
         assert_eq!(Stat::parse(b"xp").unwrap_err().to_string(), "SYNTAX stat must be hp, mp or stamina");
     }
 }
