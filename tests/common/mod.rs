@@ -1,7 +1,9 @@
 //! Test harness: a guard that starts `redis-server` with RedisJSON and this module on a free
 //! loopback port, in its own directory, and kills it on drop (also when a test panics).
 //!
-//! Every integration test runs on both supported servers: `for_each_server(|s| ...)`.
+//! Every integration test runs on every supported server (tests/servers.tsv: Redis 7.0.15,
+//! Redis Stack 7.4.1, Redis 8.2.3, Valkey 8.1.8, Valkey 9.1.2): `for_each_server(|s| ...)` or
+//! `for flavor in FLAVORS`. ACCOUNT_SERVERS=stack-7.4,valkey-9.1 narrows a local run.
 #![allow(dead_code)]
 
 use std::net::TcpListener;
@@ -14,31 +16,152 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn ssl_dir() -> PathBuf {
-    root().join(".deps/ssl/usr/lib/x86_64-linux-gnu")
+/// A supported server as `tests/servers.tsv` lists it (the one list every harness reads).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    /// "redis" or "valkey".
+    pub kind: String,
+    pub version: String,
+    pub server: PathBuf,
+    /// LD_LIBRARY_PATH for the server, its cli and the Stack's modules in it (empty: none).
+    pub lib: String,
+    pub cli: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Every server of `tests/servers.tsv`, in its order.
+pub fn servers_tsv() -> Vec<Entry> {
+    let path = root().join("tests/servers.tsv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let rel = |p: &str| if p == "-" { String::new() } else { root().join(p).to_string_lossy().into_owned() };
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("name\t"))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 6, "tests/servers.tsv: {l:?}");
+            Entry {
+                name: f[0].into(),
+                kind: f[1].into(),
+                version: f[2].into(),
+                server: rel(f[3]).into(),
+                lib: if f[4] == "-" { String::new() } else { f[4].split(':').map(rel).collect::<Vec<_>>().join(":") },
+                cli: rel(f[5]).into(),
+            }
+        })
+        .collect()
+}
+
+/// The supported servers. Names and order are those of `tests/servers.tsv`; a test checks that
+/// the two agree.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
-    /// Redis Stack 7.4.1 (the primary target).
+    /// Redis 7.0.15 (Debian bookworm's build; the oldest supported server).
+    Redis70,
+    /// Redis Stack 7.4.1 (the primary target, `make run`'s default).
     Stack74,
-    /// Debian's Redis 7.0.15 (the oldest supported server).
-    Debian70,
+    /// Redis 8.2.3.
+    Redis82,
+    /// Valkey 8.1.8.
+    Valkey81,
+    /// Valkey 9.1.2.
+    Valkey91,
+}
+
+pub const ALL_FLAVORS: [Flavor; 5] = [Flavor::Redis70, Flavor::Stack74, Flavor::Redis82, Flavor::Valkey81, Flavor::Valkey91];
+
+impl std::fmt::Debug for Flavor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl Flavor {
-    pub fn server(self) -> PathBuf {
+    /// The earlier name of Redis 7.0.15 (Debian's build, now unpacked under .deps).
+    #[allow(non_upper_case_globals)]
+    pub const Debian70: Flavor = Flavor::Redis70;
+
+    /// The name in `tests/servers.tsv` (and `make run SERVER=...`).
+    pub fn name(self) -> &'static str {
         match self {
-            Flavor::Stack74 => root().join(".deps/stack/bin/redis-server"),
-            Flavor::Debian70 => PathBuf::from("/usr/bin/redis-server"),
+            Flavor::Redis70 => "redis-7.0",
+            Flavor::Stack74 => "stack-7.4",
+            Flavor::Redis82 => "redis-8.2",
+            Flavor::Valkey81 => "valkey-8.1",
+            Flavor::Valkey91 => "valkey-9.1",
         }
     }
+    pub fn entry(self) -> Entry {
+        servers_tsv()
+            .into_iter()
+            .find(|e| e.name == self.name())
+            .unwrap_or_else(|| panic!("{} is not in tests/servers.tsv", self.name()))
+    }
+    pub fn server(self) -> PathBuf {
+        self.entry().server
+    }
+    pub fn is_valkey(self) -> bool {
+        matches!(self, Flavor::Valkey81 | Flavor::Valkey91)
+    }
+    /// Module commands carry ACL categories (RedisModule_SetCommandACLCategories, Redis 7.4 and
+    /// later; Valkey 8.1 and later): `ACL CAT account` lists them. Redis 7.0 has no such call.
     pub fn has_acl_categories(self) -> bool {
-        self == Flavor::Stack74
+        self != Flavor::Redis70
     }
 }
 
-pub const FLAVORS: [Flavor; 2] = [Flavor::Stack74, Flavor::Debian70];
+/// The servers the integration tests run on: all five, or those named in ACCOUNT_SERVERS
+/// (comma-separated names of tests/servers.tsv) for a quicker local run. `for f in FLAVORS`.
+pub const FLAVORS: Flavors = Flavors;
+
+pub struct Flavors;
+
+impl Flavors {
+    /// How many servers this run covers.
+    pub fn len(&self) -> usize {
+        selected_flavors().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn iter(&self) -> std::vec::IntoIter<Flavor> {
+        selected_flavors().into_iter()
+    }
+}
+
+impl IntoIterator for Flavors {
+    type Item = Flavor;
+    type IntoIter = std::vec::IntoIter<Flavor>;
+    fn into_iter(self) -> Self::IntoIter {
+        selected_flavors().into_iter()
+    }
+}
+
+pub fn selected_flavors() -> Vec<Flavor> {
+    match std::env::var("ACCOUNT_SERVERS") {
+        Ok(list) if !list.trim().is_empty() => {
+            let names: Vec<&str> = list.split(',').map(str::trim).collect();
+            for n in &names {
+                assert!(ALL_FLAVORS.iter().any(|f| f.name() == *n), "ACCOUNT_SERVERS: unknown server {n:?}");
+            }
+            let (run, skip): (Vec<Flavor>, Vec<Flavor>) = ALL_FLAVORS.into_iter().partition(|f| names.contains(&f.name()));
+            if !skip.is_empty() {
+                eprintln!("skipped on {skip:?}: ACCOUNT_SERVERS={list}");
+            }
+            run
+        }
+        _ => ALL_FLAVORS.to_vec(),
+    }
+}
+
+/// Whether `flavor` is among the servers selected for this run (a test that is about one server
+/// in particular checks this, and says so when it skips).
+pub fn selected(flavor: Flavor) -> bool {
+    let yes = selected_flavors().contains(&flavor);
+    if !yes {
+        eprintln!("skipped on {flavor:?}: not in ACCOUNT_SERVERS");
+    }
+    yes
+}
 
 pub fn rejson() -> PathBuf {
     std::env::var_os("REJSON_SO").map(PathBuf::from).unwrap_or_else(|| root().join(".deps/stack/lib/rejson.so"))
@@ -97,53 +220,84 @@ impl Server {
     }
 
     pub fn start_with(flavor: Flavor, opts: Options) -> Server {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("redis-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst)));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Server::start_in(flavor, dir, opts)
+        Server::start_in(flavor, new_dir(), opts)
     }
 
-    /// Starts a server in an existing directory (to restart from its AOF or RDB).
+    /// Starts a server in an existing directory (to restart from its AOF or RDB). Never deletes
+    /// anything in it, also when a port clash makes it try again.
     pub fn start_in(flavor: Flavor, dir: PathBuf, opts: Options) -> Server {
-        for _attempt in 0..5 {
-            let port = free_port();
-            let mut cmd = Command::new(flavor.server());
-            cmd.env("LD_LIBRARY_PATH", ssl_dir())
+        Server::start_on_ports(flavor, dir, opts, &mut |_| free_port())
+    }
+
+    /// Starts a server without RedisJSON before the module: the module alone, or with RedisJSON
+    /// loaded after it when `opts.extra` says `--loadmodule <rejson>`.
+    pub fn start_without_rejson(flavor: Flavor, opts: Options) -> Server {
+        Server::launch(flavor, new_dir(), opts, false, &mut |_| free_port())
+    }
+
+    /// `start_in` with the ports to try chosen by `port(attempt)` (tests of the retry use it).
+    pub fn start_on_ports(flavor: Flavor, dir: PathBuf, opts: Options, port: &mut dyn FnMut(usize) -> u16) -> Server {
+        Server::launch(flavor, dir, opts, true, port)
+    }
+
+    fn launch(flavor: Flavor, dir: PathBuf, opts: Options, with_rejson: bool, port: &mut dyn FnMut(usize) -> u16) -> Server {
+        let entry = flavor.entry();
+        for attempt in 0..5 {
+            let port = port(attempt);
+            // Only this attempt's part of the log tells why it failed.
+            let log_from = std::fs::metadata(dir.join("redis.log")).map(|m| m.len() as usize).unwrap_or(0);
+            let mut cmd = Command::new(&entry.server);
+            cmd.env("LD_LIBRARY_PATH", &entry.lib)
                 .current_dir(&dir)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"])
-                .args(if WITHOUT_REJSON.get() { vec![] } else { vec!["--loadmodule".into(), rejson()] });
+                .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"]);
+            if with_rejson {
+                cmd.args(["--loadmodule", rejson().to_str().unwrap()]);
+            }
             if opts.with_module {
                 cmd.args(["--loadmodule", module().to_str().unwrap()]);
             }
             for e in &opts.extra {
                 cmd.arg(e);
             }
-            let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn redis-server");
+            let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn the server");
             let mut s = Server { child, port, flavor, dir: dir.clone() };
             if s.wait_ready() {
                 return s;
             }
             // Port taken between probe and bind, or a start failure: show the log if it is not a port clash.
-            let log = std::fs::read_to_string(dir.join("redis.log")).unwrap_or_default();
+            let log = std::fs::read(dir.join("redis.log")).unwrap_or_default();
+            let log = String::from_utf8_lossy(log.get(log_from..).unwrap_or_default()).into_owned();
+            let _ = s.child.kill();
+            let _ = s.child.wait();
+            // Dropping `s` must not remove the directory the next attempt starts in.
+            s.dir = PathBuf::new();
+            drop(s);
             if !log.contains("Address already in use") {
                 panic!("{flavor:?} did not start:\n{log}");
             }
-            let _ = s.child.kill();
         }
-        panic!("no free port for redis-server");
+        panic!("no free port for {flavor:?}");
     }
 
     fn wait_ready(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(15);
+        let mut ours = false;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return false;
             }
-            if let Ok(mut c) = self.try_conn() {
-                if redis::cmd("PING").query::<String>(&mut c).is_ok() {
-                    return true;
+            // The server that answers on the port must be this child: after a port clash the
+            // port may be another process's, which is never talked to beyond INFO. Then ready
+            // when PING answers (not LOADING an AOF or RDB).
+            if !ours {
+                ours = self.answering_pid() == Some(self.child.id());
+            }
+            if ours {
+                if let Ok(mut c) = self.try_conn() {
+                    if redis::cmd("PING").query::<String>(&mut c).is_ok() {
+                        return true;
+                    }
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -151,9 +305,42 @@ impl Server {
         false
     }
 
+    /// The `process_id` of whatever answers INFO on the port, over a plain socket with timeouts
+    /// (a client library's connection set-up could wait forever on a silent listener).
+    fn answering_pid(&self) -> Option<u32> {
+        use std::io::{Read, Write};
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+        s.write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n").ok()?;
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = s.read(&mut buf).ok()?;
+            if n == 0 {
+                return None;
+            }
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got);
+            if let Some(rest) = text.split("process_id:").nth(1) {
+                if let Some(line) = rest.split("\r\n").next().filter(|_| rest.contains("\r\n")) {
+                    return line.trim().parse().ok();
+                }
+            }
+            if got.len() > 1 << 16 {
+                return None;
+            }
+        }
+    }
+
     fn try_conn(&self) -> redis::RedisResult<redis::Connection> {
         let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))?;
         client.get_connection_with_timeout(Duration::from_secs(5))
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn conn(&self) -> redis::Connection {
@@ -164,10 +351,13 @@ impl Server {
         std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default()
     }
 
-    /// Runs one command line through redis-cli (its own quoting, its interactive output format).
+    /// Runs one command line through the server's cli of `tests/servers.tsv` (redis-cli, or
+    /// valkey-cli for Valkey: its own quoting, its interactive output format).
     pub fn cli_line(&self, line: &str) -> String {
         use std::io::Write;
-        let mut child = Command::new("redis-cli")
+        let entry = self.flavor.entry();
+        let mut child = Command::new(&entry.cli)
+            .env("LD_LIBRARY_PATH", &entry.lib)
             .args(["-p", &self.port.to_string(), "--no-raw"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -203,6 +393,20 @@ impl Drop for Server {
     }
 }
 
+/// A directory of its own for a new server: a name nothing uses yet (never one removed first).
+fn new_dir() -> PathBuf {
+    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(&base).unwrap();
+    loop {
+        let d = base.join(format!("redis-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst)));
+        match std::fs::create_dir(&d) {
+            Ok(()) => return d,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => panic!("{}: {e}", d.display()),
+        }
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -213,6 +417,17 @@ pub fn for_each_server(body: impl Fn(&Server)) {
         let s = Server::start(flavor);
         body(&s);
     }
+}
+
+/// The server's version from INFO server (`redis_version`, or `valkey_version` on Valkey).
+pub fn server_version(con: &mut redis::Connection, flavor: Flavor) -> String {
+    let info: String = q(con, &["INFO", "server"]);
+    let field = if flavor.is_valkey() { "valkey_version:" } else { "redis_version:" };
+    info.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .unwrap_or_else(|| panic!("{flavor:?}: no {field} in INFO server"))
+        .trim()
+        .to_string()
 }
 
 /// Makes `replica` replicate `primary` and waits until the link is up.
@@ -278,20 +493,4 @@ pub fn json_get(con: &mut redis::Connection, key: &str) -> Option<serde_json::Va
 
 pub fn exists_path(p: &Path) -> bool {
     p.exists()
-}
-
-thread_local! {
-    /// Set while `Server::start_without_rejson` starts its server (on this test's thread).
-    static WITHOUT_REJSON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-impl Server {
-    /// Starts a server without RedisJSON before the module: the module alone, or with RedisJSON
-    /// loaded after it when `opts.extra` says `--loadmodule <rejson>`.
-    pub fn start_without_rejson(flavor: Flavor, opts: Options) -> Server {
-        WITHOUT_REJSON.set(true);
-        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Server::start_with(flavor, opts)));
-        WITHOUT_REJSON.set(false);
-        started.unwrap_or_else(|e| std::panic::resume_unwind(e))
-    }
 }

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# make test: the Rust suites (unit tests; integration and transcript tests on every server of
+# tests/servers.tsv), the unit tests under valgrind's leak checker, then the Python client's
+# types (mypy) and tests. Every suite runs even when an earlier one failed; the last line is the totals across
+# all of them, `totals: N passed, M failed`, and the exit status is non-zero if anything failed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+: "${CARGO:=cargo}" "${MAKE:=make}"
+# Anything that runs `redis-cli` by name gets the pinned one (.deps/bin/redis-cli, Stack 7.4.1).
+export PATH="$root/.deps/bin:$PATH"
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+passed=0 failed=0 status=0
+start=$(date +%s)
+
+# Adds a suite's counts; a suite that failed without a failed test (a build error, a crash) counts
+# as one failure.
+add() { # add RC PASSED FAILED NAME
+  passed=$((passed + $2)); failed=$((failed + $3))
+  if [ "$1" != 0 ]; then
+    status=1
+    [ "$3" -gt 0 ] || { failed=$((failed + 1)); echo "[test] $4 failed without a failed test: counted as 1 failure" >&2; }
+  fi
+}
+
+# Rust: every "test result: ok. N passed; M failed" line.
+ACCOUNT_SO="$root/target/release/libredis_account.so" $CARGO test --profile ci --no-fail-fast 2>&1 | tee "$logs/cargo"
+rc=${PIPESTATUS[0]}
+p=$(grep -oE '^test result: .* ([0-9]+) passed' "$logs/cargo" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+f=$(grep -oE '^test result: .*; ([0-9]+) failed' "$logs/cargo" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+add "$rc" "$p" "$f" "cargo test"
+
+# The unit tests under valgrind: one check.
+if $MAKE --no-print-directory unit-leaks; then add 0 1 0 unit-leaks; else add 1 0 1 unit-leaks; fi
+
+# Python: the client's types (mypy, one check), then pytest's summary line ("68 passed, 2 failed,
+# 1 error in 20.1s").
+if [ -d clients/python ]; then
+  if $MAKE --no-print-directory mypy; then add 0 1 0 mypy; else add 1 0 1 mypy; fi
+  $MAKE --no-print-directory pytest 2>&1 | tee "$logs/pytest"
+  rc=${PIPESTATUS[0]}
+  summary=$(grep -E '[0-9]+ (passed|failed|error)' "$logs/pytest" | tail -n1)
+  p=$(grep -oE '[0-9]+ passed' <<<"$summary" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s+=$1} END {print s+0}')
+  add "$rc" "$p" "$f" pytest
+fi
+
+echo "make test took $(( $(date +%s) - start )) s on $(nproc) cores"
+echo "totals: $passed passed, $failed failed"
+exit $status
