@@ -56,7 +56,7 @@ for p in "${ports[@]}"; do
   d="$root/.deps/cluster/$p"
   rm -rf "$d"; mkdir -p "$d"   # no node of ours runs there (checked above)
   "$bin" --port "$p" --bind 127.0.0.1 --dir "$d" --daemonize yes --logfile redis.log --pidfile "$d/server.pid" \
-    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 --appendonly yes \
+    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 --appendonly yes --lazyfree-lazy-user-flush no \
     --loadmodule "$root/.deps/stack/lib/rejson.so" --loadmodule "$root/target/release/libredis_account.so"
 done
 for p in "${ports[@]}"; do

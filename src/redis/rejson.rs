@@ -5,10 +5,12 @@
 //! taken as one serialized text (`getJSON`) and read in place (`text.rs`, `printed.rs`).
 //!
 //! The struct below is RedisJSON's `RedisJSONAPI` as its header `rejson_api.h` declares it in
-//! every 2.8.x release (identical from 2.8.0 to 2.8.19). Calling a layout that is not the
-//! loaded module's is a crash, so the API is used only when `MODULE LIST` reports RedisJSON
-//! 2.8.x; otherwise, or with `account.shared-api no`, `api()` is `None` and callers read through
-//! `RM_Call`.
+//! every release from 2.8.0 to 8.2.11 (the header's body is the same in all of them, 7.99.x
+//! included: only its licence comment changed in 8.0; checked against the tags' headers). From
+//! 8.4.0 (`RedisJSON_V6` and later) entries moved. Calling a layout that is not the loaded
+//! module's is a crash, so the API is used only when `MODULE LIST` reports a verified version
+//! and RedisJSON exports `RedisJSON_V5` but not `RedisJSON_V6`; otherwise, or with
+//! `account.shared-api no`, `api()` is `None` and callers read through `RM_Call`.
 
 use crate::rm::{self, Arg, Ctx};
 use redis_module::raw;
@@ -61,8 +63,10 @@ const T_DOUBLE: c_int = 2;
 const T_OBJECT: c_int = 4;
 const T_NULL: c_int = 6;
 
-/// The RedisJSON versions whose header was checked against `Api` (MODULE LIST "ver").
-const VERIFIED: std::ops::RangeInclusive<i64> = 20800..=20899;
+/// The RedisJSON versions whose header was checked against `Api` (MODULE LIST "ver", which
+/// RedisJSON encodes as major * 10000 + minor * 100 + patch): 2.8.x, 7.99.x (the 8.0
+/// previews), 8.0.x to 8.2.x.
+const VERIFIED: [std::ops::RangeInclusive<i64>; 3] = [20800..=20899, 79900..=79999, 80000..=80299];
 
 /// The API when verified, and why it is or is not used (INFO account: read_path_reason).
 struct Shared(Option<&'static Api>, String);
@@ -102,16 +106,21 @@ fn load(ctx: Ctx) -> (Option<&'static Api>, String) {
     let Some(version) = rejson_version(ctx) else {
         return (None, "RedisJSON (module ReJSON) is not in MODULE LIST: reading through RM_Call".into());
     };
-    if !VERIFIED.contains(&version) {
+    if !VERIFIED.iter().any(|r| r.contains(&version)) {
         return (None, format!("RedisJSON {version} has an unverified shared API layout: reading through RM_Call"));
     }
     // SAFETY: ctx is a live module context; RM_GetSharedAPI only looks the name up.
+    let v6 = unsafe { raw::RedisModule_GetSharedAPI.unwrap()(ctx, c"RedisJSON_V6".as_ptr()) };
+    if !v6.is_null() {
+        return (None, format!("RedisJSON {version} exports RedisJSON_V6, a later layout: reading through RM_Call"));
+    }
+    // SAFETY: as above.
     let p = unsafe { raw::RedisModule_GetSharedAPI.unwrap()(ctx, c"RedisJSON_V5".as_ptr()) };
     if p.is_null() {
         return (None, "RedisJSON_V5 is not exported: reading through RM_Call".into());
     }
-    // SAFETY: RedisJSON 2.8.x exports RedisJSON_V5 as a static `RedisJSONAPI`, whose layout `Api`
-    // reproduces (checked against rejson_api.h of 2.8.0-2.8.19); it lives as long as the module.
+    // SAFETY: RedisJSON 2.8.0-8.2.x exports RedisJSON_V5 as a static `RedisJSONAPI`, whose layout
+    // `Api` reproduces (checked against rejson_api.h of those tags); it lives as long as the module.
     (Some(unsafe { &*(p as *const Api) }), format!("reading through the shared API of RedisJSON {version} (2.8 layout verified)"))
 }
 

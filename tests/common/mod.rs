@@ -250,6 +250,9 @@ impl Server {
             cmd.env("LD_LIBRARY_PATH", &entry.lib)
                 .current_dir(&dir)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                // RedisJSON 2.8 is not built thread-safe: FLUSHALL must not free its documents
+                // in a background thread, which Valkey does by default (docs/commands.md, "Servers").
+                .args(["--lazyfree-lazy-user-flush", "no"])
                 .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"]);
             if with_rejson {
                 cmd.args(["--loadmodule", rejson().to_str().unwrap()]);

@@ -80,6 +80,9 @@ class Server:
             log_from = os.path.getsize(log_path) if os.path.exists(log_path) else 0
             self.proc = subprocess.Popen(
                 [SERVERS[name]["server"], "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 # RedisJSON 2.8 frees its documents safely only on the main thread (Valkey's
+                 # default lazy FLUSHALL frees them in a background one).
+                 "--lazyfree-lazy-user-flush", "no",
                  "--appendonly", "no", "--dir", self.dir, "--logfile", "redis.log",
                  "--loadmodule", REJSON, "--loadmodule", MODULE, *extra],
                 env=env(name), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
