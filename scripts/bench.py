@@ -14,8 +14,9 @@ MODULE = os.environ.get("ACCOUNT_SO", os.path.join(ROOT, "target/release/libredi
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000000"))
 CLIENTS = 50
-# For quick comparisons: BENCH_ONLY=damage,reads,apply,schema,memory picks tables; BENCH_PIPELINES=16.
-ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "damage,reads,apply,schema,memory").split(",")))
+# For quick comparisons: BENCH_ONLY=servers,damage,reads,apply,schema,memory picks tables;
+# BENCH_PIPELINES=16; BENCH_SERVERS=stack-7.4,redis-8.2,valkey-9.1 (names of tests/servers.tsv).
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "servers,damage,reads,apply,schema,memory").split(",")))
 PIPELINES = [int(p) for p in os.environ.get("BENCH_PIPELINES", "1,16").split(",")]
 BIG = 10**15
 
@@ -36,15 +37,28 @@ def free_port():
     return p
 
 
+def servers():
+    """tests/servers.tsv: name -> (binary, LD_LIBRARY_PATH)."""
+    out = {}
+    for line in open(os.path.join(ROOT, "tests/servers.tsv")):
+        if line.startswith("#") or line.startswith("name\t") or not line.strip():
+            continue
+        name, _kind, _version, binary, lib, _cli = line.rstrip("\n").split("\t")
+        libs = ":".join(os.path.join(ROOT, d) for d in lib.split(":")) if lib != "-" else ""
+        out[name] = (os.path.join(ROOT, binary), libs)
+    return out
+
+
 class Server:
-    def __init__(self):
+    def __init__(self, name="stack-7.4"):
+        binary, lib = servers()[name]
         self.dir = tempfile.mkdtemp(prefix="bench-")
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [f"{STACK}/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--logfile", "redis.log",
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--logfile", "redis.log", "--lazyfree-lazy-user-flush", "no",
              "--loadmodule", f"{STACK}/lib/rejson.so", "--loadmodule", MODULE],
-            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env=dict(ENV, LD_LIBRARY_PATH=lib or ENV["LD_LIBRARY_PATH"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(300):
             try:
                 if self.cli("PING") == "PONG":
@@ -201,7 +215,37 @@ def goals(found):
             print(f"  {text:<52} {fmt.format(found[key]):>12}  {'met' if ok(found[key]) else 'MISSED'}")
 
 
+def across_servers():
+    """The headline ratios at pipeline 16 on each server of BENCH_SERVERS, side by side in one run
+    (redis-benchmark and the Lua script are the same for all; RedisJSON 2.8.3 on each)."""
+    names = [n for n in os.environ.get("BENCH_SERVERS", "stack-7.4,redis-8.2,valkey-9.1").split(",") if n]
+    rows = []
+    for name in names:
+        srv = Server(name)
+        try:
+            sha = srv.cli("SCRIPT", "LOAD", LUA_DAMAGE)
+            contenders = [
+                ("damage", lambda p: benchmark(srv, p, "ACCOUNT.DAMAGE", "ac:1", "1")),
+                ("lua", lambda p: benchmark(srv, p, "EVALSHA", sha, "1", "ac:1", "1")),
+                ("numincrby", lambda p: benchmark(srv, p, "JSON.NUMINCRBY", "ac:1", "$.stats.hp.cur", "-1")),
+                ("get", lambda p: benchmark(srv, p, "ACCOUNT.GET", "ac:1", "stats")),
+                ("jsonget", lambda p: benchmark(srv, p, "JSON.GET", "ac:1", "$.stats")),
+            ]
+            r = median_rates(srv, contenders, 16)
+            path = re.search(r"account_read_path:(\S+)", srv.cli("INFO", "account"))
+            rows.append((name, r, path.group(1) if path else "?"))
+        finally:
+            srv.stop()
+    print("\nAcross servers, pipeline 16 (each with RedisJSON 2.8.3)")
+    print(f"  {'server':<12} {'DAMAGE/s':>10} {'/ Lua':>7} {'/ NUMINCRBY':>12} {'GET stats/s':>12} {'/ JSON.GET':>11}  read path")
+    for name, r, path in rows:
+        print(f"  {name:<12} {r['damage']:>10,.0f} {r['damage'] / r['lua']:>6.2f}x {r['damage'] / r['numincrby']:>11.2f}x "
+              f"{r['get']:>12,.0f} {r['get'] / r['jsonget']:>10.2f}x  {path}")
+
+
 def main():
+    if "servers" in ONLY:
+        across_servers()
     srv = Server()
     try:
         sha = srv.cli("SCRIPT", "LOAD", LUA_DAMAGE)
