@@ -542,7 +542,7 @@ impl Schema {
         let id = self.target(id);
         let n = &self.nodes[id];
         if n.types == Type::Integer as u8 || n.types == (Type::Integer as u8 | Type::Null as u8) {
-            if let (Value::Number(_), Some(i)) = (&*v, integer(v)) {
+            if let (true, Some(i)) = (v.is_f64(), integer(v)) {
                 *v = Value::from(i);
             }
             return;
@@ -553,6 +553,21 @@ impl Schema {
         if props.is_empty() {
             return;
         }
+        // Nothing to add (the usual case: a whole document, or one written before): fill inside
+        // each member where it is, without rebuilding the map.
+        if !props.iter().any(|(name, pid)| !m.contains_key(name) && self.has_default(*pid)) {
+            for (k, x) in m.iter_mut() {
+                let member = match props.iter().find(|(name, _)| name == k) {
+                    Some((_, pid)) => Some(*pid),
+                    None => self.member(obj, k).ok().flatten(),
+                };
+                if let Some(s) = member {
+                    self.fill(s, x);
+                }
+            }
+            return;
+        }
+        // Defaults to add: rebuilt in the schema's order, then the members it does not name.
         let mut out = Map::with_capacity(props.len().max(m.len()));
         for (name, pid) in props {
             match m.remove(name) {
@@ -574,6 +589,12 @@ impl Schema {
             out.insert(k, x);
         }
         *m = out;
+    }
+
+    /// Whether `default_of` would give a value (without making it).
+    fn has_default(&self, id: usize) -> bool {
+        let n = &self.nodes[id];
+        n.default.is_some() || n.reference.is_some_and(|r| self.has_default(r))
     }
 
     fn rule(&self, id: usize, rule: String, place: &str) -> Violation {
