@@ -8,12 +8,12 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # LD_LIBRARY_PATH from the lib column: each ":"-separated directory made absolute ("-": none).
-abs_libs() { local out="" d; [ "$1" = - ] && return 0; IFS=: read -ra ds <<<"$1"; for d in "${ds[@]}"; do out="${out:+$out:}$root/$d"; done; echo "$out"; }
+# abs_libs, die, ours_in
+. "$root/scripts/lib.sh"
 cd "$root"
 server=${SERVER:-stack-7.4}
 base=${CLUSTER_PORT:-7001}
 ports=("$base" "$((base + 1))" "$((base + 2))")
-die() { printf '%s\n' "$*" >&2; exit 1; }
 
 found=0
 while IFS=$'\t' read -r n kind version bin lib cli; do
@@ -25,16 +25,6 @@ done <tests/servers.tsv
 export LD_LIBRARY_PATH="$lib"
 c() { "$cli" "$@"; }
 
-# The pid of a node of ours in DIR, if it runs.
-ours_in() {
-  local pid
-  pid=$(cat "$1/server.pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  # A binary of .deps working in that directory (a server chdirs to its `dir`): not a reused pid.
-  [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$root/.deps")"/* ]] || return 1
-  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(readlink -f "$1")" ] || return 1
-  echo "$pid"
-}
 # Taken: something listens there, or the port cannot be bound (say it is a connection's local port).
 taken() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0

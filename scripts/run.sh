@@ -13,13 +13,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # LD_LIBRARY_PATH from the lib column: each ":"-separated directory made absolute ("-": none).
-abs_libs() { local out="" d; [ "$1" = - ] && return 0; IFS=: read -ra ds <<<"$1"; for d in "${ds[@]}"; do out="${out:+$out:}$root/$d"; done; echo "$out"; }
+# abs_libs, die, ours_in
+. "$root/scripts/lib.sh"
 cd "$root"
 what=${1:-run}; shift || true
 port=${PORT:-6379}
 server=${SERVER:-}
 
-die() { printf '%s\n' "$*" >&2; exit 1; }
 [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "PORT must be a port number, not '$port'"
 
 # The fields of one server in tests/servers.tsv.
@@ -37,17 +37,6 @@ lookup() {
 }
 names() { awk -F'\t' '!/^#/ && $1 != "name" && NF {printf "%s ", $1}' tests/servers.tsv; }
 
-# A server of ours that runs with its data in DIR: the pid in DIR/server.pid is alive and runs
-# one of the binaries under .deps. Prints the pid.
-ours_in() {
-  local pid
-  pid=$(cat "$1/server.pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  # A binary of .deps working in that directory (a server chdirs to its `dir`): not a reused pid.
-  [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$root/.deps")"/* ]] || return 1
-  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(readlink -f "$1")" ] || return 1
-  echo "$pid"
-}
 
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
