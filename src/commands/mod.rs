@@ -335,7 +335,7 @@ pub fn table() -> Vec<Command> {
             key_flags: UPDATE,
             acl: "write",
             summary: "Sets a session id on many characters at once, all or nothing",
-            complexity: "O(N) where N is the number of keys",
+            complexity: "O(N) where N is the total size of the documents",
         },
         Command {
             name: "account.unlink",
@@ -346,7 +346,7 @@ pub fn table() -> Vec<Command> {
             key_flags: UPDATE,
             acl: "write",
             summary: "Clears a session id on many characters at once; missing ones are skipped",
-            complexity: "O(N) where N is the number of keys",
+            complexity: "O(N) where N is the total size of the documents",
         },
         Command {
             name: "lobby.setcache",
