@@ -72,6 +72,17 @@ pub fn read_live(ctx: Ctx, key: Arg, path: Option<&DocPath>, now: f64) -> Result
     Ok(Some(v))
 }
 
+/// The vitals section as a value, built directly (not printed and parsed again).
 fn stats_value(s: &Stats) -> Value {
-    serde_json::from_str(&s.to_json()).unwrap_or_default()
+    let mut m = serde_json::Map::with_capacity(s.set.all.len() + 1);
+    for &stat in &s.set.all {
+        m.insert(stat.name().into(), crate::schema::vital_value(&s.vitals[stat.index()]));
+    }
+    let last = match s.last_update {
+        Some(crate::vitals::Scalar::Int(n)) => Value::from(n),
+        Some(crate::vitals::Scalar::Float(t)) => Value::from(t),
+        _ => Value::Null,
+    };
+    m.insert("last_update".into(), last);
+    Value::Object(m)
 }
