@@ -17,7 +17,8 @@ Flows (each one "flow" = what one player action costs):
 
 For each flow: flows per second over all tasks, and the p50/p99 latency of one flow. The sides
 alternate for BENCH_FLOW_ROUNDS rounds (median by flows/s is shown) of BENCH_FLOW_SECONDS each.
-Asserts nothing: the table and the goal line are for people.
+BENCH_FLOWS=onboarding,lobby runs only the flows named. Asserts nothing: the table and the goal
+line are for people.
 """
 from __future__ import annotations
 
@@ -199,7 +200,8 @@ async def main() -> None:
             except Exception:  # noqa: BLE001
                 await asyncio.sleep(0.02)
         sides = {"original": OriginalWay(r), "module": AccountManager(r)}
-        names = list(flows("module", sides["module"]))
+        only = [n.strip() for n in os.environ.get("BENCH_FLOWS", "").split(",") if n.strip()]
+        names = [n for n in flows("module", sides["module"]) if not only or n in only]
         results: Dict[Tuple[str, str], List[Tuple[float, float, float]]] = {}
         for name in names:
             for rnd in range(ROUNDS):

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from redis.exceptions import ResponseError
 
+from .autopipe import AutoPipeline
 from .commands import EXTRA_METHODS, ORIGINAL_METHODS, Commands, Key, Op, text
 from .errors import AccountError, NoAccount, translate
 from .types import (
@@ -72,10 +73,12 @@ class AccountManager:
         lobby_key: str = "lobby_session:{user_id}",
         lobby_ttl: Optional[int] = 600,
         raise_errors: bool = False,
+        auto_pipeline: bool = True,
     ) -> None:
         self.redis_service = redis_service
         self.redis = _client_of(redis_service)
         self.raise_errors = raise_errors
+        self._auto = AutoPipeline(self.redis) if auto_pipeline else None
         self.commands = Commands(account_key, lobby_key, lobby_ttl, self._by_slot)
 
     # ---- plumbing ----------------------------------------------------------------------------------
@@ -122,12 +125,13 @@ class AccountManager:
     async def _run(self, op: Op) -> Any:
         try:
             calls = op.calls
+            send = self._auto.execute_command if self._auto is not None else self.redis.execute_command
             if len(calls) == 1:
-                replies = [await self.redis.execute_command(*calls[0])]
+                replies = [await send(*calls[0])]
             else:
                 replies = []
                 for c in calls:
-                    replies.append(await self.redis.execute_command(*c))
+                    replies.append(await send(*c))
             return op.parse(replies, self.raise_errors)
         except ResponseError as e:
             return self._failed(op, e)

@@ -1,0 +1,77 @@
+"""Automatic pipelining: commands that concurrent tasks send in the same event-loop turn leave
+together, as one redis-py pipeline (no MULTI) on one connection.
+
+Each command stays a separate command: it runs atomically on its own, as when sent alone, and
+gets its own reply or error. What changes is the transport: one write and one read loop for a
+batch instead of one connection checkout, one ``send`` and one wake-up per command, which is
+where a busy ``redis.asyncio`` process spends its time. A task awaits each reply before it sends
+its next command, so one task's commands keep their order. A lone command is sent as it is.
+
+The same technique as ioredis's ``enableAutoPipelining`` and rueidis's auto pipelining.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List, Set, Tuple
+
+# A bound on one batch, so a burst of thousands of tasks is sent in several pipelines.
+MAX_BATCH = 256
+
+_Pending = List[Tuple[Tuple[Any, ...], "asyncio.Future[Any]"]]
+
+
+class AutoPipeline:
+    """Queues ``execute_command`` calls of one client per event loop and sends each loop turn's
+    calls together."""
+
+    def __init__(self, client: Any, max_batch: int = MAX_BATCH) -> None:
+        self.client = client
+        self.max_batch = max_batch
+        self._pending: Dict[asyncio.AbstractEventLoop, _Pending] = {}
+        self._tasks: Set["asyncio.Task[None]"] = set()
+
+    def execute_command(self, *args: Any) -> "asyncio.Future[Any]":
+        loop = asyncio.get_running_loop()
+        fut: "asyncio.Future[Any]" = loop.create_future()
+        pending = self._pending.get(loop)
+        if pending is None:
+            pending = self._pending[loop] = []
+            loop.call_soon(self._flush, loop)
+        pending.append((args, fut))
+        return fut
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        pending = self._pending.pop(loop, [])
+        for i in range(0, len(pending), self.max_batch):
+            task = loop.create_task(self._send(pending[i:i + self.max_batch]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, batch: _Pending) -> None:
+        batch = [(args, fut) for args, fut in batch if not fut.done()]  # callers cancelled meanwhile
+        if not batch:
+            return
+        try:
+            if len(batch) == 1:
+                replies: List[Any] = [await self.client.execute_command(*batch[0][0])]
+            else:
+                pipe = self.client.pipeline(transaction=False)
+                for args, _ in batch:
+                    pipe.execute_command(*args)
+                replies = await pipe.execute(raise_on_error=False)
+        except Exception as e:  # noqa: BLE001 - every waiting caller gets the failure
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(e)
+            return
+        except BaseException:  # cancelled (the loop is closing): so are the callers
+            for _, fut in batch:
+                fut.cancel()
+            raise
+        for (_, fut), reply in zip(batch, replies):
+            if fut.done():
+                continue
+            if isinstance(reply, Exception):
+                fut.set_exception(reply)
+            else:
+                fut.set_result(reply)
