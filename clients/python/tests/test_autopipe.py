@@ -24,7 +24,7 @@ async def test_concurrent_calls_share_one_connection(server, r, auto):
     # A fresh client so its pool starts empty: the connections it opens are the ones the calls needed.
     own = aioredis.Redis(port=server.port, decode_responses=True, client_name="autopipe")
     try:
-        am = AccountManager(own, auto_pipeline=auto)
+        am = AccountManager(own, auto_pipeline=auto, auto_pipeline_batch=64)
         await asyncio.gather(*[am.create_account(i, {"state": "exploration"}) for i in range(50)])
         out = await asyncio.gather(*[am.damage(i, i + 1) for i in range(50)])
         assert out == [(99 - i, i + 1) for i in range(50)]
@@ -33,16 +33,35 @@ async def test_concurrent_calls_share_one_connection(server, r, auto):
             assert used == 1  # both rounds of 50 went out as one pipeline each, on one connection
         else:
             assert used > 1  # a connection per call in flight
-        if auto:
-            # 600 at once: batches of at most 256, so three pipelines, three connections at most.
-            # (Without batching, redis-py 8's bounded pool refuses that many calls in flight.)
-            out = await asyncio.gather(*[am.get_state(i % 50) for i in range(600)])
-            assert out == ["exploration"] * 600
-            assert await connections_named(r, "autopipe") <= 3
         docs = [json.loads(d) for d in await r.execute_command("JSON.MGET", *[f"ac:{i}" for i in range(50)], "$")]
         assert [d[0]["stats"]["hp"]["cur"] for d in docs] == [99 - i for i in range(50)]
     finally:
         await own.aclose()
+
+
+async def test_batches_are_bounded(r):
+    sizes = []
+    real = r.pipeline
+
+    def spy(*args, **kwargs):
+        pipe = real(*args, **kwargs)
+        execute = pipe.execute
+
+        async def counted(*a, **k):
+            sizes.append(len(pipe))
+            return await execute(*a, **k)
+
+        pipe.execute = counted
+        return pipe
+
+    r.pipeline = spy
+    am = AccountManager(r)  # the default: pipelines of at most 16 commands
+    await am.create_account(1, {"state": "exploration"})
+    out = await asyncio.gather(*[am.get_state(1) for i in range(600)])
+    assert out == ["exploration"] * 600
+    assert sizes == [16] * 37 + [8]
+    with pytest.raises(ValueError):
+        AccountManager(r, auto_pipeline_batch=0)
 
 
 async def test_each_call_in_a_batch_gets_its_own_error(r, caplog):

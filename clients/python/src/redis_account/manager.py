@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from redis.exceptions import ResponseError
 
-from .autopipe import AutoPipeline
+from .autopipe import MAX_BATCH, AutoPipeline
 from .commands import EXTRA_METHODS, ORIGINAL_METHODS, Commands, Key, Op, text
 from .errors import AccountError, NoAccount, translate
 from .types import (
@@ -63,6 +63,10 @@ class AccountManager:
     ``lobby_ttl``: seconds, 600 as the original; None defers to the module's ``account.lobby-ttl``.
     ``raise_errors``: False (default) logs a refused call and returns what the original returned;
     True raises ``redis_account.errors`` exceptions.
+    ``auto_pipeline``: True (default) sends the calls concurrent tasks make in one event-loop turn
+    together, in pipelines of at most ``auto_pipeline_batch`` (16) commands (no MULTI: each call
+    stays its own command, with its own reply and error; ``redis_account.autopipe``). False sends
+    each call alone.
     """
 
     def __init__(
@@ -74,11 +78,12 @@ class AccountManager:
         lobby_ttl: Optional[int] = 600,
         raise_errors: bool = False,
         auto_pipeline: bool = True,
+        auto_pipeline_batch: int = MAX_BATCH,
     ) -> None:
         self.redis_service = redis_service
         self.redis = _client_of(redis_service)
         self.raise_errors = raise_errors
-        self._auto = AutoPipeline(self.redis) if auto_pipeline else None
+        self._auto = AutoPipeline(self.redis, auto_pipeline_batch) if auto_pipeline else None
         self.commands = Commands(account_key, lobby_key, lobby_ttl, self._by_slot)
 
     # ---- plumbing ----------------------------------------------------------------------------------
