@@ -125,6 +125,15 @@ fn one_depth_rule_for_what_is_stored_and_accepted() {
         let doc = &entries[0].1[entries[0].1.iter().position(|f| f == "doc").unwrap() + 1];
         assert_eq!(q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", doc]), "OK");
         assert_eq!(json_get(&mut c, "ac:1").unwrap()["skills"]["a"], serde_json::from_str::<serde_json::Value>(&nest(30)).unwrap());
+        // A section stored deeper by other means: writes of other sections go on (moderate checks
+        // what a write touches), writes of it do not, and strict checks the whole document.
+        q::<String>(&mut c, &["JSON.SET", "ac:1", "$.skills.a", &nest(40)]);
+        q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name", "\"Deep\""]);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "skills.b", "1"]), "LIMIT JSON nested deeper than 32 levels");
+        q::<String>(&mut c, &["CONFIG", "SET", "account.validation-level", "strict"]);
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name", "\"Deeper\""]), "LIMIT JSON nested deeper than 32 levels");
+        q::<String>(&mut c, &["CONFIG", "SET", "account.validation-level", "moderate"]);
+        assert_eq!(json_get(&mut c, "ac:1").unwrap()["bio"]["name"], json!("Deep"));
     });
 }
 
@@ -215,5 +224,50 @@ fn parts_under_a_non_object_are_corrupt() {
         // A section an older document lacks still reads as its default.
         q::<i64>(&mut c, &["JSON.DEL", "ac:1", "$.location"]);
         assert_eq!(q::<String>(&mut c, &["ACCOUNT.GET", "ac:1", "location.current"]), json!("start_village").to_string());
+    });
+}
+
+/// A write may not take a document past 256 KiB of text, counted exactly, on both read paths
+/// and at both levels that read differently (moderate reads only the members a write changes,
+/// strict the whole document); a write that does not lengthen what it changes never fails it.
+#[test]
+fn the_document_size_limit_counts_the_whole_text() {
+    const LIMIT: usize = 262_144;
+    for_each_server(|s| {
+        let mut c = s.conn();
+        for shared in ["yes", "no"] {
+            for level in ["moderate", "strict"] {
+                q::<()>(&mut c, &["FLUSHALL"]);
+                q::<String>(&mut c, &["CONFIG", "SET", "account.shared-api", shared, "account.validation-level", level]);
+                q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1"]);
+                let len = |c: &mut redis::Connection| q::<String>(c, &["JSON.GET", "ac:1"]).len();
+                // skills {} -> {"big":"x..x"}: 8 bytes and the string; 5 bytes short of the limit.
+                let n = LIMIT - 5 - len(&mut c) - 8;
+                let big = |n: usize| format!("\"{}\"", "x".repeat(n));
+                q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "skills.big", &big(n)]);
+                assert_eq!(len(&mut c), LIMIT - 5);
+                // ,"y":12 is 7 bytes: 2 too many; ,"y":1 is 6: 1 too many; the document is unchanged.
+                for y in ["12", "1"] {
+                    assert_eq!(
+                        expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "skills.y", y]),
+                        "LIMIT document larger than 262144 bytes",
+                        "{shared} {level}"
+                    );
+                }
+                assert_eq!(len(&mut c), LIMIT - 5);
+                // Shorter by 1, then ,"y":1 fits exactly.
+                q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "skills.big", &big(n - 1), "skills.y", "1"]);
+                assert_eq!(len(&mut c), LIMIT, "{shared} {level}");
+                // At the limit: a write that does not lengthen its members goes through, one that does not.
+                q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "skills.y", "2"]);
+                assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.gear_score", "1"]), 1);
+                assert_eq!(len(&mut c), LIMIT);
+                assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.gear_score", "9"]), "LIMIT document larger than 262144 bytes");
+                assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "exploration"]), "LIMIT document larger than 262144 bytes");
+                assert_eq!(json_get(&mut c, "ac:1").unwrap()["metrics"]["gear_score"], json!(1));
+                assert_eq!(len(&mut c), LIMIT);
+            }
+        }
+        q::<String>(&mut c, &["CONFIG", "SET", "account.shared-api", "yes", "account.validation-level", "moderate"]);
     });
 }

@@ -46,8 +46,8 @@ pub fn account_incr(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         NumberKind::NotANumber => return Err(Error::Schema(format!("{} is not a number field", path.dotted()))),
     };
     let delta = parse_delta(args[3].bytes(), decimals)?;
-    let doc = write::read(ctx, key)?;
-    let cur = match write::at(&doc, &path).cloned().or_else(|| rules.default_at(&path)) {
+    let stored = write::read(ctx, key, &[path.section()])?;
+    let cur = match write::at(&stored.doc, &path).cloned().or_else(|| rules.default_at(&path)) {
         None | Some(Value::Null) => Num::Int(0),
         Some(Value::Number(n)) => n.as_i64().map_or_else(|| Num::Float(n.as_f64().unwrap_or_default()), Num::Int),
         Some(_) => return Err(Error::Schema(format!("{} must be a number", path.dotted()))),
@@ -62,7 +62,7 @@ pub fn account_incr(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
             Value::from(sum)
         }
     };
-    write::change(ctx, key, doc, vec![(path, new.clone())])?;
+    write::change(ctx, key, stored, vec![(path, new.clone())])?;
     rm::notify(ctx, c"account.incr", key);
     Ok(match new.as_i64() {
         Some(n) => Reply::Int(n),

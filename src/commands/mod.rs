@@ -192,7 +192,7 @@ pub fn table() -> Vec<Command> {
             key_flags: UPDATE,
             acl: "write",
             summary: "Replaces one or more sections or fields, validated, all or nothing",
-            complexity: "O(N) where N is the size of the document",
+            complexity: "O(M) where M is the size of the top-level members written; O(N), N the document's size, when the write lengthens them or under validation-level strict",
         },
         Command {
             name: "account.state",
@@ -203,7 +203,7 @@ pub fn table() -> Vec<Command> {
             key_flags: UPDATE_RETURN,
             acl: "write",
             summary: "Sets state and moves the old one to prev_state; with FROM, only from that state",
-            complexity: "O(N) where N is the size of the document",
+            complexity: "O(M) where M is the size of the top-level members written; O(N), N the document's size, when the write lengthens them or under validation-level strict",
         },
         Command {
             name: "account.move",
@@ -214,7 +214,7 @@ pub fn table() -> Vec<Command> {
             key_flags: UPDATE_RETURN,
             acl: "write",
             summary: "Moves the character: location.prev becomes the old location.current",
-            complexity: "O(N) where N is the size of the document",
+            complexity: "O(M) where M is the size of the top-level members written; O(N), N the document's size, when the write lengthens them or under validation-level strict",
         },
         Command {
             name: "account.session",
@@ -225,7 +225,7 @@ pub fn table() -> Vec<Command> {
             key_flags: UPDATE_RETURN,
             acl: "write",
             summary: "Links (or with NONE clears) a combat, inventory or scenario session id",
-            complexity: "O(N) where N is the size of the document",
+            complexity: "O(M) where M is the size of the top-level members written; O(N), N the document's size, when the write lengthens them or under validation-level strict",
         },
         Command {
             name: "account.setstat",
@@ -247,7 +247,7 @@ pub fn table() -> Vec<Command> {
             key_flags: UPDATE_RETURN,
             acl: "write",
             summary: "Atomically adds to an integer metric or attribute; overflow is an error",
-            complexity: "O(N) where N is the size of the document",
+            complexity: "O(M) where M is the size of the top-level members written; O(N), N the document's size, when the write lengthens them or under validation-level strict",
         },
         Command {
             name: "account.damage",
@@ -335,7 +335,7 @@ pub fn table() -> Vec<Command> {
             key_flags: UPDATE,
             acl: "write",
             summary: "Sets a session id on many characters at once, all or nothing",
-            complexity: "O(N) where N is the total size of the documents",
+            complexity: "O(M) where M is the total size of the members written; O(N), N the total size of the documents, when the write lengthens them or under validation-level strict",
         },
         Command {
             name: "account.unlink",
@@ -346,7 +346,7 @@ pub fn table() -> Vec<Command> {
             key_flags: UPDATE,
             acl: "write",
             summary: "Clears a session id on many characters at once; missing ones are skipped",
-            complexity: "O(N) where N is the total size of the documents",
+            complexity: "O(M) where M is the total size of the members written; O(N), N the total size of the documents, when the write lengthens them or under validation-level strict",
         },
         Command {
             name: "lobby.setcache",

@@ -9,10 +9,10 @@ use serde_json::Value;
 pub fn account_move(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let key = args[1];
     let to = Value::from(args[2].text()?);
-    let doc = write::read(ctx, key)?;
     let (current, prev) = (DocPath::parse("location.current")?, DocPath::parse("location.prev")?);
-    let from = write::at(&doc, &current).cloned().unwrap_or(Value::Null);
-    write::change(ctx, key, doc, vec![(current, to), (prev, from.clone())])?;
+    let stored = write::read(ctx, key, &[current.section()])?;
+    let from = write::at(&stored.doc, &current).cloned().unwrap_or(Value::Null);
+    write::change(ctx, key, stored, vec![(current, to), (prev, from.clone())])?;
     rm::notify(ctx, c"account.move", key);
     Ok(match from {
         Value::String(s) => Reply::Text(s),

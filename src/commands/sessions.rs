@@ -34,9 +34,9 @@ pub fn account_session(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         return Err(Error::WrongArity);
     }
     let (key, field, id) = (args[1], field(args[2])?, session_id(args[3])?);
-    let doc = write::read(ctx, key)?;
-    let old = write::at(&doc, &field).cloned().unwrap_or(Value::Null);
-    write::change(ctx, key, doc, vec![(field, id)])?;
+    let stored = write::read(ctx, key, &[field.section()])?;
+    let old = write::at(&stored.doc, &field).cloned().unwrap_or(Value::Null);
+    write::change(ctx, key, stored, vec![(field, id)])?;
     rm::notify(ctx, c"account.session", key);
     Ok(match old {
         Value::String(s) => Reply::Text(s),
@@ -53,8 +53,8 @@ pub fn account_link(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     // Every account must exist and be valid before any is changed.
     let mut all = Vec::with_capacity(keys.len());
     for &key in keys {
-        let doc = write::read(ctx, key)?;
-        all.push(write::prepare(ctx, key, doc, vec![(field.clone(), id.clone())])?);
+        let stored = write::read(ctx, key, &[field.section()])?;
+        all.push(write::prepare(ctx, key, stored, vec![(field.clone(), id.clone())])?);
     }
     write::write(ctx, &all)?;
     for &key in keys {
@@ -77,11 +77,11 @@ pub fn account_unlink(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         if !store::account(ctx, key)? {
             continue;
         }
-        let doc = write::read(ctx, key)?;
-        if write::at(&doc, &field).is_none_or(Value::is_null) {
+        let stored = write::read(ctx, key, &[field.section()])?;
+        if write::at(&stored.doc, &field).is_none_or(Value::is_null) {
             untouched.push(key);
         } else {
-            all.push(write::prepare(ctx, key, doc, vec![(field.clone(), Value::Null)])?);
+            all.push(write::prepare(ctx, key, stored, vec![(field.clone(), Value::Null)])?);
             linked.push(key);
         }
     }

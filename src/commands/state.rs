@@ -31,8 +31,10 @@ pub fn account_state(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         return Err(Error::Syntax(format!("{} is set by the transition itself", p.dotted())));
     }
     let new = Value::from(new.text()?);
-    let doc = write::read(ctx, key)?;
-    let old = doc.get("state").cloned().unwrap_or(Value::Null);
+    let mut names = write::sections(&changes);
+    names.extend(["state", "prev_state"]);
+    let stored = write::read(ctx, key, &names)?;
+    let old = stored.doc.get("state").cloned().unwrap_or(Value::Null);
     if !(old.is_string() || old.is_null()) {
         return Err(Error::Corrupt("state must be a string".into()));
     }
@@ -44,7 +46,7 @@ pub fn account_state(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     }
     changes.push((DocPath::parse("prev_state")?, old));
     changes.push((DocPath::parse("state")?, new));
-    write::change(ctx, key, doc, changes)?;
+    write::change(ctx, key, stored, changes)?;
     rm::notify(ctx, c"account.state", key);
     Ok(Reply::Text(old_text))
 }

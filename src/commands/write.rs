@@ -28,9 +28,49 @@ pub(super) fn parse_path(a: &Arg) -> Result<DocPath> {
     DocPath::parse(a.text().map_err(|_| Error::NoPath("?".into()))?)
 }
 
-/// The document of an existing account, as stored (defaults filled).
-pub(super) fn read(ctx: Ctx, key: Arg) -> Result<Value> {
-    store::read_document(ctx, key)?.ok_or(Error::NoAccount)
+/// What a write reads of an existing account before changing it: the top-level members it
+/// changes (with their defaults filled), or under the strict level the whole document, which
+/// that level checks whole. A write never needs the rest: the moderate level checks what was
+/// written, and the vital rules the vitals written, all inside the members read.
+pub(super) struct Stored {
+    pub doc: Value,
+    /// `Some` when only some members were read: the bytes they took in the stored text and,
+    /// when it was read anyway, the whole text's length (for the document size limit).
+    part: Option<(usize, Option<usize>)>,
+}
+
+/// Reads what a write of the top-level members `names` needs (NOACCOUNT if the key is missing).
+pub(super) fn read(ctx: Ctx, key: Arg, names: &[&str]) -> Result<Stored> {
+    if crate::config::policy().level == schema::Level::Strict {
+        let doc = store::read_document(ctx, key)?.ok_or(Error::NoAccount)?;
+        return Ok(Stored { doc, part: None });
+    }
+    let m = store::read_members(ctx, key, names)?.ok_or(Error::NoAccount)?;
+    let rules = schema::rules();
+    let mut doc = serde_json::Map::with_capacity(m.values.len());
+    for (name, value) in m.values {
+        let at = [name];
+        let value = match value {
+            Some(mut v) => {
+                rules.schema.fill_defaults_at(&at, &mut v);
+                Some(v)
+            }
+            None => rules.schema.default_at(&at),
+        };
+        let [name] = at;
+        if let Some(v) = value {
+            doc.insert(name, v);
+        }
+    }
+    Ok(Stored { doc: Value::Object(doc), part: Some((m.len, m.whole_len)) })
+}
+
+/// The top-level members a set of changes writes, each once.
+pub(super) fn sections(changes: &[(DocPath, Value)]) -> Vec<&str> {
+    let mut names: Vec<&str> = changes.iter().map(|(p, _)| p.section()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// A document's changed sections, ready to be written: (JSONPath, JSON text) each.
@@ -39,11 +79,12 @@ pub(super) struct Sections {
     sections: Vec<(String, String)>,
 }
 
-/// Puts the changes into `doc`, checks the result, and returns the sections to write.
-pub(super) fn prepare(ctx: Ctx, key: Arg, before: Value, changes: Vec<(DocPath, Value)>) -> Result<Sections> {
+/// Puts the changes into what was read, checks the result, and returns the sections to write.
+pub(super) fn prepare(ctx: Ctx, key: Arg, stored: Stored, changes: Vec<(DocPath, Value)>) -> Result<Sections> {
     let rules = schema::rules();
-    let mut names: Vec<String> = changes.iter().map(|(p, _)| p.section().to_string()).collect();
+    let names: Vec<String> = sections(&changes).into_iter().map(String::from).collect();
     let paths: Vec<DocPath> = changes.iter().map(|(p, _)| p.clone()).collect();
+    let Stored { doc: before, part } = stored;
     let mut doc = before.clone();
     for (path, value) in changes {
         schema::set_at(&mut doc, &path, value).map_err(|e| match stored_in_the_way(&rules, &before, &path) {
@@ -56,15 +97,29 @@ pub(super) fn prepare(ctx: Ctx, key: Arg, before: Value, changes: Vec<(DocPath, 
     rules.check_write(crate::config::policy(), Some(&before), &mut doc, Some(&paths), &mut warn(ctx))?;
     json::check_depth(&doc)?;
     schema::start_clocks(&mut doc, rm::now());
-    if doc.to_string().len() > limits::MAX_DOCUMENT_BYTES {
-        return Err(Error::Limit(format!("document larger than {} bytes", limits::MAX_DOCUMENT_BYTES)));
-    }
-    names.sort_unstable();
-    names.dedup();
     let mut sections = Vec::with_capacity(names.len());
+    let mut written = 0;
     for name in names {
         let path = DocPath::parse(&name)?.jsonpath();
-        sections.push((path, doc[name.as_str()].to_string()));
+        let text = doc[name.as_str()].to_string();
+        written += store::member_len(&name, text.len());
+        sections.push((path, text));
+    }
+    // The document size limit: the whole text after the write. Only a write that makes the
+    // members it changes longer can take a document past it.
+    let after = match part {
+        None => Some(json::text_len(&doc)),
+        Some((read, _)) if written <= read => None,
+        Some((read, whole)) => {
+            let whole = match whole {
+                Some(n) => n,
+                None => store::document_len(ctx, key)?,
+            };
+            Some(whole.saturating_sub(read) + written)
+        }
+    };
+    if after.is_some_and(|n| n > limits::MAX_DOCUMENT_BYTES) {
+        return Err(Error::Limit(format!("document larger than {} bytes", limits::MAX_DOCUMENT_BYTES)));
     }
     Ok(Sections { key, sections })
 }
@@ -88,8 +143,8 @@ pub(super) fn write(ctx: Ctx, all: &[Sections]) -> Result<()> {
 }
 
 /// `prepare` and `write` for one key.
-pub(super) fn change(ctx: Ctx, key: Arg, doc: Value, changes: Vec<(DocPath, Value)>) -> Result<()> {
-    let s = prepare(ctx, key, doc, changes)?;
+pub(super) fn change(ctx: Ctx, key: Arg, stored: Stored, changes: Vec<(DocPath, Value)>) -> Result<()> {
+    let s = prepare(ctx, key, stored, changes)?;
     write(ctx, &[s])
 }
 

@@ -70,3 +70,21 @@ mod tests {
         assert_eq!(parse(&big).unwrap_err().code(), "LIMIT");
     }
 }
+
+/// The length of a value's compact JSON text, counted without building the text.
+pub fn text_len(v: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    // Writing a Value into a sink that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
+}

@@ -98,6 +98,73 @@ pub fn read_document(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
     }
 }
 
+/// Some top-level members of an account as stored, for a write that changes only them.
+pub struct Members {
+    /// Each name asked for, with its stored value (`None`: absent).
+    pub values: Vec<(String, Option<Value>)>,
+    /// The bytes the present members take in the stored text (`"name":value,` each).
+    pub len: usize,
+    /// The length of the whole stored text, when it was read anyway.
+    pub whole_len: Option<usize>,
+}
+
+/// The bytes a member takes in a document's text: its quoted name, a colon, its value, a comma.
+pub fn member_len(name: &str, value_len: usize) -> usize {
+    name.len() + 4 + value_len
+}
+
+/// The top-level members `names` of an account (no defaults filled): `Ok(None)` if the key is
+/// missing. Through the shared API each member is serialized by RedisJSON alone (the rest of the
+/// document is neither serialized nor parsed); else the whole document is read with `JSON.GET`.
+pub fn read_members(ctx: Ctx, key: Arg, names: &[&str]) -> Result<Option<Members>> {
+    if let Some(api) = rejson::api(ctx) {
+        let root = match rejson::open(ctx, api, key) {
+            Open::Missing => return Ok(None),
+            Open::WrongType => return Err(Error::WrongType),
+            Open::NotObject => return Err(not_object()),
+            Open::Doc(root) => root,
+        };
+        let mut m = Members { values: Vec::with_capacity(names.len()), len: 0, whole_len: None };
+        for &name in names {
+            let value = match root.field(name) {
+                None => None,
+                Some(node) => {
+                    let (v, n) = node.text(ctx, |t| (parse_json(t), t.len())).ok_or(Error::Internal)?;
+                    m.len += member_len(name, n);
+                    Some(v?)
+                }
+            };
+            m.values.push((name.to_string(), value));
+        }
+        return Ok(Some(m));
+    }
+    let Some(text) = read_text(ctx, key, None)? else { return Ok(None) };
+    let text = text.unwrap_or_default();
+    let Value::Object(mut doc) = parse_json(&text)? else { return Err(not_object()) };
+    let mut m = Members { values: Vec::with_capacity(names.len()), len: 0, whole_len: Some(text.len()) };
+    for &name in names {
+        let value = doc.remove(name);
+        if let Some(v) = &value {
+            m.len += member_len(name, crate::json::text_len(v));
+        }
+        m.values.push((name.to_string(), value));
+    }
+    Ok(Some(m))
+}
+
+/// The length of an existing account's whole stored text.
+pub fn document_len(ctx: Ctx, key: Arg) -> Result<usize> {
+    if let Some(api) = rejson::api(ctx) {
+        return match rejson::open(ctx, api, key) {
+            Open::Doc(root) => root.text(ctx, |t| t.len()).ok_or(Error::Internal),
+            Open::Missing => Err(Error::NoAccount),
+            Open::WrongType => Err(Error::WrongType),
+            Open::NotObject => Err(not_object()),
+        };
+    }
+    Ok(read_text(ctx, key, None)?.ok_or(Error::NoAccount)?.unwrap_or_default().len())
+}
+
 /// The whole document exactly as stored (no defaults filled): for ACCOUNT.CHECK.
 pub fn read_document_raw(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
     match read_text(ctx, key, None)? {
