@@ -18,7 +18,7 @@
 pub mod domain;
 pub mod redis;
 
-pub use domain::{error, json, jsonschema, limits, lobby, patch, path, printed, regen, schema, text, version, vitals};
+pub use domain::{error, json, jsonschema, limits, live, lobby, patch, path, printed, regen, schema, text, version, vitals};
 #[cfg(test)]
 pub(crate) use domain::fuzz;
 pub use redis::{config, stats};

@@ -191,6 +191,42 @@ fn get_stats_shows_regeneration_and_copies_the_rest() {
     });
 }
 
+/// The whole document: a complete one (what ACCOUNT.CREATE stores) is answered as RedisJSON
+/// prints it, unicode, escapes and unnamed fields included, with only regenerated vitals printed
+/// anew; one missing defaults is answered filled; ACCOUNT.MGET and the LOGOUT entry say the same.
+#[test]
+fn get_whole_document_is_the_stored_text_with_live_vitals() {
+    each_path(|_, c| {
+        let extra = r#"{"active_quest":"rift","tokens":{"gold":3,"rate":0.1,"big":1e300,"neg":-0.5,"u":18446744073709551615},"bio":{"name":"Ünï \"q\" \\ \u0001","gender":null,"created_at":null}}"#;
+        q::<String>(c, &["ACCOUNT.CREATE", "ac:1", extra]);
+        let stored: String = q(c, &["JSON.GET", "ac:1"]);
+        assert_eq!(q::<String>(c, &["ACCOUNT.GET", "ac:1"]), stored);
+        let mget: Vec<Option<String>> = q(c, &["ACCOUNT.MGET", "ac:1", "ac:404"]);
+        assert_eq!(mget, vec![Some(stored.clone()), None]);
+        // hp regenerating 4 a second from a clock 10.5 to 11.5 s old: 92 to 96 by now.
+        let now: f64 = q::<Vec<String>>(c, &["TIME"])[0].parse().unwrap();
+        let hp = format!(r#"{{"cur":50,"max":100,"regen":4.0,"since":{}}}"#, now - 10.5);
+        q::<String>(c, &["JSON.SET", "ac:1", "$.stats.hp", &hp]);
+        let stored: String = q(c, &["JSON.GET", "ac:1"]);
+        let ours: String = q(c, &["ACCOUNT.GET", "ac:1"]);
+        let live: serde_json::Value = serde_json::from_str(&ours).unwrap();
+        assert!((92..=96).contains(&live["stats"]["hp"]["cur"].as_i64().unwrap()), "{ours}");
+        assert_eq!(ours, stored.replacen(&hp, &live["stats"]["hp"].to_string(), 1));
+        assert_eq!(q::<String>(c, &["JSON.GET", "ac:1"]), stored, "a read stores nothing");
+        // Written by other code without the sessions section and bio.gender: filled on the read.
+        q::<i64>(c, &["JSON.DEL", "ac:1", "$.sessions"]);
+        q::<i64>(c, &["JSON.DEL", "ac:1", "$.bio.gender"]);
+        let read: serde_json::Value = serde_json::from_str(&q::<String>(c, &["ACCOUNT.GET", "ac:1"])).unwrap();
+        assert_eq!(read["sessions"], serde_json::json!({"combat_id": null, "inventory_id": null, "scenario_id": null}));
+        assert_eq!(read["bio"]["gender"], serde_json::Value::Null);
+        assert_eq!(read["tokens"], serde_json::from_str::<serde_json::Value>(extra).unwrap()["tokens"]);
+        let id: String = q(c, &["ACCOUNT.LOGOUT", "ac:1", "out"]);
+        let entries: Vec<(String, Vec<String>)> = q(c, &["XRANGE", "out", &id, &id]);
+        let doc: serde_json::Value = serde_json::from_str(&entries[0].1[5]).unwrap();
+        assert_eq!(doc["sessions"], read["sessions"]);
+    });
+}
+
 /// Many clients spending from one character: every successful spend plus the final value add
 /// up exactly to the start, and no spend succeeded without enough.
 #[test]

@@ -3,9 +3,9 @@
 use crate::error::{Error, Result};
 use crate::path::DocPath;
 use crate::rm::{self, Arg, Ctx, Reply};
-use crate::vitals::{self, Stats};
+use crate::vitals;
 use crate::text::Text;
-use crate::{printed, regen, store};
+use crate::{live, printed, regen, store};
 use serde_json::Value;
 
 pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
@@ -21,10 +21,7 @@ pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         3 => Some(parse_path(args[2])?),
         _ => return Err(Error::WrongArity),
     };
-    Ok(match read_live(ctx, key, path.as_ref(), now)? {
-        None => Reply::Nil,
-        Some(v) => Reply::Text(v.to_string()),
-    })
+    Ok(read_live(ctx, key, path.as_ref(), now)?.map_or(Reply::Nil, Reply::Bulk))
 }
 
 /// The hot read: the stats validated and brought up to date. When the stored text is in the
@@ -45,44 +42,27 @@ pub fn parse_path(a: Arg) -> Result<DocPath> {
     Ok(path)
 }
 
-/// The document, or the part at `path`, as a read shows it: as stored, with the vitals brought
-/// up to `now` (nothing is written). A read never refuses a document because a field breaks the
-/// schema; the whole document's vitals are shown up to date when they are valid, as stored when
-/// not. `None`: no such key (or nothing at a place the schema gives no default).
-pub fn read_live(ctx: Ctx, key: Arg, path: Option<&DocPath>, now: f64) -> Result<Option<Value>> {
+/// The document, or the part at `path`, as a read shows it, as JSON text: as stored, with the
+/// vitals brought up to `now` (nothing is written). A read never refuses a document because a
+/// field breaks the schema; the whole document's vitals are shown up to date when they are
+/// valid, as stored when not (`live.rs`). `None`: no such key (or nothing at a place the schema
+/// gives no default).
+pub fn read_live(ctx: Ctx, key: Arg, path: Option<&DocPath>, now: f64) -> Result<Option<Vec<u8>>> {
     let Some(path) = path else {
-        let Some(mut doc) = store::read_document(ctx, key)? else { return Ok(None) };
-        let section = vitals::vital_set().section;
-        if let Some(Ok(s)) = doc.get(section).map(vitals::stats_from) {
-            doc[section] = stats_value(&regen::stats_at(s, now));
+        return store::read_whole_text(ctx, key, |text| live::document(text, now))?.transpose();
+    };
+    let v = if path.section() != vitals::vital_set().section {
+        match store::read_at(ctx, key, path) {
+            Err(Error::NoAccount) => None,
+            other => other?,
         }
-        return Ok(Some(doc));
+    } else {
+        let Some(s) = store::read_stats(ctx, key)? else { return Ok(None) };
+        let mut v = live::stats_value(&regen::stats_at(s, now));
+        for seg in &path.segments[1..] {
+            v = v.get(seg.as_str()).cloned().unwrap_or(Value::Null);
+        }
+        Some(v)
     };
-    if path.section() != vitals::vital_set().section {
-        return match store::read_at(ctx, key, path) {
-            Err(Error::NoAccount) => Ok(None),
-            other => other,
-        };
-    }
-    let Some(s) = store::read_stats(ctx, key)? else { return Ok(None) };
-    let mut v = stats_value(&regen::stats_at(s, now));
-    for seg in &path.segments[1..] {
-        v = v.get(seg.as_str()).cloned().unwrap_or(Value::Null);
-    }
-    Ok(Some(v))
-}
-
-/// The vitals section as a value, built directly (not printed and parsed again).
-fn stats_value(s: &Stats) -> Value {
-    let mut m = serde_json::Map::with_capacity(s.set.all.len() + 1);
-    for &stat in &s.set.all {
-        m.insert(stat.name().into(), crate::schema::vital_value(&s.vitals[stat.index()]));
-    }
-    let last = match s.last_update {
-        Some(crate::vitals::Scalar::Int(n)) => Value::from(n),
-        Some(crate::vitals::Scalar::Float(t)) => Value::from(t),
-        _ => Value::Null,
-    };
-    m.insert("last_update".into(), last);
-    Value::Object(m)
+    v.map(|v| serde_json::to_vec(&v).map_err(|_| Error::Internal)).transpose()
 }

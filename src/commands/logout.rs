@@ -27,9 +27,9 @@ pub fn account_logout(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     fields.push((&ts).into());
     // Reads never refuse a document for breaking the schema: one that does is handed off as
     // stored (with its valid vitals up to date); the worker decides, the session is not lost.
-    let doc = super::get::read_live(ctx, key, None, now)?.ok_or(Error::NoAccount)?.to_string();
+    let doc = super::get::read_live(ctx, key, None, now)?.ok_or(Error::NoAccount)?;
     fields.push("doc".into());
-    fields.push((&doc).into());
+    fields.push(CallArg::Bytes(&doc));
     let id = rm::call(ctx, true, "XADD", &fields)?;
     let id = String::from_utf8_lossy(id.bytes().ok_or(Error::Internal)?).into_owned();
     store::delete(ctx, key)?;

@@ -34,7 +34,7 @@ pub fn account_mget(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         .map(|&key| {
             match super::get::read_live(ctx, key, path.as_ref(), now) {
                 Ok(None) => Reply::Nil,
-                Ok(Some(v)) => Reply::Text(v.to_string()),
+                Ok(Some(v)) => Reply::Bulk(v),
                 // One broken or wrong-typed key does not hide the others.
                 Err(e) => Reply::Error(e.to_string()),
             }

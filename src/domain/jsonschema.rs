@@ -14,6 +14,7 @@
 //! place and rule in the module's own error codes; and the documents are small, so a direct
 //! walk of the compiled tree is enough (docs/commands.md gives the figures).
 
+use crate::vitals::{Scalar, Source};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -591,6 +592,45 @@ impl Schema {
         *m = out;
     }
 
+    /// Whether `fill_defaults` would change the value `v` (a member to add, or an integral
+    /// number to store as an integer), read in place through a `Source` (the stored text itself):
+    /// when it would not, a read can serve the stored text as it is.
+    pub fn needs_fill<S: Source>(&self, v: S) -> bool {
+        self.needs(self.root, v)
+    }
+
+    fn needs<S: Source>(&self, id: usize, v: S) -> bool {
+        let id = self.target(id);
+        let n = &self.nodes[id];
+        if n.types == Type::Integer as u8 || n.types == (Type::Integer as u8 | Type::Null as u8) {
+            return matches!(v.scalar(), Scalar::Float(x) if crate::vitals::float_int(x).is_some());
+        }
+        if !v.is_object() {
+            return false;
+        }
+        let Some(obj) = self.object_node(id) else { return false };
+        let props = &self.nodes[obj].properties;
+        if props.is_empty() {
+            return false;
+        }
+        // One pass over the members: each one's own check, and which named members are there.
+        let mut seen = vec![false; props.len()];
+        let mut needs = false;
+        v.each(&mut |k, x| {
+            let Ok(name) = std::str::from_utf8(k) else { return true };
+            let member = match props.iter().position(|(p, _)| p == name) {
+                Some(i) => {
+                    seen[i] = true;
+                    Some(props[i].1)
+                }
+                None => self.member(obj, name).ok().flatten(),
+            };
+            needs = member.is_some_and(|s| self.needs(s, x));
+            !needs
+        });
+        needs || props.iter().zip(&seen).any(|((_, pid), &there)| !there && self.has_default(*pid))
+    }
+
     /// Whether `default_of` would give a value (without making it).
     fn has_default(&self, id: usize) -> bool {
         let n = &self.nodes[id];
@@ -1029,6 +1069,49 @@ mod tests {
         s.fill_defaults(&mut d);
         assert_eq!(d.to_string(), r#"{"state":"onboarding","bio":{"name":null},"luck":0,"extra":1}"#);
         assert_eq!(s.default_at(&["bio".to_string()]), Some(json!({"name": null})));
+    }
+
+    #[test]
+    fn needs_fill_says_whether_fill_would_change_the_text() {
+        // The shapes pydantic emits: $ref'd models, Optional as anyOf with null, integers with
+        // defaults, a dict field open to anything.
+        let s = schema(json!({
+            "$defs": {
+                "Bio": {"type": "object", "properties": {
+                    "name": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null},
+                    "level": {"type": "integer", "default": 1}}},
+                "Vital": {"type": "object", "properties": {"cur": {"type": "integer"}, "max": {"type": "integer"}}}
+            },
+            "type": "object",
+            "properties": {
+                "state": {"type": "string", "default": "onboarding"},
+                "bio": {"$ref": "#/$defs/Bio", "default": {}},
+                "hp": {"anyOf": [{"$ref": "#/$defs/Vital"}, {"type": "null"}], "default": null},
+                "tags": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "free": {"type": "object"}
+            }
+        }));
+        let docs = [
+            json!({"state": "x", "bio": {"name": null, "level": 2}, "hp": null}),
+            json!({"state": "x", "bio": {"name": "a", "level": 2}, "hp": {"cur": 1, "max": 2}, "tags": {"a": 1}, "free": {"z": 1.0}}),
+            json!({"bio": {"name": null, "level": 2}, "hp": null}),
+            json!({"state": "x", "bio": {"level": 2}, "hp": null}),
+            json!({"state": "x", "bio": {"name": null, "level": 2.0}, "hp": null}),
+            json!({"state": "x", "bio": {"name": null, "level": 2.5}, "hp": null}),
+            json!({"state": "x", "bio": {"name": null, "level": 2}, "hp": {"cur": 3.0, "max": 4}}),
+            json!({"state": "x", "bio": {"name": null, "level": 2}, "hp": null, "tags": {"a": 7.0}}),
+            json!({"state": "x", "bio": {"name": null, "level": 2}, "hp": null, "tags": {"a": 7}, "extra": {"level": 1.0}}),
+            json!({"state": "x", "bio": 5, "hp": null}),
+            json!([1, 2]),
+        ];
+        for d in docs {
+            let text = d.to_string();
+            let mut filled = serde_json::from_str::<Value>(&text).unwrap();
+            s.fill_defaults(&mut filled);
+            let changes = filled.to_string() != text;
+            assert_eq!(s.needs_fill(crate::text::Text::new(text.as_bytes())), changes, "{text}");
+            assert_eq!(s.needs_fill(&d), changes, "{text}");
+        }
     }
 
     #[test]

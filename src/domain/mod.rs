@@ -5,12 +5,14 @@
 //! - `vitals`: the vital set, clamped changes, argument numbers; `regen`: exact lazy
 //!   regeneration; `patch`: the merge patch of vital changes; `text`, `printed`: reading stored
 //!   JSON text in place (the hot read).
+//! - `live`: the whole document as a read shows it (from its text, parsed only when needed).
 //! - `json`, `limits`, `lobby`, `error`, `version`.
 
 pub mod error;
 pub mod json;
 pub mod jsonschema;
 pub mod limits;
+pub mod live;
 pub mod lobby;
 pub mod patch;
 pub mod path;

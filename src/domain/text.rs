@@ -20,6 +20,11 @@ impl<'a> Text<'a> {
     pub fn new(text: &'a [u8]) -> Text<'a> {
         Text(trim(text))
     }
+
+    /// The value's text (a part of the text it was read from).
+    pub fn bytes(self) -> &'a [u8] {
+        self.0
+    }
 }
 
 fn trim(t: &[u8]) -> &[u8] {

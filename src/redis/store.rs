@@ -165,6 +165,21 @@ pub fn document_len(ctx: Ctx, key: Arg) -> Result<usize> {
     Ok(read_text(ctx, key, None)?.ok_or(Error::NoAccount)?.unwrap_or_default().len())
 }
 
+/// `f` of an account's whole stored JSON text (it lives only during `f`); `None` if the key is
+/// missing. Through the shared API it is RedisJSON's serialization without a command call; else
+/// `JSON.GET`.
+pub fn read_whole_text<R>(ctx: Ctx, key: Arg, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+    if let Some(api) = rejson::api(ctx) {
+        return match rejson::open(ctx, api, key) {
+            Open::Missing => Ok(None),
+            Open::WrongType => Err(Error::WrongType),
+            Open::NotObject => Err(not_object()),
+            Open::Doc(root) => Ok(Some(root.text(ctx, f).ok_or(Error::Internal)?)),
+        };
+    }
+    Ok(read_text(ctx, key, None)?.map(|t| f(&t.unwrap_or_default())))
+}
+
 /// The whole document exactly as stored (no defaults filled): for ACCOUNT.CHECK.
 pub fn read_document_raw(ctx: Ctx, key: Arg) -> Result<Option<Value>> {
     match read_text(ctx, key, None)? {
