@@ -124,17 +124,19 @@ pub fn read_members(ctx: Ctx, key: Arg, names: &[&str]) -> Result<Option<Members
             Open::NotObject => return Err(not_object()),
             Open::Doc(root) => root,
         };
-        let mut m = Members { values: Vec::with_capacity(names.len()), len: 0, whole_len: None };
-        for &name in names {
-            let value = match root.field(name) {
-                None => None,
-                Some(node) => {
-                    let (v, n) = node.text(ctx, |t| (parse_json(t), t.len())).ok_or(Error::Internal)?;
-                    m.len += member_len(name, n);
-                    Some(v?)
-                }
-            };
-            m.values.push((name.to_string(), value));
+        let mut m = Members { values: names.iter().map(|n| (n.to_string(), None)).collect(), len: 0, whole_len: None };
+        // One pass over the root's members (the key iterator allocates a string per member).
+        let mut found: Vec<(usize, rejson::Node)> = Vec::with_capacity(names.len());
+        root.each(&mut |k, node| {
+            if let Some(i) = names.iter().position(|n| n.as_bytes() == k) {
+                found.push((i, node));
+            }
+            found.len() < names.len()
+        });
+        for (i, node) in found {
+            let (v, n) = node.text(ctx, |t| (parse_json(t), t.len())).ok_or(Error::Internal)?;
+            m.len += member_len(names[i], n);
+            m.values[i].1 = Some(v?);
         }
         return Ok(Some(m));
     }
