@@ -17,8 +17,9 @@ Flows (each one "flow" = what one player action costs):
 
 For each flow: flows per second over all tasks, and the p50/p99 latency of one flow. The sides
 alternate for BENCH_FLOW_ROUNDS rounds (median by flows/s is shown) of BENCH_FLOW_SECONDS each.
-BENCH_FLOWS=onboarding,lobby runs only the flows named. Asserts nothing: the table and the goal
-line are for people.
+BENCH_FLOWS=onboarding,lobby runs only the flows named; BENCH_FLOW_AUTOPIPE=0 runs this client
+without its automatic pipelining (each call sent alone), to see what that part gives. Asserts
+nothing: the table and the goal line are for people.
 """
 from __future__ import annotations
 
@@ -199,7 +200,8 @@ async def main() -> None:
                 break
             except Exception:  # noqa: BLE001
                 await asyncio.sleep(0.02)
-        sides = {"original": OriginalWay(r), "module": AccountManager(r)}
+        auto = os.environ.get("BENCH_FLOW_AUTOPIPE", "1") != "0"
+        sides = {"original": OriginalWay(r), "module": AccountManager(r, auto_pipeline=auto)}
         only = [n.strip() for n in os.environ.get("BENCH_FLOWS", "").split(",") if n.strip()]
         names = [n for n in flows("module", sides["module"]) if not only or n in only]
         results: Dict[Tuple[str, str], List[Tuple[float, float, float]]] = {}
@@ -211,7 +213,8 @@ async def main() -> None:
                     rate, lat = await run(flows(side, c)[name])
                     results.setdefault((name, side), []).append((rate, pct(lat, 0.5), pct(lat, 0.99)))
         print(f"\nThe original's flows from redis.asyncio, {TASKS} concurrent tasks, {ACCOUNTS} accounts, "
-              f"median of {ROUNDS} rounds of {SECONDS:g} s (Redis Stack 7.4.1, one server):\n")
+              f"median of {ROUNDS} rounds of {SECONDS:g} s (Redis Stack 7.4.1, one server; this client's "
+              f"automatic pipelining {'on' if auto else 'off'}):\n")
         print("| flow | original's way flows/s | this client flows/s | ratio | original p50 / p99 ms | this client p50 / p99 ms | p99 ratio |")
         print("|---|---|---|---|---|---|---|")
         met = []
