@@ -16,7 +16,7 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000000"))
 CLIENTS = 50
 # For quick comparisons: BENCH_ONLY=servers,damage,reads,apply,schema,memory picks tables;
 # BENCH_PIPELINES=16; BENCH_SERVERS=stack-7.4,redis-8.2,valkey-9.1 (names of tests/servers.tsv).
-ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "servers,damage,reads,apply,schema,memory").split(",")))
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "servers,damage,reads,apply,schema,documents,memory").split(",")))
 PIPELINES = [int(p) for p in os.environ.get("BENCH_PIPELINES", "1,16").split(",")]
 BIG = 10**15
 
@@ -207,6 +207,8 @@ def goals(found):
         ("regeneration step costs <= 10% of DAMAGE", "regen", lambda r: r >= 0.9, "{:.2f}x"),
         ("DAMAGE under five vitals costs <= 5% more", "five", lambda r: r >= 0.95, "{:.2f}x"),
         ("ACCOUNT.CREATE / JSON.SET (reported, no goal)", "create", lambda r: True, "{:.2f}x"),
+        ("ACCOUNT.GET whole / JSON.GET (reported, no goal)", "getdoc", lambda r: True, "{:.2f}x"),
+        ("ACCOUNT.SET bio / JSON.SET $.bio (reported, no goal)", "setbio", lambda r: True, "{:.2f}x"),
         ("no memory per account beyond the document", "memory", lambda r: abs(r) < 16, "{:+.0f} bytes"),
     ]
     print("\nGoals, pipeline 16 (read by people: a single run differs from the next by about 5%)")
@@ -312,6 +314,24 @@ def main():
                 if pipeline == 16:
                     found["five"] = rates["ACCOUNT.DAMAGE, five-vital schema"] / rates["ACCOUNT.DAMAGE, shipped schema (3 vitals)"]
                     found["create"] = create
+        for pipeline in PIPELINES:
+            bio = '{"name":"Hero","gender":"female","created_at":null}'
+            documents = [
+                ("ACCOUNT.GET key (the whole document)", lambda p: benchmark(srv, p, "ACCOUNT.GET", "ac:1")),
+                ("JSON.GET key", lambda p: benchmark(srv, p, "JSON.GET", "ac:1")),
+                ("ACCOUNT.SET key bio <json>", lambda p: benchmark(srv, p, "ACCOUNT.SET", "ac:1", "bio", bio)),
+                ("JSON.SET key $.bio <json>", lambda p: benchmark(srv, p, "JSON.SET", "ac:1", "$.bio", bio)),
+            ]
+            if "documents" in ONLY:
+                rates = median_rates(srv, documents, pipeline)
+                table(f"Whole documents and sections, pipeline {pipeline}", rates, "ACCOUNT.GET key (the whole document)",
+                      ["JSON.GET key"])
+                get_doc = rates["ACCOUNT.GET key (the whole document)"] / rates["JSON.GET key"]
+                set_bio = rates["ACCOUNT.SET key bio <json>"] / rates["JSON.SET key $.bio <json>"]
+                print(f"  ratio ACCOUNT.SET bio / JSON.SET $.bio (validated section write): {set_bio:.2f}x")
+                if pipeline == 16:
+                    found["getdoc"] = get_doc
+                    found["setbio"] = set_bio
         if "memory" in ONLY:
             overhead, same = memory(srv)
             if same:
