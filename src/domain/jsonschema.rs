@@ -613,14 +613,15 @@ impl Schema {
         if props.is_empty() {
             return false;
         }
-        // One pass over the members: each one's own check, and which named members are there.
-        let mut seen = vec![false; props.len()];
+        // One pass over the members: each one's own check, and which named members are there
+        // (a bit each for the first 128; past those, looked up by name).
+        let mut seen = 0u128;
         let mut needs = false;
         v.each(&mut |k, x| {
             let Ok(name) = std::str::from_utf8(k) else { return true };
             let member = match props.iter().position(|(p, _)| p == name) {
                 Some(i) => {
-                    seen[i] = true;
+                    seen |= 1u128.checked_shl(i as u32).unwrap_or(0);
                     Some(props[i].1)
                 }
                 None => self.member(obj, name).ok().flatten(),
@@ -628,7 +629,11 @@ impl Schema {
             needs = member.is_some_and(|s| self.needs(s, x));
             !needs
         });
-        needs || props.iter().zip(&seen).any(|((_, pid), &there)| !there && self.has_default(*pid))
+        needs
+            || props.iter().enumerate().any(|(i, (name, pid))| {
+                let there = if i < 128 { seen & (1 << i) != 0 } else { v.field(name).is_some() };
+                !there && self.has_default(*pid)
+            })
     }
 
     /// Whether `default_of` would give a value (without making it).
