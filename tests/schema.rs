@@ -377,3 +377,29 @@ fn the_lobby_schema_is_a_file_too() {
         assert_eq!(info_field(&mut c, "account_lobby_schema_hash"), shipped);
     });
 }
+
+/// A write of a member the document lacks gives it what reading the whole document would:
+/// the default of a property the root names, nothing from `allOf` or `additionalProperties`
+/// (which filling a document never adds), at every level and on both read paths.
+#[test]
+fn an_absent_member_gets_only_the_defaults_a_read_would_give() {
+    for_each_server(|s| {
+        let mut c = s.conn();
+        let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(root().join("schema/account.schema.json")).unwrap()).unwrap();
+        doc["allOf"] = serde_json::json!([{"properties": {"extra": {"type": "object", "default": {"seed": 1}}}}]);
+        doc["additionalProperties"] = serde_json::json!({"type": "object", "default": {"seed": 2}});
+        q::<String>(&mut c, &["ACCOUNT.SCHEMA", "SET", &doc.to_string()]);
+        for shared in ["yes", "no"] {
+            for level in ["moderate", "strict", "off"] {
+                q::<()>(&mut c, &["FLUSHALL"]);
+                q::<String>(&mut c, &["CONFIG", "SET", "account.shared-api", shared, "account.validation-level", level]);
+                q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1"]);
+                q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "extra.x", "2"]);
+                assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "other.seed", "1"]), 1, "{shared} {level}");
+                let d = json_get(&mut c, "ac:1").unwrap();
+                assert_eq!((&d["extra"], &d["other"]), (&serde_json::json!({"x": 2}), &serde_json::json!({"seed": 1})), "{shared} {level}");
+            }
+        }
+        q::<String>(&mut c, &["CONFIG", "SET", "account.shared-api", "yes", "account.validation-level", "moderate"]);
+    });
+}

@@ -64,5 +64,5 @@ pub fn read_live(ctx: Ctx, key: Arg, path: Option<&DocPath>, now: f64) -> Result
         }
         Some(v)
     };
-    v.map(|v| serde_json::to_vec(&v).map_err(|_| Error::Internal)).transpose()
+    Ok(v.map(|v| crate::json::to_vec(&v)))
 }

@@ -67,7 +67,7 @@ pub fn account_incr(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     Ok(match new.as_i64() {
         Some(n) => Reply::Int(n),
         // A decimal result is a bulk string, as INCRBYFLOAT answers.
-        None => Reply::Text(new.to_string()),
+        None => Reply::Text(crate::json::to_string(&new)),
     })
 }
 

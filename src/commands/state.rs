@@ -33,6 +33,8 @@ pub fn account_state(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let new = Value::from(new.text()?);
     let mut names = write::sections(&changes);
     names.extend(["state", "prev_state"]);
+    names.sort_unstable();
+    names.dedup();
     let stored = write::read(ctx, key, &names)?;
     let old = stored.doc.get("state").cloned().unwrap_or(Value::Null);
     if !(old.is_string() || old.is_null()) {

@@ -55,7 +55,7 @@ pub(super) fn read(ctx: Ctx, key: Arg, names: &[&str]) -> Result<Stored> {
                 rules.schema.fill_defaults_at(&at, &mut v);
                 Some(v)
             }
-            None => rules.schema.default_at(&at),
+            None => rules.schema.top_default(&at[0]),
         };
         let [name] = at;
         if let Some(v) = value {
@@ -101,7 +101,7 @@ pub(super) fn prepare(ctx: Ctx, key: Arg, stored: Stored, changes: Vec<(DocPath,
     let mut written = 0;
     for name in names {
         let path = DocPath::parse(&name)?.jsonpath();
-        let text = doc[name.as_str()].to_string();
+        let text = json::to_string(&doc[name.as_str()]);
         written += store::member_len(&name, text.len());
         sections.push((path, text));
     }

@@ -51,6 +51,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn floats_print_as_redisjson_prints_them() {
+        let v: Value = serde_json::from_str("[1e20,-7.882026215383356e-10,0.1,1.0,-0.0,1e300,5e-324,123456789012345680000.0,3]").unwrap();
+        let text = to_string(&v);
+        assert_eq!(text, "[1e20,-7.882026215383356e-10,0.1,1.0,-0.0,1e300,5e-324,1.2345678901234568e20,3]");
+        assert_eq!(text_len(&v), text.len());
+        // Parsed exactly (float_roundtrip): the text reads back to the same doubles.
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
+    }
+
+    #[test]
     fn malformed_json_names_the_place() {
         assert_eq!(parse(b"{\"a\":").unwrap_err().to_string(), "INVALIDJSON malformed JSON at line 1 column 5");
         assert_eq!(parse(b"").unwrap_err().code(), "INVALIDJSON");
@@ -71,7 +81,46 @@ mod tests {
     }
 }
 
-/// The length of a value's compact JSON text, counted without building the text.
+/// Compact JSON as RedisJSON 2.8 prints it: doubles by ryu's shortest round-trip form (`1e20`,
+/// `0.1`, `1.0`), everything else as serde_json's compact printer does.
+struct RedisJsonFloats;
+
+impl serde_json::ser::Formatter for RedisJsonFloats {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, x: f64) -> std::io::Result<()> {
+        if x.is_finite() {
+            w.write_all(ryu::Buffer::new().format_finite(x).as_bytes())
+        } else {
+            w.write_all(b"null")
+        }
+    }
+
+    fn write_f32<W: ?Sized + std::io::Write>(&mut self, w: &mut W, x: f32) -> std::io::Result<()> {
+        self.write_f64(w, f64::from(x))
+    }
+}
+
+/// Writes `v` as compact JSON text, floats as RedisJSON prints them.
+pub fn write<W: std::io::Write>(w: W, v: &impl serde::Serialize) {
+    let mut ser = serde_json::Serializer::with_formatter(w, RedisJsonFloats);
+    // Values (maps with string keys, finite or null numbers) always serialize; the writers used
+    // here (a Vec, a counter) never fail.
+    let _ = v.serialize(&mut ser);
+}
+
+/// `v` as compact JSON text (floats as RedisJSON prints them).
+pub fn to_vec(v: &impl serde::Serialize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    write(&mut out, v);
+    out
+}
+
+/// `to_vec` as a String.
+pub fn to_string(v: &impl serde::Serialize) -> String {
+    // serde_json writes valid UTF-8.
+    String::from_utf8(to_vec(v)).unwrap_or_default()
+}
+
+/// The length of `to_vec(v)`, counted without building the text.
 pub fn text_len(v: &Value) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
@@ -84,7 +133,6 @@ pub fn text_len(v: &Value) -> usize {
         }
     }
     let mut c = Count(0);
-    // Writing a Value into a sink that never fails cannot fail.
-    let _ = serde_json::to_writer(&mut c, v);
+    write(&mut c, v);
     c.0
 }

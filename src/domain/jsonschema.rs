@@ -618,6 +618,11 @@ impl Schema {
         let mut seen = 0u128;
         let mut needs = false;
         v.each(&mut |k, x| {
+            // A name written with an escape is compared only once decoded: the parsed way.
+            if k.contains(&b'\\') {
+                needs = true;
+                return false;
+            }
             let Ok(name) = std::str::from_utf8(k) else { return true };
             let member = match props.iter().position(|(p, _)| p == name) {
                 Some(i) => {
@@ -634,6 +639,15 @@ impl Schema {
                 let there = if i < 128 { seen & (1 << i) != 0 } else { v.field(name).is_some() };
                 !there && self.has_default(*pid)
             })
+    }
+
+    /// The default `fill_defaults` gives a missing top-level member: that of a property the root
+    /// object names, if it has one (never one from `allOf` or `additionalProperties`, which
+    /// `fill_defaults` does not add either).
+    pub fn top_default(&self, name: &str) -> Option<Value> {
+        let obj = self.object_node(self.target(self.root))?;
+        let (_, pid) = self.nodes[obj].properties.iter().find(|(n, _)| n == name)?;
+        self.default_of(*pid)
     }
 
     /// Whether `default_of` would give a value (without making it).
@@ -1116,6 +1130,37 @@ mod tests {
             let changes = filled.to_string() != text;
             assert_eq!(s.needs_fill(crate::text::Text::new(text.as_bytes())), changes, "{text}");
             assert_eq!(s.needs_fill(&d), changes, "{text}");
+        }
+    }
+
+    #[test]
+    fn top_default_is_what_fill_adds_at_the_root() {
+        let s = schema(json!({
+            "type": "object",
+            "properties": {"bio": {"type": "object", "default": {}, "properties": {"name": {"type": ["string", "null"], "default": null}}}},
+            "allOf": [{"properties": {"extra": {"type": "object", "default": {"seed": 1}}}}],
+            "additionalProperties": {"type": "object", "default": {"seed": 2}}
+        }));
+        let mut d = json!({});
+        s.fill_defaults(&mut d);
+        assert_eq!(d, json!({"bio": {"name": null}}));
+        assert_eq!(s.top_default("bio"), Some(json!({"name": null})));
+        assert_eq!(s.top_default("extra"), None);
+        assert_eq!(s.top_default("other"), None);
+    }
+
+    #[test]
+    fn names_with_escapes_take_the_parsed_way() {
+        let s = schema(json!({"type": "object", "properties": {
+            "q\"x": {"type": "object", "properties": {"n": {"type": "integer", "default": 1}}},
+            "i\\j": {"type": "integer"}}}));
+        for text in [r#"{"q\"x":{}}"#, r#"{"i\\j":3.0}"#, r#"{"i\\j":3}"#] {
+            let mut filled: Value = serde_json::from_str(text).unwrap();
+            s.fill_defaults(&mut filled);
+            let changes = filled.to_string() != text;
+            // A name with a backslash is never trusted to need nothing: the text is parsed.
+            assert!(s.needs_fill(crate::text::Text::new(text.as_bytes())), "{text}");
+            assert!(s.needs_fill(&serde_json::from_str::<Value>(text).unwrap()) || !changes, "{text}");
         }
     }
 

@@ -18,7 +18,7 @@ use serde_json::Value;
 pub fn document(text: &[u8], now: f64) -> Result<Vec<u8>> {
     match fast(text, now) {
         Some(out) => Ok(out),
-        None => serde_json::to_vec(&slow(text, now)?).map_err(|_| Error::Internal),
+        None => Ok(crate::json::to_vec(&slow(text, now)?)),
     }
 }
 

@@ -67,7 +67,7 @@ pub fn validate_with(schema: &Schema, v: &Value, max_entries: usize) -> Result<S
         }
         ids.push(cid);
     }
-    let text = serde_json::to_string(v).map_err(|_| Error::Internal)?;
+    let text = crate::json::to_string(v);
     if text.len() > limits::MAX_LOBBY_BYTES {
         return Err(Error::Limit(format!("lobby array larger than {} bytes", limits::MAX_LOBBY_BYTES)));
     }

@@ -475,12 +475,12 @@ pub fn push_i64(out: &mut Vec<u8>, n: i64) {
 
 /// A double as RedisJSON prints it (serde_json's shortest form: `1.0`, `0.25`, `1e20`).
 fn push_f64(out: &mut Vec<u8>, x: f64) {
-    let _ = serde_json::to_writer(&mut *out, &x);
+    crate::json::write(&mut *out, &x);
 }
 
 /// Unix seconds as JSON: a number or null.
 pub fn time_json(t: Option<f64>) -> String {
-    t.map_or_else(|| "null".to_string(), |t| serde_json::Value::from(t).to_string())
+    t.map_or_else(|| "null".to_string(), |t| crate::json::to_string(&serde_json::Value::from(t)))
 }
 
 impl Vital {

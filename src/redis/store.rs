@@ -197,7 +197,7 @@ fn parse_json(text: &[u8]) -> Result<Value> {
 /// Writes a whole, already validated document. With `nx`, only if the key does not exist:
 /// returns false when it did.
 pub fn write_document(ctx: Ctx, key: Arg, doc: &Value, nx: bool) -> Result<bool> {
-    let text = serde_json::to_string(doc).map_err(|_| Error::Internal)?;
+    let text = crate::json::to_string(doc);
     if text.len() > limits::MAX_DOCUMENT_BYTES {
         return Err(Error::Limit(format!("document larger than {} bytes", limits::MAX_DOCUMENT_BYTES)));
     }

@@ -10,6 +10,7 @@ import logging
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import DataError
 
 from conftest import free_port
 from redis_account import AccountManager, NoAccount, InvalidDocument
@@ -123,7 +124,19 @@ async def test_a_lost_connection_fails_every_caller_of_the_batch():
     await dead.aclose()
 
 
-async def test_concurrent_calls_on_a_cluster(rc):
+async def test_a_bad_argument_fails_only_its_own_call(am, r):
+    await asyncio.gather(am.create_account(1, {}), am.create_account(2, {}))
+    out = await asyncio.gather(am.move(1, None), am.increment_metric(2, "m", 1), return_exceptions=True)
+    assert isinstance(out[0], DataError) and out[1] == 1
+    assert json.loads(await r.execute_command("JSON.GET", "ac:2", "$.metrics.m")) == [1]
+
+
+async def test_a_cluster_client_sends_each_call_alone(rc):
+    # redis-py's cluster pipeline, on a node's failure, sends the whole batch again, commands that
+    # already ran on other nodes included: a RedisCluster is never pipelined automatically.
+    pipelines = []
+    real = rc.pipeline
+    rc.pipeline = lambda *a, **k: pipelines.append(1) or real(*a, **k)
     am = AccountManager(rc, raise_errors=True)
     await asyncio.gather(*[am.create_account(i, {"state": "exploration"}) for i in range(40)])
     out = await asyncio.gather(*[am.damage(i, i + 1) for i in range(40)], am.damage(404, 1), return_exceptions=True)
@@ -131,3 +144,4 @@ async def test_concurrent_calls_on_a_cluster(rc):
     assert isinstance(out[40], NoAccount)
     assert await asyncio.gather(*[am.get_account_field(i, "stats.hp.cur") for i in range(40)]) == \
         [99 - i for i in range(40)]
+    assert pipelines == []

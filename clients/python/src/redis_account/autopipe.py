@@ -8,6 +8,10 @@ where a busy ``redis.asyncio`` process spends its time. A task awaits each reply
 its next command, so one task's commands keep their order. A lone command is sent as it is.
 
 The same technique as ioredis's ``enableAutoPipelining`` and rueidis's auto pipelining.
+
+For a standalone client (``redis.asyncio.Redis``) only. redis-py's cluster pipeline retries a
+whole batch when one node fails, sending again the commands that had already succeeded on other
+nodes (those with a reply of 0 or null), so a ``RedisCluster`` gets each call sent alone.
 """
 from __future__ import annotations
 
@@ -31,10 +35,15 @@ class AutoPipeline:
             raise ValueError("max_batch must be at least 1")
         self.client = client
         self.max_batch = max_batch
+        # Arguments are encoded when queued, as redis-py would when packing them: an argument it
+        # cannot send fails its own call here, not every call of the batch.
+        self._encode = client.connection_pool.get_encoder().encode
         self._pending: Dict[asyncio.AbstractEventLoop, _Pending] = {}
         self._tasks: Set["asyncio.Task[None]"] = set()
 
     def execute_command(self, *args: Any) -> "asyncio.Future[Any]":
+        # The command name stays as given (redis-py picks reply callbacks by it).
+        args = (args[0], *map(self._encode, args[1:]))
         loop = asyncio.get_running_loop()
         fut: "asyncio.Future[Any]" = loop.create_future()
         pending = self._pending.get(loop)

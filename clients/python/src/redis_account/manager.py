@@ -66,7 +66,7 @@ class AccountManager:
     ``auto_pipeline``: True (default) sends the calls concurrent tasks make in one event-loop turn
     together, in pipelines of at most ``auto_pipeline_batch`` (16) commands (no MULTI: each call
     stays its own command, with its own reply and error; ``redis_account.autopipe``). False sends
-    each call alone.
+    each call alone, as a ``RedisCluster`` client always does.
     """
 
     def __init__(
@@ -83,7 +83,10 @@ class AccountManager:
         self.redis_service = redis_service
         self.redis = _client_of(redis_service)
         self.raise_errors = raise_errors
-        self._auto = AutoPipeline(self.redis, auto_pipeline_batch) if auto_pipeline else None
+        if auto_pipeline_batch < 1:
+            raise ValueError("auto_pipeline_batch must be at least 1")
+        # Standalone clients only (redis_account.autopipe says why not a RedisCluster).
+        self._auto = AutoPipeline(self.redis, auto_pipeline_batch) if auto_pipeline and not self._is_cluster() else None
         self.commands = Commands(account_key, lobby_key, lobby_ttl, self._by_slot)
 
     # ---- plumbing ----------------------------------------------------------------------------------
