@@ -249,7 +249,7 @@ fn every_command_once(c: &mut redis::Connection, i: u64) {
         vec!["ACCOUNT.CHECK", "0", "MATCH", "{l}*", "COUNT", "10"],
         vec!["ACCOUNT.SCHEMA", "GET"],
         vec!["ACCOUNT.SCHEMA", "SET", SHIPPED_SCHEMA],
-        vec!["ACCOUNT.SCHEMA", "SET", r#"{"type":"object","properties":{"a":{"pattern":"x"}}}"#],
+        vec!["ACCOUNT.SCHEMA", "SET", r#"{"type":"object","properties":{"a":{"patternProperties":{"x":{}}}}}"#],
         vec!["ACCOUNT.MOVE", "{l}ac:1", "castle"],
         vec!["ACCOUNT.SESSION", "{l}ac:1", "combat", "c"],
         vec!["ACCOUNT.SESSION", "{l}ac:1", "trade", "c"],

@@ -80,7 +80,8 @@ fn a_schema_swaps_at_run_time_and_a_broken_one_is_refused_with_the_old_kept() {
         assert_eq!(json_get(&mut c, "ac:1").unwrap()["bio"]["name"], "Hero", "the new schema's default");
         // Refused, all of it: the schema in force stays.
         for (bad, why) in [
-            (r#"{"type":"object","properties":{"x":{"type":"string","pattern":"^a"}}}"#, "SCHEMA schema not loaded: unsupported keyword 'pattern' at '/properties/x'"),
+            (r#"{"type":"object","properties":{"x":{"type":"object","patternProperties":{"^a":{}}}}}"#, "SCHEMA schema not loaded: unsupported keyword 'patternProperties' at '/properties/x'"),
+            (r#"{"type":"object","properties":{"x":{"type":"string","pattern":"(a"}}}"#, "SCHEMA schema not loaded: 'pattern' is not a regular expression the module reads (unclosed group) at '/properties/x/pattern'"),
             ("{", "SCHEMA schema not loaded: not valid JSON: EOF while parsing an object at line 1 column 1"),
             (r#"{"type":"object"}"#, "SCHEMA schema not loaded: the schema declares the vitals []; the module needs 1 to 16 vitals, all members of one object of the document (as stats.hp, stats.mp)"),
         ] {
@@ -109,7 +110,7 @@ fn a_schema_swaps_at_run_time_and_a_broken_one_is_refused_with_the_old_kept() {
 fn a_schema_file_loads_at_start_and_a_broken_one_stops_the_load() {
     let text = pydantic_schema(&["--vitals"]);
     let good = temp_file("pydantic.json", &text);
-    let broken = temp_file("start-broken.json", r#"{"type":"object","properties":{"a":{"pattern":"x"}}}"#);
+    let broken = temp_file("start-broken.json", r#"{"type":"object","properties":{"a":{"patternProperties":{"x":{}}}}}"#);
     for flavor in FLAVORS {
         let path = module().to_str().unwrap().to_string();
         let extra = ["--loadmodule", &path, "schema", &good].map(String::from).to_vec();
@@ -131,7 +132,7 @@ fn a_schema_file_loads_at_start_and_a_broken_one_stops_the_load() {
             .unwrap();
         let log = String::from_utf8_lossy(&out.stdout);
         assert!(!out.status.success(), "{flavor:?} started with a broken schema");
-        assert!(log.contains("unsupported keyword 'pattern' at '/properties/a'"), "{flavor:?}: {log}");
+        assert!(log.contains("unsupported keyword 'patternProperties' at '/properties/a'"), "{flavor:?}: {log}");
     }
 }
 
@@ -176,6 +177,36 @@ fn a_pydantic_generated_schema_loads_and_works() {
         // Marked with json_schema_extra: the same vitals.
         q::<String>(&mut c, &["ACCOUNT.SCHEMA", "SET", &pydantic_schema(&["--vitals"])]);
         assert_eq!(schema_get(&mut c).2, ["stats.hp", "stats.mp", "stats.stamina"]);
+    });
+}
+
+/// A model that constrains a string with a pattern (pydantic's `StringConstraints(pattern=...)`):
+/// its schema loads, and the module refuses what the game's own model would.
+#[test]
+fn a_pydantic_pattern_is_enforced() {
+    let schema = pydantic_schema(&["--pattern"]);
+    assert!(schema.contains(r#""pattern": "^\\d+_\\d+$""#), "{schema}");
+    for_each_server(|s| {
+        let mut c = s.conn();
+        q::<String>(&mut c, &["ACCOUNT.SCHEMA", "SET", &schema]);
+        let doc = json!({
+            "state": "exploration", "bio": {"name": "A", "gender": "male", "created_at": null},
+            "location": {"current": "52_52", "prev": null},
+            "stats": {"hp": {"cur": 100, "max": 100, "regen": 1.0}, "mp": {"cur": 50, "max": 50, "regen": 1.0},
+                      "stamina": {"cur": 100, "max": 100, "regen": 5.0}, "last_update": null},
+            "attributes": {"strength": 8, "agility": 8, "endurance": 8, "intelligence": 8, "wisdom": 8, "men": 8,
+                           "perception": 8, "charisma": 8, "luck": 8},
+            "sessions": {"combat_id": null, "inventory_id": null, "scenario_id": null}, "metrics": {"gear_score": 0}
+        });
+        q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", &doc.to_string()]);
+        assert_eq!(q::<String>(&mut c, &["ACCOUNT.MOVE", "ac:1", "53_52"]), "52_52");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.MOVE", "ac:1", "town"]), r"SCHEMA location.current must be a string matching the pattern ^\d+_\d+$");
+        assert_eq!(
+            expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "location", r#"{"current":"1_1","prev":"x"}"#]),
+            r"SCHEMA location.prev must be a string matching the pattern ^\d+_\d+$ or null"
+        );
+        let loc = json_get(&mut c, "ac:1").unwrap()["location"].clone();
+        assert_eq!(loc, json!({"current": "53_52", "prev": "52_52"}));
     });
 }
 

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 /// Keywords that check a value.
 const ASSERTIONS: &[&str] = &[
     "type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-    "minLength", "maxLength", "required", "minProperties", "maxProperties", "minItems", "maxItems", "uniqueItems",
+    "minLength", "maxLength", "pattern", "required", "minProperties", "maxProperties", "minItems", "maxItems", "uniqueItems",
 ];
 /// Keywords that apply sub-schemas.
 const APPLICATORS: &[&str] =
@@ -105,6 +105,9 @@ struct Node {
     multiple_of: Option<f64>,
     min_length: Option<u64>,
     max_length: Option<u64>,
+    /// `pattern`: matched anywhere in the string (JSON Schema's rule), by the `regex` crate, the
+    /// engine pydantic validates `pattern` with by default.
+    pattern: Option<regex::Regex>,
     properties: Vec<(String, usize)>,
     required: Vec<String>,
     additional: Additional,
@@ -223,6 +226,15 @@ impl Compiler<'_> {
                         "minItems" => &mut n.min_items,
                         _ => &mut n.max_items,
                     } = Some(u);
+                }
+                "pattern" => {
+                    let Some(p) = x.as_str() else { return bad("a string") };
+                    let re = regex::Regex::new(p).map_err(|e| {
+                        let why = e.to_string();
+                        let why = why.lines().last().unwrap_or_default().trim().trim_start_matches("error: ");
+                        load_err(&here, format!("'pattern' is not a regular expression the module reads ({why})"))
+                    })?;
+                    n.pattern = Some(re);
                 }
                 "uniqueItems" => n.unique_items = x.as_bool().ok_or_else(|| load_err(&here, format!("'{k}' must be a boolean")))?,
                 "required" => match x.as_array() {
@@ -705,6 +717,9 @@ impl Schema {
                     return false;
                 }
             }
+            if n.pattern.as_ref().is_some_and(|re| !re.is_match(s)) {
+                return false;
+            }
         }
         if let Value::Object(m) = v {
             if !n.required.iter().all(|r| m.contains_key(r)) {
@@ -809,6 +824,9 @@ impl Schema {
             }
             if n.min_length.is_some_and(|m| chars < m) {
                 return Err(self.rule(id, format!("must be a string of at least {}", count(n.min_length, "character")), place));
+            }
+            if let Some(re) = n.pattern.as_ref().filter(|re| !re.is_match(s)) {
+                return Err(self.rule(id, format!("must be a string matching the pattern {}", re.as_str()), place));
             }
         }
         if let Value::Object(m) = v {
@@ -1006,8 +1024,8 @@ mod tests {
 
     #[test]
     fn unknown_keywords_are_refused_with_their_place() {
-        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "^x"}}})).unwrap_err();
-        assert_eq!(e.0, "unsupported keyword 'pattern' at '/properties/a'");
+        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"type": "object", "patternProperties": {"^x": {}}}}})).unwrap_err();
+        assert_eq!(e.0, "unsupported keyword 'patternProperties' at '/properties/a'");
         let e = Schema::compile(&json!({"$defs": {"X": {"if": {}}}, "type": "object"})).unwrap_err();
         assert_eq!(e.0, "unsupported keyword 'if' at '/$defs/X'");
         let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"$ref": "other.json#/x"}}})).unwrap_err();
@@ -1131,6 +1149,23 @@ mod tests {
             assert_eq!(s.needs_fill(crate::text::Text::new(text.as_bytes())), changes, "{text}");
             assert_eq!(s.needs_fill(&d), changes, "{text}");
         }
+    }
+
+    #[test]
+    fn pattern_matches_anywhere_and_says_which() {
+        let s = schema(json!({"type": "object", "properties": {
+            "loc": {"type": "string", "pattern": "^\\d+_\\d+$"},
+            "tag": {"anyOf": [{"type": "string", "pattern": "ab"}, {"type": "null"}]}}}));
+        assert!(s.validate(&json!({"loc": "52_52", "tag": "xaby"})).is_ok());
+        assert!(s.validate(&json!({"loc": "52_52", "tag": null})).is_ok());
+        assert_eq!(err(&s, json!({"loc": "town"})), "loc must be a string matching the pattern ^\\d+_\\d+$");
+        assert!(err(&s, json!({"tag": "ba"})).starts_with("tag must"));
+        // Numbers are not strings: pattern says nothing about them (type does).
+        let loose = schema(json!({"type": "object", "properties": {"any": {"pattern": "^x"}}}));
+        assert!(loose.validate(&json!({"any": 5})).is_ok());
+        assert!(loose.validate(&json!({"any": "y"})).is_err());
+        let e = Schema::compile(&json!({"properties": {"a": {"pattern": "(?=x)"}}})).unwrap_err();
+        assert!(e.0.starts_with("'pattern' is not a regular expression the module reads (look-around"), "{}", e.0);
     }
 
     #[test]

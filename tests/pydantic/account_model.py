@@ -5,15 +5,18 @@ the module as the game would load its own.
 
     python account_model.py            # the schema as pydantic emits it
     python account_model.py --vitals   # the same, with the vitals marked (x-vital)
+    python account_model.py --pattern  # location ids constrained by a pattern (StringConstraints)
 """
 import json
 import sys
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 MARK = "--vitals" in sys.argv
+# A game that constrains its location ids ("52_52"): pydantic emits `pattern`.
+LocationId = Annotated[str, StringConstraints(pattern=r"^\d+_\d+$")] if "--pattern" in sys.argv else str
 
 
 class GameState(StrEnum):
@@ -36,8 +39,8 @@ class Bio(TypedDict):
 
 
 class Location(TypedDict):
-    current: str
-    prev: str | None
+    current: LocationId
+    prev: LocationId | None
 
 
 class Vital(TypedDict):
