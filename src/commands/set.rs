@@ -10,7 +10,7 @@ pub fn account_set(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     }
     let key = args[1];
     let changes = write::parse_pairs(&args[2..])?;
-    let stored = write::read(ctx, key, &write::sections(&changes))?;
+    let stored = write::read(ctx, key, &write::sections(&changes, &[]))?;
     write::change(ctx, key, stored, changes)?;
     rm::notify(ctx, c"account.set", key);
     Ok(Reply::Ok)

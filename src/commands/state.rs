@@ -31,11 +31,7 @@ pub fn account_state(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         return Err(Error::Syntax(format!("{} is set by the transition itself", p.dotted())));
     }
     let new = Value::from(new.text()?);
-    let mut names = write::sections(&changes);
-    names.extend(["state", "prev_state"]);
-    names.sort_unstable();
-    names.dedup();
-    let stored = write::read(ctx, key, &names)?;
+    let stored = write::read(ctx, key, &write::sections(&changes, &["state", "prev_state"]))?;
     let old = stored.doc.get("state").cloned().unwrap_or(Value::Null);
     if !(old.is_string() || old.is_null()) {
         return Err(Error::Corrupt("state must be a string".into()));

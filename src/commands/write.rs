@@ -65,9 +65,9 @@ pub(super) fn read(ctx: Ctx, key: Arg, names: &[&str]) -> Result<Stored> {
     Ok(Stored { doc: Value::Object(doc), part: Some((m.len, m.whole_len)) })
 }
 
-/// The top-level members a set of changes writes, each once.
-pub(super) fn sections(changes: &[(DocPath, Value)]) -> Vec<&str> {
-    let mut names: Vec<&str> = changes.iter().map(|(p, _)| p.section()).collect();
+/// The top-level members a set of changes writes, and `also`, each once.
+pub(super) fn sections<'a>(changes: &'a [(DocPath, Value)], also: &[&'a str]) -> Vec<&'a str> {
+    let mut names: Vec<&str> = changes.iter().map(|(p, _)| p.section()).chain(also.iter().copied()).collect();
     names.sort_unstable();
     names.dedup();
     names
@@ -82,7 +82,7 @@ pub(super) struct Sections {
 /// Puts the changes into what was read, checks the result, and returns the sections to write.
 pub(super) fn prepare(ctx: Ctx, key: Arg, stored: Stored, changes: Vec<(DocPath, Value)>) -> Result<Sections> {
     let rules = schema::rules();
-    let names: Vec<String> = sections(&changes).into_iter().map(String::from).collect();
+    let names: Vec<String> = sections(&changes, &[]).into_iter().map(String::from).collect();
     let paths: Vec<DocPath> = changes.iter().map(|(p, _)| p.clone()).collect();
     let Stored { doc: before, part } = stored;
     let mut doc = before.clone();

@@ -22,12 +22,7 @@ use serde_json::Value;
 /// replace a document's root.
 pub fn account(ctx: Ctx, key: Arg) -> Result<bool> {
     if let Some(api) = rejson::api(ctx) {
-        return match rejson::open(ctx, api, key) {
-            Open::Missing => Ok(false),
-            Open::WrongType => Err(Error::WrongType),
-            Open::NotObject => Err(not_object()),
-            Open::Doc(_) => Ok(true),
-        };
+        return Ok(root(ctx, api, key)?.is_some());
     }
     match rm::key_kind(ctx, key) {
         KeyKind::Missing => Ok(false),
@@ -39,6 +34,17 @@ pub fn account(ctx: Ctx, key: Arg) -> Result<bool> {
             None => Err(Error::Internal),
         },
         _ => Err(Error::WrongType),
+    }
+}
+
+/// `account`'s check through the shared API, giving the document's root: `Ok(None)` when the key
+/// is missing.
+fn root(ctx: Ctx, api: &'static rejson::Api, key: Arg) -> Result<Option<rejson::Node>> {
+    match rejson::open(ctx, api, key) {
+        Open::Missing => Ok(None),
+        Open::WrongType => Err(Error::WrongType),
+        Open::NotObject => Err(not_object()),
+        Open::Doc(root) => Ok(Some(root)),
     }
 }
 
@@ -118,12 +124,7 @@ pub fn member_len(name: &str, value_len: usize) -> usize {
 /// document is neither serialized nor parsed); else the whole document is read with `JSON.GET`.
 pub fn read_members(ctx: Ctx, key: Arg, names: &[&str]) -> Result<Option<Members>> {
     if let Some(api) = rejson::api(ctx) {
-        let root = match rejson::open(ctx, api, key) {
-            Open::Missing => return Ok(None),
-            Open::WrongType => return Err(Error::WrongType),
-            Open::NotObject => return Err(not_object()),
-            Open::Doc(root) => root,
-        };
+        let Some(root) = root(ctx, api, key)? else { return Ok(None) };
         let mut m = Members { values: names.iter().map(|n| (n.to_string(), None)).collect(), len: 0, whole_len: None };
         // One pass over the root's members (the key iterator allocates a string per member).
         let mut found: Vec<(usize, rejson::Node)> = Vec::with_capacity(names.len());
@@ -156,15 +157,7 @@ pub fn read_members(ctx: Ctx, key: Arg, names: &[&str]) -> Result<Option<Members
 
 /// The length of an existing account's whole stored text.
 pub fn document_len(ctx: Ctx, key: Arg) -> Result<usize> {
-    if let Some(api) = rejson::api(ctx) {
-        return match rejson::open(ctx, api, key) {
-            Open::Doc(root) => root.text(ctx, |t| t.len()).ok_or(Error::Internal),
-            Open::Missing => Err(Error::NoAccount),
-            Open::WrongType => Err(Error::WrongType),
-            Open::NotObject => Err(not_object()),
-        };
-    }
-    Ok(read_text(ctx, key, None)?.ok_or(Error::NoAccount)?.unwrap_or_default().len())
+    read_whole_text(ctx, key, <[u8]>::len)?.ok_or(Error::NoAccount)
 }
 
 /// `f` of an account's whole stored JSON text (it lives only during `f`); `None` if the key is
@@ -172,12 +165,7 @@ pub fn document_len(ctx: Ctx, key: Arg) -> Result<usize> {
 /// `JSON.GET`.
 pub fn read_whole_text<R>(ctx: Ctx, key: Arg, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
     if let Some(api) = rejson::api(ctx) {
-        return match rejson::open(ctx, api, key) {
-            Open::Missing => Ok(None),
-            Open::WrongType => Err(Error::WrongType),
-            Open::NotObject => Err(not_object()),
-            Open::Doc(root) => Ok(Some(root.text(ctx, f).ok_or(Error::Internal)?)),
-        };
+        return root(ctx, api, key)?.map(|root| root.text(ctx, f).ok_or(Error::Internal)).transpose();
     }
     Ok(read_text(ctx, key, None)?.map(|t| f(&t.unwrap_or_default())))
 }
@@ -332,12 +320,8 @@ fn merge(ctx: Ctx, key: Arg, patch: &str) -> Result<()> {
 /// stats do not hold it). Through RedisJSON's shared API when it is verified, else `JSON.GET`.
 pub fn read_vital(ctx: Ctx, key: Arg, stat: Stat) -> Result<Vital> {
     if let Some(api) = rejson::api(ctx) {
-        return match rejson::open(ctx, api, key) {
-            Open::Missing => Err(Error::NoAccount),
-            Open::WrongType => Err(Error::WrongType),
-            Open::NotObject => Err(not_object()),
-            Open::Doc(root) => vitals::stored_vital(root, stat).map_err(Error::stored),
-        };
+        let root = root(ctx, api, key)?.ok_or(Error::NoAccount)?;
+        return vitals::stored_vital(root, stat).map_err(Error::stored);
     }
     let root = read_stats_json(ctx, key)?.ok_or(Error::NoAccount)?;
     vitals::stored_vital(&root, stat).map_err(Error::stored)
@@ -357,12 +341,8 @@ pub fn read_stats_text<R>(ctx: Ctx, key: Arg, f: impl FnOnce(&[u8]) -> R) -> Res
     let set = vitals::vital_set();
     let no_stats = || Error::Corrupt(format!("no {} object", set.all[0].path()));
     if let Some(api) = rejson::api(ctx) {
-        return match rejson::open(ctx, api, key) {
-            Open::Missing => Ok(None),
-            Open::WrongType => Err(Error::WrongType),
-            Open::NotObject => Err(not_object()),
-            Open::Doc(root) => Ok(Some(root.field(set.section).ok_or_else(no_stats)?.text(ctx, f).ok_or(Error::Internal)?)),
-        };
+        let Some(root) = root(ctx, api, key)? else { return Ok(None) };
+        return Ok(Some(root.field(set.section).ok_or_else(no_stats)?.text(ctx, f).ok_or(Error::Internal)?));
     }
     match read_text(ctx, key, Some(&DocPath::parse(set.section)?))? {
         None => Ok(None),
