@@ -241,14 +241,12 @@ impl Drop for Subscriber {
     }
 }
 
-/// The client the subscriber runs: the one `Server::cli_line` runs (tests/common/mod.rs).
-fn cli(_s: &Server) -> Command {
-    Command::new("redis-cli")
-}
-
 fn subscribe(s: &Server, cmd: &str, step: usize) -> Subscriber {
-    let mut child = cli(s)
-        .args(["-p", &s.port.to_string(), "--no-raw"])
+    // Redis 7.0.15's redis-cli, as the docs print a subscriber ("Reading messages... (press
+    // Ctrl-C to quit)"), through tests/servers.tsv's cli and lib column.
+    let mut child = s
+        .redis70_cli()
+        .arg("--no-raw")
         .args(cmd.split_whitespace())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -429,3 +427,4 @@ fn readme_logout_worker_acknowledges_every_session() {
         assert_eq!(q::<i64>(&mut c, &["XLEN", "logouts"]), 3);
     }
 }
+
