@@ -14,7 +14,6 @@ import json, os, re, socket, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STACK = os.path.join(ROOT, ".deps/stack")
-ENV = dict(os.environ, LD_LIBRARY_PATH=os.path.join(ROOT, ".deps/ssl/usr/lib/x86_64-linux-gnu"))
 MODULE = os.environ.get("ACCOUNT_SO", os.path.join(ROOT, "target/release/libredis_account.so"))
 FULL = os.environ.get("BENCH_FULL", "0") not in ("", "0")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -46,27 +45,31 @@ def free_port():
 
 
 def servers():
-    """tests/servers.tsv: name -> (binary, LD_LIBRARY_PATH)."""
+    """tests/servers.tsv: name -> (binary, LD_LIBRARY_PATH, cli), as every harness reads it."""
     out = {}
     for line in open(os.path.join(ROOT, "tests/servers.tsv")):
         if line.startswith("#") or line.startswith("name\t") or not line.strip():
             continue
-        name, _kind, _version, binary, lib, _cli = line.rstrip("\n").split("\t")
+        name, _kind, _version, binary, lib, cli = line.rstrip("\n").split("\t")
         libs = ":".join(os.path.join(ROOT, d) for d in lib.split(":")) if lib != "-" else ""
-        out[name] = (os.path.join(ROOT, binary), libs)
+        out[name] = (os.path.join(ROOT, binary), libs, os.path.join(ROOT, cli))
     return out
+
+
+# The Stack's tools (its redis-cli, redis-benchmark) with the Stack's row's libraries.
+ENV = dict(os.environ, LD_LIBRARY_PATH=servers()["stack-7.4"][1])
 
 
 class Server:
     def __init__(self, name="stack-7.4"):
-        binary, lib = servers()[name]
+        binary, lib, _cli = servers()[name]
         self.dir = tempfile.mkdtemp(prefix="bench-")
         self.port = free_port()
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--logfile", "redis.log", "--lazyfree-lazy-user-flush", "no",
              "--loadmodule", f"{STACK}/lib/rejson.so", "--loadmodule", MODULE],
-            env=dict(ENV, LD_LIBRARY_PATH=lib or ENV["LD_LIBRARY_PATH"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env=dict(os.environ, LD_LIBRARY_PATH=lib), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(300):
             try:
                 if self.cli("PING") == "PONG":

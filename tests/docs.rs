@@ -241,14 +241,12 @@ impl Drop for Subscriber {
     }
 }
 
-/// The client the subscriber runs: the one `Server::cli_line` runs (tests/common/mod.rs).
-fn cli(_s: &Server) -> Command {
-    Command::new("redis-cli")
-}
-
 fn subscribe(s: &Server, cmd: &str, step: usize) -> Subscriber {
-    let mut child = cli(s)
-        .args(["-p", &s.port.to_string(), "--no-raw"])
+    // Redis 7.0.15's redis-cli, as the docs print a subscriber ("Reading messages... (press
+    // Ctrl-C to quit)"), through tests/servers.tsv's cli and lib column.
+    let mut child = s
+        .redis70_cli()
+        .arg("--no-raw")
         .args(cmd.split_whitespace())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -428,4 +426,46 @@ fn readme_logout_worker_acknowledges_every_session() {
         wait(&mut c, "every session read and acknowledged", &|c| group(c) == (last.clone(), 0));
         assert_eq!(q::<i64>(&mut c, &["XLEN", "logouts"]), 3);
     }
+}
+
+/// The README's grant for the application's user, run as printed (on Redis 7.0, which has no
+/// module categories, docs/commands.md's full grant by name): the game's commands work, the
+/// administration commands answer NOPERM, so that user can neither change the schema nor walk
+/// the keyspace with ACCOUNT.CHECK; the schema in force is unchanged.
+#[test]
+fn the_readme_grant_cannot_change_the_schema() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let commands = std::fs::read_to_string(root().join("docs/commands.md")).unwrap();
+    let grant_in = |text: &str, after: &str| -> Vec<String> {
+        let from = text.find(after).unwrap_or_else(|| panic!("no {after:?}"));
+        let rest = &text[from..];
+        let start = rest.find("`ACL SETUSER game").expect("a grant") + 1;
+        let end = start + rest[start..].find('`').unwrap();
+        rest[start..end].split_whitespace().map(String::from).collect()
+    };
+    let readme_grant = grant_in(&readme, "Grant the application's ACL user");
+    assert!(readme_grant.contains(&"+@account".to_string()), "{readme_grant:?}");
+    let grant_70 = grant_in(&commands, "A full grant on 7.0");
+    // A schema that loads (the shipped one and one more property): only the grant refuses it.
+    let mut other: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("schema/account.schema.json")).unwrap()).unwrap();
+    other["properties"]["guild"] = serde_json::json!({"type": ["string", "null"], "default": null});
+    let other = other.to_string();
+    for_each_server(|s| {
+        let mut c = s.conn();
+        let grant = if s.flavor.has_acl_categories() { &readme_grant } else { &grant_70 };
+        let args: Vec<&str> = grant.iter().map(String::as_str).collect();
+        q::<String>(&mut c, &args);
+        let hash: Vec<redis::Value> = q(&mut c, &["ACCOUNT.SCHEMA", "GET"]);
+        let mut u = s.conn();
+        q::<String>(&mut u, &["AUTH", "game", "pw"]);
+        q::<String>(&mut u, &["ACCOUNT.CREATE", "ac:1"]);
+        assert_eq!(q::<Vec<i64>>(&mut u, &["ACCOUNT.DAMAGE", "ac:1", "5"]), [95, 5]);
+        for call in [&["ACCOUNT.SCHEMA", "SET", other.as_str()][..], &["ACCOUNT.SCHEMA", "GET"], &["ACCOUNT.CHECK", "0"]] {
+            let e = expect_err(&mut u, call);
+            assert!(e.starts_with("NOPERM"), "{:?}: {call:?}: {e}", s.flavor);
+        }
+        assert_eq!(q::<Vec<redis::Value>>(&mut c, &["ACCOUNT.SCHEMA", "GET"]), hash, "{:?}", s.flavor);
+        // The same schema loads for the default user (so NOPERM above was the grant's doing).
+        q::<String>(&mut c, &["ACCOUNT.SCHEMA", "SET", &other]);
+    });
 }

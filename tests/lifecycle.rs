@@ -157,7 +157,7 @@ fn idle_ttl_as_a_load_argument() {
         // Module arguments after the path: name value pairs.
         let path = module().to_str().unwrap().to_string();
         let extra = ["--loadmodule", &path, "idle-ttl", "600", "lobby-ttl", "120"].map(String::from).to_vec();
-        let s = Server::start_with(flavor, Options { extra, with_module: false });
+        let s = Server::start_with(flavor, Options { extra, with_module: false, ..Default::default() });
         let mut c = s.conn();
         assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "account.lobby-ttl"])[1], "120");
         assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "account.idle-ttl"])[1], "600");

@@ -81,14 +81,14 @@ fn module_load_at_run_time_after_redisjson_on_every_server() {
     // As the README says: with `enable-module-command yes`, MODULE LOAD of RedisJSON and then
     // the module works on every server; without it MODULE is refused (Redis 7.0+ and Valkey).
     for flavor in FLAVORS {
-        let opts = Options { with_module: false, extra: vec!["--enable-module-command".into(), "yes".into()] };
+        let opts = Options { with_module: false, extra: vec!["--enable-module-command".into(), "yes".into()], ..Default::default() };
         let s = Server::start_without_rejson(flavor, opts);
         let mut c = s.conn();
         assert_eq!(q::<String>(&mut c, &["MODULE", "LOAD", rejson().to_str().unwrap()]), "OK", "{flavor:?}");
         assert_eq!(q::<String>(&mut c, &["MODULE", "LOAD", module().to_str().unwrap()]), "OK", "{flavor:?}");
         assert_eq!(q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1"]), "OK", "{flavor:?}");
         assert_eq!(q::<i64>(&mut c, &["ACCOUNT.EXISTS", "ac:1"]), 1, "{flavor:?}");
-        let off = Server::start_without_rejson(flavor, Options { with_module: false, extra: vec![] });
+        let off = Server::start_without_rejson(flavor, Options { with_module: false, ..Default::default() });
         let err = expect_err(&mut off.conn(), &["MODULE", "LOAD", rejson().to_str().unwrap()]);
         assert!(err.contains("MODULE command not allowed"), "{flavor:?}: {err}");
     }

@@ -64,10 +64,19 @@ pub struct Command {
     pub arity: i32,
     pub keys: Keys,
     key_flags: KeySpecFlags,
-    /// ACL categories on servers that have them (7.2+); `account` is added to every command.
+    /// ACL categories on servers that have them (7.2+); `account` is added to every command
+    /// but the administration ones (`admin`).
     pub acl: &'static str,
     pub summary: &'static str,
     pub complexity: &'static str,
+}
+
+impl Command {
+    /// An administration command (ACL category `admin`): changes how the module behaves for
+    /// every client, or walks the whole keyspace; never part of `@account`.
+    pub fn is_admin(&self) -> bool {
+        self.acl.split(' ').any(|a| a == "admin")
+    }
 }
 
 /// Runs a handler: the argument slice without copies, panics caught (the command then changed
@@ -412,7 +421,8 @@ pub fn call_counts() -> Vec<(&'static str, u64)> {
 }
 
 /// Registers every command with its key specs and docs, and with ACL categories where the
-/// server has them (7.2+; the module's own category `account` from 7.4).
+/// server has them (7.2+; the module's own category `account` from 7.4, for every command but
+/// the administration ones).
 pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
     // SAFETY: called from the module's OnLoad with its context (the only place
     // RM_AddACLCategory may be called), the API pointers set by RedisModule_Init; the name is a
@@ -448,7 +458,9 @@ pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
         set_info(cmd, &c)?;
         // SAFETY: reads a function pointer that RedisModule_Init set (None on servers without it).
         if let Some(set_acl) = unsafe { raw::RedisModule_SetCommandACLCategories } {
-            let cats = if module_category { format!("{} account", c.acl) } else { c.acl.to_string() };
+            // The administration commands (`@admin`: ACCOUNT.SCHEMA, ACCOUNT.CHECK) stay out of
+            // `@account`, the category an application's user is granted (README).
+            let cats = if module_category && !c.is_admin() { format!("{} account", c.acl) } else { c.acl.to_string() };
             let cats = CString::new(cats).unwrap();
             // SAFETY: cmd is this module's command, cats a NUL-terminated string alive for the call.
             if unsafe { set_acl(cmd, cats.as_ptr()) } != raw::REDISMODULE_OK as c_int {

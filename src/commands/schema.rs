@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
+use redis_module::raw;
 use crate::{schema, store};
 
 const SYNTAX: &str = "expected: ACCOUNT.SCHEMA GET | ACCOUNT.SCHEMA SET json";
@@ -32,12 +33,35 @@ pub fn account_schema(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
             }
             let rules = schema::Rules::new(args[2].bytes(), "inline").map_err(|e| Error::Schema(format!("schema not loaded: {e}")))?;
             let hash = rules.schema.hash.clone();
+            // Kept in a file in the server's dir, which CONFIG GET account.schema then names, so
+            // that CONFIG REWRITE writes a config that starts again with this schema.
+            let kept = keep_inline(args[2].bytes(), &hash).map_err(|e| Error::Schema(format!("schema not loaded: {e}")))?;
             schema::install(rules);
-            rm::log(ctx, "notice", &format!("account: schema {hash} in force (ACCOUNT.SCHEMA SET)"));
+            crate::config::set_inline_file(&hash, &kept);
+            rm::log(ctx, "notice", &format!("account: schema {hash} in force (ACCOUNT.SCHEMA SET), kept in {kept}"));
             Ok(Reply::Text(hash))
         }
         _ => Err(Error::Syntax(SYNTAX.into())),
     }
+}
+
+/// Writes an inline schema's text to `account-schema-<hash>.json` in the server's working
+/// directory (its `dir`), beside and then renamed over, so a reader never sees half a file; an
+/// existing file with the same text is kept as it is. Returns the file's absolute path.
+fn keep_inline(text: &[u8], hash: &str) -> std::result::Result<String, String> {
+    let dir = std::env::current_dir().map_err(|e| format!("cannot keep it: the server's dir: {e}"))?;
+    let path = dir.join(format!("account-schema-{hash}.json"));
+    let shown = path.to_string_lossy().into_owned();
+    if std::fs::read(&path).is_ok_and(|old| old == text) {
+        return Ok(shown);
+    }
+    let tmp = dir.join(format!("account-schema-{hash}.json.{}.tmp", std::process::id()));
+    let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("cannot keep it in {shown}: {e}"));
+    }
+    Ok(shown)
 }
 
 /// Most documents one ACCOUNT.CHECK step may visit.
@@ -80,8 +104,14 @@ pub fn account_check(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let next = items.first().and_then(|e| e.bytes()).map(|b| String::from_utf8_lossy(b).into_owned()).ok_or(Error::Internal)?;
     let keys: Vec<Vec<u8>> = items.get(1).map(|k| k.array_items().iter().filter_map(|e| e.bytes().map(<[u8]>::to_vec)).collect()).unwrap_or_default();
     let rules = schema::rules();
+    let caller = Caller::current(ctx);
     let mut found = Vec::new();
     for name in keys {
+        // Only keys the calling user may read: a key outside its read patterns is neither read
+        // nor reported (SCAN itself lists every key, whatever the user's patterns).
+        if !caller.may_read(ctx, &name) {
+            continue;
+        }
         let key = rm::Key::new(&name);
         let problem = match store::read_document_raw(ctx, key.arg()) {
             Ok(None) => continue,
@@ -93,4 +123,64 @@ pub fn account_check(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         }
     }
     Ok(Reply::Array(vec![Reply::Text(next), Reply::Array(found)]))
+}
+
+/// Whose key permissions ACCOUNT.CHECK applies: the calling client's ACL user.
+enum Caller {
+    /// No client user (the command runs without one, e.g. from the module itself): every key.
+    Anyone,
+    User(*mut raw::RedisModuleUser),
+    /// The user could not be looked up: no key (fails closed).
+    Nobody,
+}
+
+impl Caller {
+    fn current(ctx: Ctx) -> Caller {
+        // SAFETY: reads function pointers RedisModule_Init set (both exist from Redis 7.0 and in
+        // every Valkey; None on older servers).
+        let (Some(name_of), Some(user_of)) = (unsafe { raw::RedisModule_GetCurrentUserName }, unsafe { raw::RedisModule_GetModuleUserFromUserName }) else {
+            return Caller::Nobody;
+        };
+        // SAFETY: ctx is the command's context; the name is a new string this function owns.
+        let name = unsafe { name_of(ctx) };
+        if name.is_null() {
+            return Caller::Anyone;
+        }
+        // SAFETY: name is a valid string; the user returned is ours to free (Drop).
+        let user = unsafe { user_of(name) };
+        // SAFETY: name was created for this call and is not used after this.
+        unsafe { raw::RedisModule_FreeString.unwrap()(ctx, name) };
+        if user.is_null() {
+            Caller::Nobody
+        } else {
+            Caller::User(user)
+        }
+    }
+
+    fn may_read(&self, ctx: Ctx, key: &[u8]) -> bool {
+        let user = match self {
+            Caller::Anyone => return true,
+            Caller::Nobody => return false,
+            Caller::User(u) => *u,
+        };
+        // SAFETY: reads a function pointer RedisModule_Init set (Redis 7.0 and later, Valkey).
+        let Some(check) = (unsafe { raw::RedisModule_ACLCheckKeyPermissions }) else { return false };
+        // SAFETY: ctx is the command's context; key is a live slice copied by Redis.
+        let name = unsafe { raw::RedisModule_CreateString.unwrap()(ctx, key.as_ptr().cast(), key.len()) };
+        // SAFETY: user is a live module user (freed only in Drop), name a valid string; ACCESS
+        // asks for read permission (`%R~` or `~`), as a read of the key's value would.
+        let ok = unsafe { check(user, name, raw::REDISMODULE_CMD_KEY_ACCESS as std::os::raw::c_int) } == raw::REDISMODULE_OK as std::os::raw::c_int;
+        // SAFETY: name was created above and is not used after this.
+        unsafe { raw::RedisModule_FreeString.unwrap()(ctx, name) };
+        ok
+    }
+}
+
+impl Drop for Caller {
+    fn drop(&mut self) {
+        if let Caller::User(u) = *self {
+            // SAFETY: u came from RedisModule_GetModuleUserFromUserName and is freed once.
+            unsafe { raw::RedisModule_FreeModuleUser.unwrap()(u) };
+        }
+    }
 }

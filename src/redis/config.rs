@@ -92,16 +92,30 @@ pub fn policy() -> crate::schema::Policy {
 
 /// `account.schema`: the path of the schema file in force; empty = the shipped schema. Setting
 /// it (load argument, redis.conf, CONFIG SET) compiles the file first: a schema that does not
-/// load leaves the one in force and the setting answers why.
+/// load leaves the one in force and the setting answers why. An inline schema (ACCOUNT.SCHEMA
+/// SET) reads as the file it was kept in (`set_inline_file`), so that CONFIG REWRITE writes a
+/// config the server starts again from, with the same schema.
 pub struct SchemaFile;
+
+/// (hash, path) of the inline schema last kept by ACCOUNT.SCHEMA SET.
+static INLINE_FILE: std::sync::Mutex<Option<(String, String)>> = std::sync::Mutex::new(None);
+
+pub fn set_inline_file(hash: &str, path: &str) {
+    *INLINE_FILE.lock().unwrap_or_else(|e| e.into_inner()) = Some((hash.to_string(), path.to_string()));
+}
 
 pub static SCHEMA_FILE: SchemaFile = SchemaFile;
 
 impl redis_module::ConfigurationValue<redis_module::RedisString> for SchemaFile {
     fn get(&self, _ctx: &redis_module::configuration::ConfigurationContext) -> redis_module::RedisString {
         let rules = crate::schema::rules();
-        let shown = if rules.source == "shipped" { "" } else { rules.source.as_str() };
-        redis_module::RedisString::create(None, shown)
+        let kept = INLINE_FILE.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let shown = match (rules.source.as_str(), kept) {
+            ("shipped", _) => String::new(),
+            ("inline", Some((hash, path))) if hash == rules.schema.hash => path,
+            (source, _) => source.to_string(),
+        };
+        redis_module::RedisString::create(None, shown.as_str())
     }
 
     fn set(&self, _ctx: &redis_module::configuration::ConfigurationContext, val: redis_module::RedisString) -> Result<(), redis_module::RedisError> {

@@ -196,6 +196,10 @@ pub struct Options {
     /// Load this module (false: RedisJSON only).
     pub with_module: bool,
     pub extra: Vec<String>,
+    /// Start from this config file (the server's first argument): its `loadmodule` lines load
+    /// the modules (the harness adds none, nor `save`/`appendonly`); the harness's port, bind,
+    /// dir and logfile follow it and win. A config of `CONFIG REWRITE` starts again this way.
+    pub config: Option<PathBuf>,
 }
 
 impl Options {
@@ -210,7 +214,7 @@ impl Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { with_module: true, extra: vec![] }
+        Options { with_module: true, extra: vec![], config: None }
     }
 }
 
@@ -240,29 +244,75 @@ impl Server {
         Server::launch(flavor, dir, opts, true, port)
     }
 
-    fn launch(flavor: Flavor, dir: PathBuf, opts: Options, with_rejson: bool, port: &mut dyn FnMut(usize) -> u16) -> Server {
+    /// The one way every test runs a server binary: `tests/servers.tsv`'s binary with its lib
+    /// column as LD_LIBRARY_PATH (never the machine's own libraries or a server on PATH), in
+    /// `dir`, on `port`, RedisJSON (if `with_rejson`) and the module (if `opts.with_module`)
+    /// loaded, then `opts.extra`.
+    fn command(flavor: Flavor, dir: &Path, opts: &Options, with_rejson: bool, port: u16) -> Command {
         let entry = flavor.entry();
+        let mut cmd = Command::new(&entry.server);
+        cmd.env("LD_LIBRARY_PATH", &entry.lib).current_dir(dir);
+        if let Some(config) = &opts.config {
+            cmd.arg(config);
+        }
+        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+        if opts.config.is_none() {
+            cmd.args(["--save", "", "--appendonly", "no"]);
+        }
+        // RedisJSON 2.8 is not built thread-safe: FLUSHALL must not free its documents
+        // in a background thread, which Valkey does by default (docs/commands.md, "Servers").
+        cmd.args(["--lazyfree-lazy-user-flush", "no"])
+            .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"]);
+        if with_rejson && opts.config.is_none() {
+            cmd.args(["--loadmodule", rejson().to_str().unwrap()]);
+        }
+        if opts.with_module && opts.config.is_none() {
+            cmd.args(["--loadmodule", module().to_str().unwrap()]);
+        }
+        for e in &opts.extra {
+            cmd.arg(e);
+        }
+        cmd
+    }
+
+    /// Starts a server that is expected not to come up (a broken schema, a bad argument), through
+    /// the same path as `start_with`; waits at most 15 s for it to exit and returns how it ended
+    /// with its log. Panics if it is still running then (killing it), or if it exited with 127
+    /// (the binary or one of its libraries was not found: the harness's fault, not the test's).
+    pub fn start_failing(flavor: Flavor, opts: Options) -> Failed {
+        let dir = new_dir();
+        let mut child = Server::command(flavor, &dir, &opts, true, free_port())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn the server");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(st) = child.try_wait().expect("wait") {
+                break st;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{flavor:?} kept running: it was expected to stop");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        use std::io::Read;
+        let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+        assert_ne!(status.code(), Some(127), "{flavor:?}: the binary or a library of it was not found: {stderr}");
+        let log = std::fs::read_to_string(dir.join("redis.log")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        Failed { status, log, stderr }
+    }
+
+    fn launch(flavor: Flavor, dir: PathBuf, opts: Options, with_rejson: bool, port: &mut dyn FnMut(usize) -> u16) -> Server {
         for attempt in 0..5 {
             let port = port(attempt);
             // Only this attempt's part of the log tells why it failed.
             let log_from = std::fs::metadata(dir.join("redis.log")).map(|m| m.len() as usize).unwrap_or(0);
-            let mut cmd = Command::new(&entry.server);
-            cmd.env("LD_LIBRARY_PATH", &entry.lib)
-                .current_dir(&dir)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                // RedisJSON 2.8 is not built thread-safe: FLUSHALL must not free its documents
-                // in a background thread, which Valkey does by default (docs/commands.md, "Servers").
-                .args(["--lazyfree-lazy-user-flush", "no"])
-                .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"]);
-            if with_rejson {
-                cmd.args(["--loadmodule", rejson().to_str().unwrap()]);
-            }
-            if opts.with_module {
-                cmd.args(["--loadmodule", module().to_str().unwrap()]);
-            }
-            for e in &opts.extra {
-                cmd.arg(e);
-            }
+            let mut cmd = Server::command(flavor, &dir, &opts, with_rejson, port);
             let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn the server");
             let mut s = Server { child, port, flavor, dir: dir.clone() };
             if s.wait_ready() {
@@ -354,14 +404,32 @@ impl Server {
         std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default()
     }
 
+    /// The server's cli of `tests/servers.tsv` (redis-cli, or valkey-cli for Valkey) with its
+    /// lib column as LD_LIBRARY_PATH, pointed at this server: the one way tests run a cli.
+    pub fn cli(&self) -> Command {
+        let entry = self.flavor.entry();
+        let mut cmd = Command::new(&entry.cli);
+        cmd.env("LD_LIBRARY_PATH", &entry.lib).args(["-p", &self.port.to_string()]);
+        cmd
+    }
+
+    /// Redis 7.0.15's redis-cli (tests/servers.tsv's redis-7.0 row: its cli and lib column),
+    /// pointed at this server: the `redis-cli` the docs' subscriber sessions were printed with
+    /// (the cli of `.deps/bin/redis-cli`), whatever the server.
+    pub fn redis70_cli(&self) -> Command {
+        let entry = Flavor::Redis70.entry();
+        let mut cmd = Command::new(&entry.cli);
+        cmd.env("LD_LIBRARY_PATH", &entry.lib).args(["-p", &self.port.to_string()]);
+        cmd
+    }
+
     /// Runs one command line through the server's cli of `tests/servers.tsv` (redis-cli, or
     /// valkey-cli for Valkey: its own quoting, its interactive output format).
     pub fn cli_line(&self, line: &str) -> String {
         use std::io::Write;
-        let entry = self.flavor.entry();
-        let mut child = Command::new(&entry.cli)
-            .env("LD_LIBRARY_PATH", &entry.lib)
-            .args(["-p", &self.port.to_string(), "--no-raw"])
+        let mut child = self
+            .cli()
+            .arg("--no-raw")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -386,6 +454,14 @@ impl Server {
     }
 }
 
+/// How a server that was expected not to start ended (`Server::start_failing`).
+pub struct Failed {
+    pub status: std::process::ExitStatus,
+    /// Its log file (`--logfile redis.log` in its directory).
+    pub log: String,
+    pub stderr: String,
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -397,7 +473,7 @@ impl Drop for Server {
 }
 
 /// A directory of its own for a new server: a name nothing uses yet (never one removed first).
-fn new_dir() -> PathBuf {
+pub fn new_dir() -> PathBuf {
     let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(&base).unwrap();
     loop {

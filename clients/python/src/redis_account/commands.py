@@ -8,6 +8,8 @@ manager sends an ``Op`` directly; a pipeline queues its commands and parses the 
 from __future__ import annotations
 
 import json
+import numbers
+import operator
 import re
 import time
 from dataclasses import dataclass, field
@@ -24,6 +26,22 @@ Call = Tuple[Any, ...]
 Parse = Callable[[List[Any], bool], Any]
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
+def integer(name: str, v: Any) -> int:
+    """``v`` as sent: an ``int`` (or another integral type such as numpy's), never a bool, a
+    float or a string turned into one. Anything else raises ``TypeError`` before a command is
+    built, so nothing is sent; the range is the server's to check (its refusals keep their codes)."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name} must be an int, not {type(v).__name__} {v!r}")
+    return operator.index(v)
+
+
+def ident(name: str, v: Any) -> Key:
+    """An id put into a key template: an ``int`` (not a bool) or a ``str``, sent as given."""
+    if isinstance(v, str):
+        return v
+    return integer(name, v)
 _VITALS = ("hp", "mp", "stamina")
 
 
@@ -145,14 +163,14 @@ class Commands:
     ) -> None:
         self.account_key = account_key
         self.lobby_key = lobby_key
-        self.lobby_ttl = lobby_ttl
+        self.lobby_ttl = None if lobby_ttl is None else integer("lobby_ttl", lobby_ttl)
         self.groups = groups
 
     def key(self, char_id: Key) -> str:
-        return self.account_key.format(char_id=char_id)
+        return self.account_key.format(char_id=ident("char_id", char_id))
 
     def lobby(self, user_id: Key) -> str:
-        return self.lobby_key.format(user_id=user_id)
+        return self.lobby_key.format(user_id=ident("user_id", user_id))
 
     # ---- generic shapes -------------------------------------------------------------------------
     def _read(self, name: str, char_id: Key, path: str, on_error: Any = None) -> Op:
@@ -231,7 +249,7 @@ class Commands:
 
     def update_stat_current(self, char_id: Key, stat_name: str, value: int) -> Op:
         # SETSTAT brings the vital's regeneration up to date first and clamps into [0, max].
-        return Op("update_stat_current", [("ACCOUNT.SETSTAT", self.key(char_id), stat_name, int(value))],
+        return Op("update_stat_current", [("ACCOUNT.SETSTAT", self.key(char_id), stat_name, integer("value", value))],
                   lambda r, s: None, target=char_id)
 
     # ---- attributes -------------------------------------------------------------------------------
@@ -297,7 +315,7 @@ class Commands:
 
     def increment_metric(self, char_id: Key, metric: str, delta: int = 1) -> Op:
         # On a refused call the original had computed 0 + delta and returned it.
-        return Op("increment_metric", [("ACCOUNT.INCR", self.key(char_id), f"metrics.{metric}", delta)],
+        return Op("increment_metric", [("ACCOUNT.INCR", self.key(char_id), f"metrics.{metric}", integer("delta", delta))],
                   lambda r, s: _number(r[0]), on_error=delta, target=char_id)
 
     # ---- lobby cache ------------------------------------------------------------------------------
@@ -307,7 +325,7 @@ class Commands:
     def set_lobby_cache(self, user_id: Key, characters_data: Sequence[Mapping[str, Any]]) -> Op:
         args: Call = ("LOBBY.SETCACHE", self.lobby(user_id), dumps(list(characters_data)))
         if self.lobby_ttl is not None:
-            args += ("EX", int(self.lobby_ttl))
+            args += ("EX", self.lobby_ttl)
         return Op("set_lobby_cache", [args], lambda r, s: None, target=user_id)
 
     def delete_lobby_cache(self, user_id: Key) -> Op:
@@ -354,20 +372,20 @@ class Commands:
 
     # ---- what the module adds -------------------------------------------------------------------------
     def damage(self, char_id: Key, amount: int, stat: str = "hp") -> Op:
-        return Op("damage", [("ACCOUNT.DAMAGE", self.key(char_id), int(amount), stat)], _pair, target=char_id)
+        return Op("damage", [("ACCOUNT.DAMAGE", self.key(char_id), integer("amount", amount), stat)], _pair, target=char_id)
 
     def heal(self, char_id: Key, amount: int, stat: str = "hp") -> Op:
-        return Op("heal", [("ACCOUNT.HEAL", self.key(char_id), int(amount), stat)], _pair, target=char_id)
+        return Op("heal", [("ACCOUNT.HEAL", self.key(char_id), integer("amount", amount), stat)], _pair, target=char_id)
 
     def spend(self, char_id: Key, stat: str, amount: int) -> Op:
-        return Op("spend", [("ACCOUNT.SPEND", self.key(char_id), stat, int(amount))],
+        return Op("spend", [("ACCOUNT.SPEND", self.key(char_id), stat, integer("amount", amount))],
                   lambda r, s: int(r[0][0]), target=char_id)
 
     def apply(self, char_id: Key, deltas: Mapping[str, int]) -> Op:
         args: List[Any] = ["ACCOUNT.APPLY", self.key(char_id)]
         stats = list(deltas)
         for stat in stats:
-            args += [stat, int(deltas[stat])]
+            args += [stat, integer(f"deltas[{stat!r}]", deltas[stat])]
         return Op("apply", [tuple(args)],
                   lambda r, s: {st: (int(x[0]), int(x[1])) for st, x in zip(stats, r[0])}, target=char_id)
 
