@@ -10,7 +10,7 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     if args.len() > 4 {
         return Err(Error::WrongArity);
     }
-    let key = args[1];
+    let key = &args[1];
     let (mut body, mut nx) = (None, false);
     for a in &args[2..] {
         if a.is("NX") && !nx {
@@ -21,7 +21,7 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
             return Err(Error::Syntax("expected: ACCOUNT.CREATE key [json] [NX]".into()));
         }
     }
-    store::account(ctx, key)?;
+    let exists = store::account(ctx, key)?;
     let mut doc = match body {
         None => Value::Object(Map::new()),
         Some(text) => json::parse(text)?,
@@ -29,7 +29,7 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     schema::rules().check_write(crate::config::policy(), None, &mut doc, None, &mut write::warn(ctx))?;
     json::check_depth(&doc)?;
     schema::start_clocks(&mut doc, rm::now());
-    if !store::write_document(ctx, key, &doc, nx)? {
+    if !store::write_document(ctx, key, &doc, nx, exists)? {
         return Ok(Reply::Nil);
     }
     rm::notify(ctx, c"account.create", key);

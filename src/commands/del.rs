@@ -5,7 +5,7 @@ use crate::rm::{self, Arg, Ctx, Reply};
 use crate::store;
 
 pub fn account_del(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let key = args[1];
+    let key = &args[1];
     if !store::account(ctx, key)? {
         return Ok(Reply::Int(0));
     }

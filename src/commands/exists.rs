@@ -5,5 +5,5 @@ use crate::rm::{Arg, Ctx, Reply};
 use crate::store;
 
 pub fn account_exists(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    Ok(Reply::Int(store::account(ctx, args[1])? as i64))
+    Ok(Reply::Int(store::account(ctx, &args[1])? as i64))
 }

@@ -9,7 +9,7 @@ use crate::{live, printed, regen, store};
 use serde_json::Value;
 
 pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let key = args[1];
+    let key = &args[1];
     let now = rm::now();
     // The hot read (a path is exactly its dotted text: "stats" is the only way to name it).
     let section = vitals::vital_set().section;
@@ -18,7 +18,7 @@ pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     }
     let path = match args.len() {
         2 => None,
-        3 => Some(parse_path(args[2])?),
+        3 => Some(parse_path(&args[2])?),
         _ => return Err(Error::WrongArity),
     };
     Ok(read_live(ctx, key, path.as_ref(), now)?.map_or(Reply::Nil, Reply::Bulk))
@@ -27,7 +27,7 @@ pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
 /// The hot read: the stats validated and brought up to date. When the stored text is in the
 /// printed layout (`printed.rs`), the reply is that text, with any vital that regenerated
 /// printed anew.
-fn hot_stats(ctx: Ctx, key: Arg, now: f64) -> Result<Reply> {
+fn hot_stats(ctx: Ctx, key: &Arg, now: f64) -> Result<Reply> {
     let reply = store::read_stats_text(ctx, key, |text| match printed::read(text) {
         Some(p) => Ok(p.with(&regen::stats_at(p.stats, now))),
         None => Ok(regen::stats_at(vitals::stats_from(Text::new(text)).map_err(Error::stored)?, now).to_json().into_bytes()),
@@ -36,7 +36,7 @@ fn hot_stats(ctx: Ctx, key: Arg, now: f64) -> Result<Reply> {
 }
 
 /// A path argument the schema lets name a place (NOPATH otherwise).
-pub fn parse_path(a: Arg) -> Result<DocPath> {
+pub fn parse_path(a: &Arg) -> Result<DocPath> {
     let path = DocPath::parse(a.text().map_err(|_| Error::NoPath("?".into()))?)?;
     crate::schema::rules().check_path(&path)?;
     Ok(path)
@@ -47,7 +47,7 @@ pub fn parse_path(a: Arg) -> Result<DocPath> {
 /// field breaks the schema; the whole document's vitals are shown up to date when they are
 /// valid, as stored when not (`live.rs`). `None`: no such key (or nothing at a place the schema
 /// gives no default).
-pub fn read_live(ctx: Ctx, key: Arg, path: Option<&DocPath>, now: f64) -> Result<Option<Vec<u8>>> {
+pub fn read_live(ctx: Ctx, key: &Arg, path: Option<&DocPath>, now: f64) -> Result<Option<Vec<u8>>> {
     let Some(path) = path else {
         return store::read_whole_text(ctx, key, |text| live::document(text, now))?.transpose();
     };

@@ -36,7 +36,7 @@ fn parse_delta(text: &[u8], decimals: bool) -> Result<Num> {
 }
 
 pub fn account_incr(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let key = args[1];
+    let key = &args[1];
     let path = write::parse_path(&args[2])?;
     let rules = schema::rules();
     rules.check_path(&path)?;

@@ -8,10 +8,10 @@ use crate::{config, json, lobby, store};
 const MAX_TTL: i64 = 365 * 24 * 3600;
 
 pub fn lobby_setcache(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let (key, body) = (args[1], args[2]);
+    let (key, body) = (&args[1], &args[2]);
     let ttl = match args.len() {
         3 => config::lobby_ttl(),
-        5 if args[3].is("EX") => parse_ttl(args[4])?,
+        5 if args[3].is("EX") => parse_ttl(&args[4])?,
         5 => return Err(Error::Syntax("expected: LOBBY.SETCACHE key json [EX seconds]".into())),
         _ => return Err(Error::WrongArity),
     };
@@ -21,7 +21,7 @@ pub fn lobby_setcache(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     Ok(Reply::Ok)
 }
 
-fn parse_ttl(a: Arg) -> Result<i64> {
+fn parse_ttl(a: &Arg) -> Result<i64> {
     match std::str::from_utf8(a.bytes()).ok().and_then(|s| s.parse::<i64>().ok()) {
         Some(n) if (1..=MAX_TTL).contains(&n) => Ok(n),
         _ => Err(Error::BadNumber(format!("EX must be an integer from 1 to {MAX_TTL}"))),
@@ -29,7 +29,7 @@ fn parse_ttl(a: Arg) -> Result<i64> {
 }
 
 pub fn lobby_getcache(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let key = args[1];
+    let key = &args[1];
     store::expect_string_or_missing(ctx, key)?;
     match store::read_lobby(ctx, key)? {
         None => Ok(Reply::Nil),
@@ -43,7 +43,7 @@ pub fn lobby_getcache(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
 }
 
 pub fn lobby_delcache(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let key = args[1];
+    let key = &args[1];
     if store::expect_string_or_missing(ctx, key)? == KeyKind::Missing {
         return Ok(Reply::Int(0));
     }

@@ -10,7 +10,7 @@ use crate::rm::{self, Arg, CallArg, Ctx, Reply};
 use crate::{stats, store};
 
 pub fn account_logout(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let (key, stream) = (args[1], args[2]);
+    let (key, stream) = (&args[1], &args[2]);
     if key.bytes() == stream.bytes() {
         return Err(Error::Syntax("the stream must be another key than the account".into()));
     }
@@ -30,7 +30,7 @@ pub fn account_logout(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let doc = super::get::read_live(ctx, key, None, now)?.ok_or(Error::NoAccount)?;
     fields.push("doc".into());
     fields.push(CallArg::Bytes(&doc));
-    let id = rm::call(ctx, true, "XADD", &fields)?;
+    let id = rm::call(ctx, true, c"XADD", &fields)?;
     let id = String::from_utf8_lossy(id.bytes().ok_or(Error::Internal)?).into_owned();
     store::delete(ctx, key)?;
     stats::add(&stats::LOGOUTS, 1);

@@ -21,7 +21,7 @@ pub fn key_positions(args: &[Arg]) -> std::ops::Range<usize> {
 pub fn account_mget(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let start = first_key(args);
     let path = match start {
-        3 => Some(super::get::parse_path(args[2])?),
+        3 => Some(super::get::parse_path(&args[2])?),
         _ => None,
     };
     let keys = &args[start..];
@@ -31,7 +31,7 @@ pub fn account_mget(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let now = rm::now();
     let items = keys
         .iter()
-        .map(|&key| {
+        .map(|key| {
             match super::get::read_live(ctx, key, path.as_ref(), now) {
                 Ok(None) => Reply::Nil,
                 Ok(Some(v)) => Reply::Bulk(v),

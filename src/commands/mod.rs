@@ -83,11 +83,13 @@ impl Command {
 /// nothing and answers INTERNAL), the reply or error written. A command that needs RedisJSON
 /// answers NOJSON, without running, while RedisJSON is not loaded.
 fn dispatch(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int, handler: Handler, needs_json: bool) -> c_int {
-    // SAFETY: Redis passes argc valid string pointers at argv for the duration of the call, and
-    // Arg is a transparent wrapper of one such pointer.
-    let args: &[Arg] = unsafe { std::slice::from_raw_parts(argv.cast::<Arg>(), argc as usize) };
+    // SAFETY: Redis passes argc valid string pointers at argv, alive and unchanged for the
+    // duration of the call, which the borrow ends within.
+    let args: &[Arg] = unsafe { Arg::slice(argv, argc) };
     let run = || if needs_json && !crate::rejson::present(ctx) { Err(Error::NoJson) } else { handler(ctx, args) };
+    crate::redis::fault::begin();
     let result = catch_unwind(AssertUnwindSafe(run)).unwrap_or(Err(Error::Internal));
+    crate::redis::fault::end();
     match result {
         Ok(r) => rm::reply(ctx, &r),
         Err(Error::WrongArity) => {
@@ -125,8 +127,8 @@ macro_rules! handler {
         static CALLS: AtomicU64 = AtomicU64::new(0);
         extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
             if rm::is_keys_position_request(ctx) {
-                // SAFETY: as in `dispatch`: argc valid string pointers at argv, Arg transparent.
-                let args: &[Arg] = unsafe { std::slice::from_raw_parts(argv.cast::<Arg>(), argc as usize) };
+                // SAFETY: as in `dispatch`: argc valid string pointers at argv for the call.
+                let args: &[Arg] = unsafe { Arg::slice(argv, argc) };
                 for pos in $keys(args) {
                     rm::key_at_pos(ctx, pos, $flags);
                 }
@@ -467,6 +469,32 @@ pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
                 return Err(format!("cannot set ACL categories of {}", c.name));
             }
         }
+    }
+    if crate::redis::fault::enabled() {
+        register_testfault(ctx)?;
+    }
+    Ok(())
+}
+
+/// ACCOUNT.TESTFAULT n (tests only: registered only under the load argument
+/// `unsafe-test-faults yes`, see `redis/fault.rs`): arms a failure of the n-th inner call of
+/// the next module command; answers `[calls, fired]` of the module command before it.
+fn testfault(_ctx: Ctx, args: &[Arg]) -> Result<Reply> {
+    if args.len() != 2 {
+        return Err(Error::WrongArity);
+    }
+    let n = args[1].text()?.parse::<u32>().map_err(|_| Error::BadNumber("n must be an unsigned integer".into()))?;
+    let (calls, fired) = crate::redis::fault::arm(n);
+    Ok(Reply::Array(vec![Reply::Int(calls.into()), Reply::Int(fired.into())]))
+}
+
+fn register_testfault(ctx: Ctx) -> std::result::Result<(), String> {
+    let h = handler!(testfault, without_json);
+    // SAFETY: OnLoad context; the name and flags are NUL-terminated literals (Redis copies
+    // them); the handler is an extern "C" fn of the expected signature.
+    let ok = unsafe { raw::RedisModule_CreateCommand.unwrap()(ctx, c"account.testfault".as_ptr(), Some(h.0), c"fast".as_ptr(), 0, 0, 0) };
+    if ok != raw::REDISMODULE_OK as c_int {
+        return Err("cannot create command account.testfault".into());
     }
     Ok(())
 }

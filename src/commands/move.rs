@@ -7,7 +7,7 @@ use crate::rm::{self, Arg, Ctx, Reply};
 use serde_json::Value;
 
 pub fn account_move(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let key = args[1];
+    let key = &args[1];
     let to = Value::from(args[2].text()?);
     let (current, prev) = (DocPath::parse("location.current")?, DocPath::parse("location.prev")?);
     let stored = write::read(ctx, key, &[current.section()])?;

@@ -77,7 +77,7 @@ pub fn account_check(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let mut rest = &args[2..];
     while let [opt, value, tail @ ..] = rest {
         if opt.is("MATCH") {
-            pattern = Some(*value);
+            pattern = Some(value);
         } else if opt.is("COUNT") {
             count = match crate::vitals::parse_i64(value.bytes()) {
                 Some(n) if (1..=MAX_COUNT).contains(&n) => n,
@@ -99,7 +99,7 @@ pub fn account_check(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         scan.push(rm::CallArg::Key(p));
     }
     scan.extend(["COUNT".into(), (&count_text).into(), "TYPE".into(), "ReJSON-RL".into()]);
-    let reply = rm::call(ctx, false, "SCAN", &scan)?;
+    let reply = rm::call(ctx, false, c"SCAN", &scan)?;
     let items = reply.array_items();
     let next = items.first().and_then(|e| e.bytes()).map(|b| String::from_utf8_lossy(b).into_owned()).ok_or(Error::Internal)?;
     let keys: Vec<Vec<u8>> = items.get(1).map(|k| k.array_items().iter().filter_map(|e| e.bytes().map(<[u8]>::to_vec)).collect()).unwrap_or_default();
@@ -112,8 +112,8 @@ pub fn account_check(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         if !caller.may_read(ctx, &name) {
             continue;
         }
-        let key = rm::Key::new(&name);
-        let problem = match store::read_document_raw(ctx, key.arg()) {
+        let key = rm::OwnedString::new(&name);
+        let problem = match store::read_document_raw(ctx, &key.arg()) {
             Ok(None) => continue,
             Ok(Some(doc)) => rules.first_problem(&doc),
             Err(e) => Some(e.to_string()),

@@ -11,7 +11,7 @@ use crate::store;
 use serde_json::Value;
 
 /// The `sessions` place a session kind names.
-fn field(kind: Arg) -> Result<DocPath> {
+fn field(kind: &Arg) -> Result<DocPath> {
     let name = match kind.bytes().to_ascii_lowercase().as_slice() {
         b"combat" => "sessions.combat_id",
         b"inventory" => "sessions.inventory_id",
@@ -22,7 +22,7 @@ fn field(kind: Arg) -> Result<DocPath> {
 }
 
 /// A session id argument: NONE (any case) clears.
-fn session_id(a: Arg) -> Result<Value> {
+fn session_id(a: &Arg) -> Result<Value> {
     if a.is("NONE") {
         return Ok(Value::Null);
     }
@@ -33,7 +33,7 @@ pub fn account_session(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     if args.len() != 4 {
         return Err(Error::WrongArity);
     }
-    let (key, field, id) = (args[1], field(args[2])?, session_id(args[3])?);
+    let (key, field, id) = (&args[1], field(&args[2])?, session_id(&args[3])?);
     let stored = write::read(ctx, key, &[field.section()])?;
     let old = write::at(&stored.doc, &field).cloned().unwrap_or(Value::Null);
     write::change(ctx, key, stored, vec![(field, id)])?;
@@ -45,26 +45,26 @@ pub fn account_session(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
 }
 
 pub fn account_link(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let (field, id) = (field(args[1])?, session_id(args[2])?);
+    let (field, id) = (field(&args[1])?, session_id(&args[2])?);
     let keys = &args[3..];
     if keys.len() > limits::MAX_KEYS {
         return Err(Error::Limit(format!("more than {} keys", limits::MAX_KEYS)));
     }
     // Every account must exist and be valid before any is changed.
     let mut all = Vec::with_capacity(keys.len());
-    for &key in keys {
+    for key in keys {
         let stored = write::read(ctx, key, &[field.section()])?;
         all.push(write::prepare(ctx, key, stored, vec![(field.clone(), id.clone())])?);
     }
-    write::write(ctx, &all)?;
-    for &key in keys {
+    write::write(ctx, &all, &[])?;
+    for key in keys {
         rm::notify(ctx, c"account.link", key);
     }
     Ok(Reply::Int(keys.len() as i64))
 }
 
 pub fn account_unlink(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let field = field(args[1])?;
+    let field = field(&args[1])?;
     let keys = &args[2..];
     if keys.len() > limits::MAX_KEYS {
         return Err(Error::Limit(format!("more than {} keys", limits::MAX_KEYS)));
@@ -73,7 +73,7 @@ pub fn account_unlink(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let mut all = Vec::new();
     let mut linked = Vec::new();
     let mut untouched = Vec::new();
-    for &key in keys {
+    for key in keys {
         if !store::account(ctx, key)? {
             continue;
         }
@@ -85,13 +85,9 @@ pub fn account_unlink(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
             linked.push(key);
         }
     }
-    if !all.is_empty() {
-        write::write(ctx, &all)?;
-    }
-    for key in untouched {
-        store::refresh_idle(ctx, key)?;
-    }
-    for &key in &linked {
+    // The untouched accounts' idle TTL is refreshed with the same all-or-nothing write.
+    write::write(ctx, &all, &untouched)?;
+    for key in &linked {
         rm::notify(ctx, c"account.unlink", key);
     }
     Ok(Reply::Int(linked.len() as i64))

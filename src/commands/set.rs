@@ -8,7 +8,7 @@ pub fn account_set(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     if args.len() < 4 || !args.len().is_multiple_of(2) {
         return Err(Error::WrongArity);
     }
-    let key = args[1];
+    let key = &args[1];
     let changes = write::parse_pairs(&args[2..])?;
     let stored = write::read(ctx, key, &write::sections(&changes, &[]))?;
     write::change(ctx, key, stored, changes)?;

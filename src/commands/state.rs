@@ -14,7 +14,7 @@ use serde_json::Value;
 const SYNTAX: &str = "expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]";
 
 pub fn account_state(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let (key, new) = (args[1], args[2]);
+    let (key, new) = (&args[1], &args[2]);
     let mut rest = &args[3..];
     let mut expected = None;
     if rest.first().is_some_and(|a| a.is("FROM")) {

@@ -18,8 +18,8 @@ fn pair((cur, amount): (i64, i64)) -> Reply {
     Reply::Array(vec![Reply::Int(cur), Reply::Int(amount)])
 }
 
-fn store(ctx: Ctx, args: &[Arg]) -> RedisVitals {
-    RedisVitals { ctx, key: args[1] }
+fn store<'a>(ctx: Ctx, args: &'a [Arg<'a>]) -> RedisVitals<'a> {
+    RedisVitals { ctx, key: &args[1] }
 }
 
 fn amount_and_stat(args: &[Arg]) -> Result<(i64, Stat)> {

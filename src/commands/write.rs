@@ -40,7 +40,7 @@ pub(super) struct Stored {
 }
 
 /// Reads what a write of the top-level members `names` needs (NOACCOUNT if the key is missing).
-pub(super) fn read(ctx: Ctx, key: Arg, names: &[&str]) -> Result<Stored> {
+pub(super) fn read(ctx: Ctx, key: &Arg, names: &[&str]) -> Result<Stored> {
     if crate::config::policy().level == schema::Level::Strict {
         let doc = store::read_document(ctx, key)?.ok_or(Error::NoAccount)?;
         return Ok(Stored { doc, part: None });
@@ -73,14 +73,15 @@ pub(super) fn sections<'a>(changes: &'a [(DocPath, Value)], also: &[&'a str]) ->
     names
 }
 
-/// A document's changed sections, ready to be written: (JSONPath, JSON text) each.
-pub(super) struct Sections {
-    key: Arg,
-    sections: Vec<(String, String)>,
+/// A document's changed sections, ready to be written.
+pub(super) struct Sections<'a> {
+    key: &'a Arg<'a>,
+    /// (member name, its JSONPath, its JSON text) each.
+    sections: Vec<(String, String, String)>,
 }
 
 /// Puts the changes into what was read, checks the result, and returns the sections to write.
-pub(super) fn prepare(ctx: Ctx, key: Arg, stored: Stored, changes: Vec<(DocPath, Value)>) -> Result<Sections> {
+pub(super) fn prepare<'a>(ctx: Ctx, key: &'a Arg<'a>, stored: Stored, changes: Vec<(DocPath, Value)>) -> Result<Sections<'a>> {
     let rules = schema::rules();
     let names: Vec<String> = sections(&changes, &[]).into_iter().map(String::from).collect();
     let paths: Vec<DocPath> = changes.iter().map(|(p, _)| p.clone()).collect();
@@ -103,7 +104,7 @@ pub(super) fn prepare(ctx: Ctx, key: Arg, stored: Stored, changes: Vec<(DocPath,
         let path = DocPath::parse(&name)?.jsonpath();
         let text = json::to_string(&doc[name.as_str()]);
         written += store::member_len(&name, text.len());
-        sections.push((path, text));
+        sections.push((name, path, text));
     }
     // The document size limit: the whole text after the write. Only a write that makes the
     // members it changes longer can take a document past it.
@@ -133,19 +134,20 @@ fn stored_in_the_way(rules: &schema::Rules, before: &Value, path: &DocPath) -> b
     })
 }
 
-/// Writes prepared sections of one or several keys in one `JSON.MSET`.
-pub(super) fn write(ctx: Ctx, all: &[Sections]) -> Result<()> {
+/// Writes prepared sections of one or several keys in one `JSON.MSET` (all or nothing), and
+/// refreshes the idle TTL of the keys written and of `touch`.
+pub(super) fn write(ctx: Ctx, all: &[Sections], touch: &[&Arg]) -> Result<()> {
     let puts: Vec<Put> = all
         .iter()
-        .flat_map(|s| s.sections.iter().map(|(path, json)| Put { key: s.key, path, json: json.clone() }))
+        .flat_map(|s| s.sections.iter().map(|(member, path, json)| Put { key: s.key, member, path, json: json.clone() }))
         .collect();
-    store::put_all(ctx, &puts)
+    store::put_all(ctx, &puts, touch)
 }
 
 /// `prepare` and `write` for one key.
-pub(super) fn change(ctx: Ctx, key: Arg, stored: Stored, changes: Vec<(DocPath, Value)>) -> Result<()> {
+pub(super) fn change<'a>(ctx: Ctx, key: &'a Arg<'a>, stored: Stored, changes: Vec<(DocPath, Value)>) -> Result<()> {
     let s = prepare(ctx, key, stored, changes)?;
-    write(ctx, &[s])
+    write(ctx, &[s], &[])
 }
 
 /// With `account.validation-action warn`: a write that breaks the schema goes on, is logged at

@@ -6,7 +6,13 @@ use redis_module::configuration::ConfigurationFlags;
 use redis_module::{alloc::RedisAlloc, raw, redis_module, Context, RedisString, Status};
 use std::ffi::CString;
 
-fn init(ctx: &Context, _args: &[RedisString]) -> Status {
+fn init(ctx: &Context, args: &[RedisString]) -> Status {
+    // Test-only fault injection (redis/fault.rs): only the exact pair `unsafe-test-faults yes`
+    // among the load arguments turns it on, before the commands are registered.
+    if args.chunks(2).any(|p| p.len() == 2 && p[0].as_slice() == crate::redis::fault::LOAD_ARGUMENT.as_bytes() && p[1].as_slice() == b"yes") {
+        crate::redis::fault::enable();
+        crate::rejson::log_at(ctx.ctx, c"warning", "unsafe-test-faults is on: ACCOUNT.TESTFAULT can make commands fail (for tests only, never in production)");
+    }
     // Replaces the crate's default INFO callback (registered just before init runs).
     // SAFETY: ctx.ctx is the context of this module's OnLoad; the callback is a plain extern fn.
     unsafe { raw::RedisModule_RegisterInfoFunc.unwrap()(ctx.ctx, Some(info)) };

@@ -12,9 +12,10 @@
 //! and RedisJSON exports `RedisJSON_V5` but not `RedisJSON_V6`; otherwise, or with
 //! `account.shared-api no`, `api()` is `None` and callers read through `RM_Call`.
 
-use crate::rm::{self, Arg, Ctx};
+use crate::rm::{self, Arg, Ctx, OwnedString};
 use redis_module::raw;
 use std::ffi::c_void;
+use std::marker::PhantomData;
 use std::os::raw::{c_char, c_double, c_int, c_longlong};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::OnceLock;
@@ -23,38 +24,40 @@ type Json = *const c_void;
 type Iter = *const c_void;
 type RStr = *mut raw::RedisModuleString;
 
+/// Every entry is an `unsafe extern "C" fn`: a call passes raw pointers that RedisJSON trusts
+/// (a live context, a document pointer of a key still unchanged), which no Rust type checks.
 #[repr(C)]
 pub struct Api {
     // V1
-    open_key: extern "C" fn(Ctx, RStr) -> Json,
-    _open_key_from_str: extern "C" fn(Ctx, *const c_char) -> Json,
-    _get: extern "C" fn(Json, *const c_char) -> Iter,
-    _next: extern "C" fn(Iter) -> Json,
-    _len: extern "C" fn(Iter) -> usize,
-    _free_iter: extern "C" fn(Iter),
-    _get_at: extern "C" fn(Json, usize) -> Json,
-    _get_len: extern "C" fn(Json, *mut usize) -> c_int,
-    get_type: extern "C" fn(Json) -> c_int,
-    get_int: extern "C" fn(Json, *mut c_longlong) -> c_int,
-    get_double: extern "C" fn(Json, *mut c_double) -> c_int,
-    _get_boolean: extern "C" fn(Json, *mut c_int) -> c_int,
-    _get_string: extern "C" fn(Json, *mut *const c_char, *mut usize) -> c_int,
-    get_json: extern "C" fn(Json, Ctx, *mut RStr) -> c_int,
-    _is_json: extern "C" fn(*mut raw::RedisModuleKey) -> c_int,
+    open_key: unsafe extern "C" fn(Ctx, RStr) -> Json,
+    _open_key_from_str: unsafe extern "C" fn(Ctx, *const c_char) -> Json,
+    _get: unsafe extern "C" fn(Json, *const c_char) -> Iter,
+    _next: unsafe extern "C" fn(Iter) -> Json,
+    _len: unsafe extern "C" fn(Iter) -> usize,
+    _free_iter: unsafe extern "C" fn(Iter),
+    _get_at: unsafe extern "C" fn(Json, usize) -> Json,
+    _get_len: unsafe extern "C" fn(Json, *mut usize) -> c_int,
+    get_type: unsafe extern "C" fn(Json) -> c_int,
+    get_int: unsafe extern "C" fn(Json, *mut c_longlong) -> c_int,
+    get_double: unsafe extern "C" fn(Json, *mut c_double) -> c_int,
+    _get_boolean: unsafe extern "C" fn(Json, *mut c_int) -> c_int,
+    _get_string: unsafe extern "C" fn(Json, *mut *const c_char, *mut usize) -> c_int,
+    get_json: unsafe extern "C" fn(Json, Ctx, *mut RStr) -> c_int,
+    _is_json: unsafe extern "C" fn(*mut raw::RedisModuleKey) -> c_int,
     // V2
-    _path_parse: extern "C" fn(*const c_char, Ctx, *mut RStr) -> *const c_void,
-    _path_free: extern "C" fn(*const c_void),
-    _path_is_single: extern "C" fn(*const c_void) -> c_int,
-    _path_has_defined_order: extern "C" fn(*const c_void) -> c_int,
+    _path_parse: unsafe extern "C" fn(*const c_char, Ctx, *mut RStr) -> *const c_void,
+    _path_free: unsafe extern "C" fn(*const c_void),
+    _path_is_single: unsafe extern "C" fn(*const c_void) -> c_int,
+    _path_has_defined_order: unsafe extern "C" fn(*const c_void) -> c_int,
     // V3
-    _get_json_from_iter: extern "C" fn(Iter, Ctx, *mut RStr) -> c_int,
-    _reset_iter: extern "C" fn(Iter),
+    _get_json_from_iter: unsafe extern "C" fn(Iter, Ctx, *mut RStr) -> c_int,
+    _reset_iter: unsafe extern "C" fn(Iter),
     // V4
-    get_key_values: extern "C" fn(Json) -> Iter,
-    next_key_value: extern "C" fn(Iter, *mut RStr) -> Json,
-    free_key_values_iter: extern "C" fn(Iter),
+    get_key_values: unsafe extern "C" fn(Json) -> Iter,
+    next_key_value: unsafe extern "C" fn(Iter, *mut RStr) -> Json,
+    free_key_values_iter: unsafe extern "C" fn(Iter),
     // V5
-    _open_key_with_flags: extern "C" fn(Ctx, RStr, c_int) -> Json,
+    _open_key_with_flags: unsafe extern "C" fn(Ctx, RStr, c_int) -> Json,
 }
 
 // JSONType of rejson_api.h.
@@ -148,7 +151,7 @@ pub fn present(ctx: Ctx) -> bool {
         return true;
     }
     // COMMAND INFO answers [nil] for a command the server does not know.
-    let found = rm::call(ctx, false, "COMMAND", &["INFO".into(), "JSON.GET".into()])
+    let found = rm::call(ctx, false, c"COMMAND", &["INFO".into(), "JSON.GET".into()])
         .map(|r| r.array_items().first().is_some_and(|e| !e.array_items().is_empty()))
         .unwrap_or(false);
     if found {
@@ -165,7 +168,7 @@ fn has(ctx: Ctx, cell: &std::sync::atomic::AtomicU8, cmd: &str) -> bool {
         1 => true,
         2 => false,
         _ => {
-            let found = rm::call(ctx, false, "COMMAND", &["INFO".into(), cmd.into()])
+            let found = rm::call(ctx, false, c"COMMAND", &["INFO".into(), cmd.into()])
                 .map(|r| r.array_items().first().is_some_and(|e| !e.array_items().is_empty()))
                 .unwrap_or(false);
             cell.store(if found { 1 } else { 2 }, Relaxed);
@@ -207,7 +210,7 @@ pub fn write_path() -> &'static str {
 
 /// RedisJSON's version number from MODULE LIST (module "ReJSON").
 fn rejson_version(ctx: Ctx) -> Option<i64> {
-    let reply = rm::call(ctx, false, "MODULE", &["LIST".into()]).ok()?;
+    let reply = rm::call(ctx, false, c"MODULE", &["LIST".into()]).ok()?;
     reply.array_items().iter().find_map(|m| {
         let fields = m.array_items();
         let name = fields.chunks(2).find(|kv| kv[0].bytes() == Some(b"name"))?.get(1)?.bytes()?.to_vec();
@@ -218,29 +221,34 @@ fn rejson_version(ctx: Ctx) -> Option<i64> {
     })
 }
 
-/// A value inside an open document. Valid only until the document is written.
+/// A value inside an open document. It borrows the key it was read from (`'a`), so it cannot
+/// outlive the command; it is valid only until that document is written, which the store never
+/// does while it holds one (every read through it ends before the command's writes).
 #[derive(Clone, Copy)]
-pub struct Node {
+pub struct Node<'a> {
     api: &'static Api,
     ptr: Json,
+    key: PhantomData<&'a Arg<'a>>,
 }
 
 /// What the key holds, read through the shared API.
-pub enum Open {
+pub enum Open<'a> {
     Missing,
     WrongType,
     /// A RedisJSON value whose root is not an object: not an account.
     NotObject,
-    Doc(Node),
+    Doc(Node<'a>),
 }
 
-pub fn open(ctx: Ctx, api: &'static Api, key: Arg) -> Open {
+pub fn open<'a>(ctx: Ctx, api: &'static Api, key: &'a Arg<'a>) -> Open<'a> {
     use crate::vitals::Source;
     // openKey answers NULL for a missing key and for any key that is not a RedisJSON document
     // (other modules' types included).
-    let ptr = (api.open_key)(ctx, key.0);
+    // SAFETY: ctx is the running command's context and key a live string; openKey opens the key
+    // for reading and returns its document (or NULL), owned by the key, not by us.
+    let ptr = unsafe { (api.open_key)(ctx, key.as_ptr()) };
     if !ptr.is_null() {
-        let root = Node { api, ptr };
+        let root = Node { api, ptr, key: PhantomData };
         return if root.is_object() { Open::Doc(root) } else { Open::NotObject };
     }
     match rm::key_kind(ctx, key) {
@@ -249,18 +257,23 @@ pub fn open(ctx: Ctx, api: &'static Api, key: Arg) -> Open {
     }
 }
 
-impl crate::vitals::Source for Node {
+impl<'a> crate::vitals::Source for Node<'a> {
     fn scalar(self) -> crate::vitals::Scalar {
         use crate::vitals::Scalar;
-        match (self.api.get_type)(self.ptr) {
+        // SAFETY (each call below): self.ptr is a value of a document that is not written while
+        // a Node of it exists (see Node); getType only reads it, getInt/getDouble write the one
+        // out-parameter given, after the type was checked.
+        match unsafe { (self.api.get_type)(self.ptr) } {
             T_INT => {
                 let mut v: c_longlong = 0;
-                (self.api.get_int)(self.ptr, &mut v);
+                // SAFETY: as above.
+                unsafe { (self.api.get_int)(self.ptr, &mut v) };
                 Scalar::Int(v)
             }
             T_DOUBLE => {
                 let mut v: c_double = 0.0;
-                (self.api.get_double)(self.ptr, &mut v);
+                // SAFETY: as above.
+                unsafe { (self.api.get_double)(self.ptr, &mut v) };
                 Scalar::Float(v)
             }
             T_NULL => Scalar::Null,
@@ -269,49 +282,59 @@ impl crate::vitals::Source for Node {
     }
 
     fn is_object(self) -> bool {
-        (self.api.get_type)(self.ptr) == T_OBJECT
+        // SAFETY: self.ptr is a live value (see Node); getType only reads it.
+        unsafe { (self.api.get_type)(self.ptr) == T_OBJECT }
     }
 
     fn is_null(self) -> bool {
-        (self.api.get_type)(self.ptr) == T_NULL
+        // SAFETY: as in is_object.
+        unsafe { (self.api.get_type)(self.ptr) == T_NULL }
     }
 
-    fn each(self, f: &mut dyn FnMut(&[u8], Node) -> bool) {
+    fn each(self, f: &mut dyn FnMut(&[u8], Node<'a>) -> bool) {
         if !self.is_object() {
             return;
         }
-        let it = (self.api.get_key_values)(self.ptr);
+        // SAFETY: self.ptr is a live object (checked above); the iterator is freed below, once.
+        let it = unsafe { (self.api.get_key_values)(self.ptr) };
         if it.is_null() {
             return;
         }
         loop {
             let mut name: RStr = std::ptr::null_mut();
-            let v = (self.api.next_key_value)(it, &mut name);
+            // SAFETY: `it` is the live iterator made above; nextKeyValue writes the key's name
+            // (a new string the caller owns and frees, rejson_api.h) and returns the value, or
+            // NULL at the end.
+            let v = unsafe { (self.api.next_key_value)(it, &mut name) };
+            // SAFETY: the name is ours to free, made with no context; OwnedString frees it once,
+            // when dropped at the end of this turn, after `f` has returned (f cannot keep it).
+            let name = unsafe { OwnedString::from_raw(std::ptr::null_mut(), name) };
             if v.is_null() {
                 break;
             }
-            let go_on = f(rm::Arg(name).bytes(), Node { api: self.api, ptr: v });
-            // SAFETY: RedisJSON's iterator gave us this string and its ownership (rejson_api.h: the caller frees the key); it is freed once, after its last use.
-            unsafe { raw::RedisModule_FreeString.unwrap()(std::ptr::null_mut(), name) };
-            if !go_on {
+            let Some(name) = name else { continue };
+            if !f(name.bytes(), Node { api: self.api, ptr: v, key: PhantomData }) {
                 break;
             }
         }
-        (self.api.free_key_values_iter)(it);
+        // SAFETY: `it` came from getKeyValues above and is freed once.
+        unsafe { (self.api.free_key_values_iter)(it) };
     }
 }
 
-
-impl Node {
+impl Node<'_> {
     /// The value serialized as JSON text by RedisJSON (one string, no per-field allocation).
     pub fn text<R>(self, ctx: Ctx, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         let mut s: RStr = std::ptr::null_mut();
-        if (self.api.get_json)(self.ptr, ctx, &mut s) != 0 || s.is_null() {
+        // SAFETY: self.ptr is a live value (see Node) and ctx the running command's context;
+        // getJSON writes a new string made in ctx into `s` (0 on success).
+        let status = unsafe { (self.api.get_json)(self.ptr, ctx, &mut s) };
+        // SAFETY: getJSON made `s` in ctx for the caller to free; OwnedString frees it once, on
+        // drop, after `f` (which cannot keep the borrowed bytes) has returned.
+        let s = unsafe { OwnedString::from_raw(ctx, s) }?;
+        if status != 0 {
             return None;
         }
-        let r = f(rm::Arg(s).bytes());
-        // SAFETY: getJSON made `s` in ctx for us to free; its bytes were last used by `f` above.
-        unsafe { raw::RedisModule_FreeString.unwrap()(ctx, s) };
-        Some(r)
+        Some(f(s.bytes()))
     }
 }

@@ -4,26 +4,55 @@
 use crate::error::{Error, Result};
 use redis_module::raw;
 use std::os::raw::{c_char, c_int};
+use std::ffi::CStr;
+use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
 pub type Ctx = *mut raw::RedisModuleCtx;
 
-/// One command argument, as Redis hands it over (no copy).
+/// A Redis string this code reads but does not own: a command argument, or a string an
+/// [`OwnedString`] keeps alive. It borrows its owner for `'a` (the command call for an
+/// argument, the owning value otherwise), so neither it nor the bytes it lends can outlive the
+/// string; its pointer is private to the Redis glue. Not `Copy`: it is passed by reference.
 #[repr(transparent)]
-#[derive(Clone, Copy)]
-pub struct Arg(pub *mut raw::RedisModuleString);
+pub struct Arg<'a> {
+    ptr: NonNull<raw::RedisModuleString>,
+    owner: PhantomData<&'a raw::RedisModuleString>,
+}
 
-impl Arg {
-    pub(crate) fn bytes(&self) -> &[u8] {
-        let mut len = 0usize;
-        // SAFETY: self.0 is an argument string Redis handed to this command, alive for the whole call; the slice borrows it no longer than `self`.
-        unsafe {
-            let p = raw::RedisModule_StringPtrLen.unwrap()(self.0, &mut len);
-            std::slice::from_raw_parts(p.cast::<u8>(), len)
-        }
+impl<'a> Arg<'a> {
+    /// # Safety
+    /// `ptr` must point to a live `RedisModuleString` that nobody frees or changes during `'a`.
+    pub(crate) unsafe fn new(ptr: NonNull<raw::RedisModuleString>) -> Arg<'a> {
+        Arg { ptr, owner: PhantomData }
     }
 
-    /// The argument as UTF-8 text, or the error `what` if it is not.
+    /// The arguments Redis passed to a command, without a copy.
+    ///
+    /// # Safety
+    /// `argv` must hold `argc` non-null pointers to strings that stay alive and unchanged during
+    /// `'a` (Redis keeps a command's arguments for the whole call).
+    pub(crate) unsafe fn slice(argv: *mut *mut raw::RedisModuleString, argc: c_int) -> &'a [Arg<'a>] {
+        if argv.is_null() || argc <= 0 {
+            return &[];
+        }
+        // SAFETY: the caller guarantees argc valid, non-null pointers at argv for 'a; Arg is a
+        // transparent wrapper of one non-null pointer (NonNull has the layout of the pointer).
+        unsafe { std::slice::from_raw_parts(argv.cast::<Arg<'a>>(), argc as usize) }
+    }
+
+    /// The string, for a C call that only reads it during the call.
+    pub(in crate::redis) fn as_ptr(&self) -> *mut raw::RedisModuleString {
+        self.ptr.as_ptr()
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: self.ptr is a live string for 'a (the constructor's contract) and the slice
+        // borrows `self`, so it ends before the string can be freed or changed.
+        unsafe { bytes_of(self.ptr) }
+    }
+
+    /// The argument as UTF-8 text, or SYNTAX if it is not.
     pub(crate) fn text(&self) -> Result<&str> {
         std::str::from_utf8(self.bytes()).map_err(|_| Error::Syntax("argument is not valid UTF-8".into()))
     }
@@ -34,31 +63,72 @@ impl Arg {
     }
 }
 
-/// A string the module made (a key name found by SCAN), freed on drop; usable as an argument.
-pub struct Key(*mut raw::RedisModuleString);
-
-impl Key {
-    pub(crate) fn new(bytes: &[u8]) -> Key {
-        // SAFETY: RM_CreateString copies `bytes`; a null context makes a string the module owns
-        // until RM_FreeString (in Drop).
-        Key(unsafe { raw::RedisModule_CreateString.unwrap()(ptr::null_mut(), bytes.as_ptr().cast::<c_char>(), bytes.len()) })
-    }
-
-    pub(crate) fn arg(&self) -> Arg {
-        Arg(self.0)
+/// The bytes of a string, for as long as the caller chooses.
+///
+/// # Safety
+/// `p` must be a live string that stays alive and unchanged during `'s`.
+unsafe fn bytes_of<'s>(p: NonNull<raw::RedisModuleString>) -> &'s [u8] {
+    let mut len = 0usize;
+    // SAFETY: p is live (the caller's contract); RM_StringPtrLen returns a pointer to its `len`
+    // bytes, valid while the string is alive and unchanged, i.e. during 's.
+    unsafe {
+        let b = raw::RedisModule_StringPtrLen.unwrap()(p.as_ptr(), &mut len);
+        if b.is_null() {
+            return &[];
+        }
+        std::slice::from_raw_parts(b.cast::<u8>(), len)
     }
 }
 
-impl Drop for Key {
+/// A Redis string this code owns (a key name found by SCAN, a string RedisJSON handed over),
+/// freed once, on drop, with the context it was made in.
+pub struct OwnedString {
+    ptr: NonNull<raw::RedisModuleString>,
+    ctx: Ctx,
+}
+
+impl OwnedString {
+    /// A copy of `bytes`, owned by the module (null context).
+    pub(crate) fn new(bytes: &[u8]) -> OwnedString {
+        // SAFETY: RM_CreateString copies `bytes`; a null context makes a string the module owns
+        // until RM_FreeString (in Drop). It never returns null (Redis aborts on OOM).
+        let p = unsafe { raw::RedisModule_CreateString.unwrap()(ptr::null_mut(), bytes.as_ptr().cast::<c_char>(), bytes.len()) };
+        OwnedString { ptr: NonNull::new(p).expect("RM_CreateString returned null"), ctx: ptr::null_mut() }
+    }
+
+    /// Takes ownership of a string a C API handed over (`None` for null).
+    ///
+    /// # Safety
+    /// `ptr`, when not null, must be a live string whose ownership passes to the caller, made in
+    /// `ctx` (or with a null context), and freed by nobody else.
+    pub(crate) unsafe fn from_raw(ctx: Ctx, ptr: *mut raw::RedisModuleString) -> Option<OwnedString> {
+        NonNull::new(ptr).map(|ptr| OwnedString { ptr, ctx })
+    }
+
+    /// The string, borrowed: it cannot outlive `self`, whose drop frees the string.
+    pub(crate) fn arg(&self) -> Arg<'_> {
+        // SAFETY: self owns a live string until its drop, which the returned borrow precludes.
+        unsafe { Arg::new(self.ptr) }
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: self owns the live string until its drop, which the borrow of `self` that the
+        // slice carries precludes; nothing changes an OwnedString.
+        unsafe { bytes_of(self.ptr) }
+    }
+}
+
+impl Drop for OwnedString {
     fn drop(&mut self) {
-        // SAFETY: the string was made by RM_CreateString with a null context and is freed once.
-        unsafe { raw::RedisModule_FreeString.unwrap()(ptr::null_mut(), self.0) }
+        // SAFETY: the string is owned by self (made by RM_CreateString or handed over to
+        // `from_raw` with its context) and freed once, here.
+        unsafe { raw::RedisModule_FreeString.unwrap()(self.ctx, self.ptr.as_ptr()) }
     }
 }
 
 /// An argument for an inner call: a key passed through as is, or bytes copied into a new string.
 pub enum CallArg<'a> {
-    Key(Arg),
+    Key(&'a Arg<'a>),
     Bytes(&'a [u8]),
 }
 
@@ -72,8 +142,8 @@ impl<'a> From<&'a String> for CallArg<'a> {
         CallArg::Bytes(s.as_bytes())
     }
 }
-impl<'a> From<Arg> for CallArg<'a> {
-    fn from(a: Arg) -> Self {
+impl<'a, 'b: 'a> From<&'a Arg<'b>> for CallArg<'a> {
+    fn from(a: &'a Arg<'b>) -> Self {
         CallArg::Key(a)
     }
 }
@@ -164,9 +234,13 @@ impl<'a> Element<'a> {
 }
 
 /// Runs an inner command. `write` adds `!` (replicate to replicas and the AOF); errors always come
-/// back as values (`E`) and are turned into `Error::Redis`, or `Error::WrongType`.
-pub(crate) fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -> Result<CallReply> {
-    let fmt: &[u8] = if write { b"v!E\0" } else { b"vE\0" };
+/// back as values (`E`) and are turned into `Error::Redis`, or `Error::WrongType`. A call that
+/// gets no reply at all is INTERNAL (as is the call that `fault` makes fail, in tests).
+pub(crate) fn call(ctx: Ctx, write: bool, cmd: &CStr, args: &[CallArg<'_>]) -> Result<CallReply> {
+    if super::fault::fails_now() {
+        return Err(Error::Internal);
+    }
+    let fmt: &CStr = if write { c"v!E" } else { c"vE" };
     let mut owned: [*mut raw::RedisModuleString; 16] = [ptr::null_mut(); 16];
     let mut heap: Vec<*mut raw::RedisModuleString>;
     let argv: &mut [*mut raw::RedisModuleString] = if args.len() <= owned.len() {
@@ -177,24 +251,17 @@ pub(crate) fn call<'a>(ctx: Ctx, write: bool, cmd: &str, args: &[CallArg<'a>]) -
     };
     for (slot, a) in argv.iter_mut().zip(args) {
         *slot = match a {
-            CallArg::Key(k) => k.0,
+            CallArg::Key(k) => k.as_ptr(),
             // SAFETY: RM_CreateString copies `b`; a null context makes a string freed below, after the call.
             CallArg::Bytes(b) => unsafe {
                 raw::RedisModule_CreateString.unwrap()(ptr::null_mut(), b.as_ptr().cast::<c_char>(), b.len())
             },
         };
     }
-    let mut name = [0u8; 32];
-    name[..cmd.len()].copy_from_slice(cmd.as_bytes());
-    // SAFETY: ctx is the running command's context; `name` is NUL-terminated (zeroed buffer, commands are shorter than 32 bytes); `fmt` is NUL-terminated; argv holds argv.len() live strings.
+    // SAFETY: ctx is the running command's context; `cmd` and `fmt` are NUL-terminated (CStr);
+    // argv holds argv.len() live strings: keys borrowed for the call, the others made above.
     let reply = unsafe {
-        raw::RedisModule_Call.unwrap()(
-            ctx,
-            name.as_ptr().cast::<c_char>(),
-            fmt.as_ptr().cast::<c_char>(),
-            argv.as_mut_ptr(),
-            argv.len(),
-        )
+        raw::RedisModule_Call.unwrap()(ctx, cmd.as_ptr(), fmt.as_ptr(), argv.as_mut_ptr(), argv.len())
     };
     for (slot, a) in argv.iter().zip(args) {
         if let CallArg::Bytes(_) = a {
@@ -229,10 +296,11 @@ pub(crate) fn now() -> f64 {
 
 /// Emits a keyspace notification of the module class (`notify-keyspace-events` with `d`), as
 /// RedisJSON does for `json.set`.
-pub(crate) fn notify(ctx: Ctx, event: &'static std::ffi::CStr, key: Arg) {
-    // SAFETY: ctx is the running command's context; event is a NUL-terminated literal and key a live argument.
+pub(crate) fn notify(ctx: Ctx, event: &'static CStr, key: &Arg) {
+    // SAFETY: ctx is the running command's context; event is a NUL-terminated literal and key a
+    // live string (RM_NotifyKeyspaceEvent takes its own reference if it keeps it).
     unsafe {
-        raw::RedisModule_NotifyKeyspaceEvent.unwrap()(ctx, raw::REDISMODULE_NOTIFY_MODULE as c_int, event.as_ptr(), key.0);
+        raw::RedisModule_NotifyKeyspaceEvent.unwrap()(ctx, raw::REDISMODULE_NOTIFY_MODULE as c_int, event.as_ptr(), key.as_ptr());
     }
 }
 
@@ -246,10 +314,10 @@ pub enum KeyKind {
     Other,
 }
 
-pub(crate) fn key_kind(ctx: Ctx, key: Arg) -> KeyKind {
-    // SAFETY: ctx is the running command's context and key a live argument; the key opened for reading is closed before returning.
+pub(crate) fn key_kind(ctx: Ctx, key: &Arg) -> KeyKind {
+    // SAFETY: ctx is the running command's context and key a live string; the key opened for reading is closed before returning.
     unsafe {
-        let k = raw::RedisModule_OpenKey.unwrap()(ctx, key.0, raw::REDISMODULE_READ as c_int);
+        let k = raw::RedisModule_OpenKey.unwrap()(ctx, key.as_ptr(), raw::REDISMODULE_READ as c_int);
         let t = if k.is_null() { raw::REDISMODULE_KEYTYPE_EMPTY as c_int } else { raw::RedisModule_KeyType.unwrap()(k) };
         if !k.is_null() {
             raw::RedisModule_CloseKey.unwrap()(k);
