@@ -8,15 +8,32 @@
 //! loaded, with the keyword and its place, never silently ignored. `$ref` is local only
 //! (`#/$defs/Name`, `#/definitions/Name`, `#`, or any JSON pointer into the same schema).
 //!
+//! No schema can crash or hang the server. Compiling is one pass over a work list (no
+//! recursion), within a node budget (`limits::MAX_SCHEMA_NODES`), each place compiled once
+//! however many `$ref`s name it. A cycle of references and in-place applicators (`$ref`,
+//! `allOf`, `anyOf`, `oneOf`, `not`) that never goes one level down into the document is
+//! refused at load with its pointers; recursion through `properties`, `additionalProperties`,
+//! `items` and `prefixItems` is legal (a tree of nodes), as every walk follows the document and
+//! ends with it. What the walks ask of a place again and again (its `$ref` target, its object
+//! branch, its types, its filled default) is computed once at load over the acyclic in-place
+//! graph. Every walk of a value carries a depth and a step budget (`limits::MAX_WALK_*`).
+//! Defaults are filled once at load and must keep their own schema.
+//!
+//! Numbers compare exactly: integers over the whole i64 and u64 ranges as integers, an integer
+//! against a double by value; `multipleOf` is exact on integers and, on a double, holds within
+//! a relative tolerance of `MULTIPLE_TOLERANCE` of the value.
+//!
 //! Why not the `jsonschema` crate: the module needs three things it does not offer — validating
 //! the part of a document at a dotted path against the sub-schema found by walking the schema
 //! (the commands write parts), refusing unknown keywords at load, and error texts that name the
 //! place and rule in the module's own error codes; and the documents are small, so a direct
 //! walk of the compiled tree is enough (docs/commands.md gives the figures).
 
+use crate::limits::{MAX_DEPTH, MAX_JSON_BYTES, MAX_SCHEMA_CHAIN, MAX_SCHEMA_DEFAULT_VALUES, MAX_SCHEMA_NODES, MAX_WALK_DEPTH, MAX_WALK_STEPS};
 use crate::vitals::{Scalar, Source};
-use serde_json::{Map, Value};
-use std::collections::HashMap;
+use serde_json::{Map, Number, Value};
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Keywords that check a value.
 const ASSERTIONS: &[&str] = &[
@@ -33,6 +50,11 @@ const ANNOTATIONS: &[&str] = &[
     "$schema", "$id", "$comment", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly",
     "format", "contentEncoding", "contentMediaType", "discriminator", "x-vital",
 ];
+
+/// `multipleOf` on a double: `x` is a multiple of `m` when `|x - k*m| <= MULTIPLE_TOLERANCE * |x|`
+/// for the integer `k` nearest `x / m` (a relative tolerance, so `1` is no multiple of `1e10`).
+/// Two integers (doubles with no fraction included) are checked exactly.
+pub const MULTIPLE_TOLERANCE: f64 = 1e-9;
 
 /// A problem found while compiling a schema: the keyword and its place (a JSON pointer).
 #[derive(Debug, Clone, PartialEq)]
@@ -98,11 +120,11 @@ struct Node {
     types: u8,
     enumeration: Option<Vec<Value>>,
     constant: Option<Value>,
-    minimum: Option<f64>,
-    maximum: Option<f64>,
-    exclusive_minimum: Option<f64>,
-    exclusive_maximum: Option<f64>,
-    multiple_of: Option<f64>,
+    minimum: Option<Number>,
+    maximum: Option<Number>,
+    exclusive_minimum: Option<Number>,
+    exclusive_maximum: Option<Number>,
+    multiple_of: Option<Number>,
     min_length: Option<u64>,
     max_length: Option<u64>,
     /// `pattern`: matched anywhere in the string (JSON Schema's rule), by the `regex` crate, the
@@ -130,6 +152,34 @@ struct Node {
     always: Option<bool>,
 }
 
+impl Node {
+    fn property(&self, name: &str) -> Option<usize> {
+        self.properties.iter().find(|(k, _)| k == name).map(|(_, p)| *p)
+    }
+}
+
+/// The `i`-th node applied to the very same value as `n` (its in-place edges: `$ref`, `allOf`,
+/// `anyOf`, `oneOf`, `not`), without allocating.
+fn in_place(n: &Node, mut i: usize) -> Option<usize> {
+    if let Some(r) = n.reference {
+        if i == 0 {
+            return Some(r);
+        }
+        i -= 1;
+    }
+    for list in [&n.all_of, &n.any_of, &n.one_of] {
+        if i < list.len() {
+            return Some(list[i]);
+        }
+        i -= list.len();
+    }
+    if i == 0 {
+        n.not
+    } else {
+        None
+    }
+}
+
 /// A declared vital: its dotted place, its name (the last segment), and its defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VitalDecl {
@@ -144,6 +194,17 @@ pub struct VitalDecl {
 pub struct Schema {
     nodes: Vec<Node>,
     root: usize,
+    /// Computed once at load, per node: the node after following `$ref`s (a node with a
+    /// reference and nothing else of note), its object-describing node, the types it allows
+    /// (0: any), the node whose `default` it takes, and (per node with a `default`) that
+    /// default with its members' defaults filled in.
+    targets: Vec<usize>,
+    objects: Vec<Option<usize>>,
+    types: Vec<u8>,
+    default_nodes: Vec<Option<usize>>,
+    defaults: Vec<Option<Value>>,
+    /// The JSON pointer of each node (for load errors).
+    pointers: Vec<String>,
     /// The schema as it was loaded (compact JSON), and a short hash of it.
     pub text: String,
     pub hash: String,
@@ -153,7 +214,10 @@ pub struct Schema {
 struct Compiler<'a> {
     doc: &'a Value,
     nodes: Vec<Node>,
+    pointers: Vec<String>,
     by_pointer: HashMap<String, usize>,
+    /// Nodes named but not compiled yet: compiling is a loop over this list, never a recursion.
+    queue: VecDeque<usize>,
 }
 
 fn load_err(pointer: &str, what: String) -> LoadError {
@@ -161,17 +225,104 @@ fn load_err(pointer: &str, what: String) -> LoadError {
     LoadError(format!("{what} at {at}"))
 }
 
+/// A JSON number, exactly: integers (the whole i64 and u64 ranges) as `i128`, others as `f64`.
+#[derive(Debug, Clone, Copy)]
+enum Num {
+    Int(i128),
+    Float(f64),
+}
+
+/// Doubles below this magnitude with no fraction convert to `i128` exactly (2^127 is 1.7014e38).
+const I128_SAFE: f64 = 1.7e38;
+
+impl Num {
+    fn of(n: &Number) -> Num {
+        if let Some(i) = n.as_i64() {
+            Num::Int(i as i128)
+        } else if let Some(u) = n.as_u64() {
+            Num::Int(u as i128)
+        } else {
+            Num::Float(n.as_f64().unwrap_or(f64::NAN))
+        }
+    }
+
+    /// The integer this number is exactly, if it is one (a double with no fraction included).
+    fn exact_int(self) -> Option<i128> {
+        match self {
+            Num::Int(i) => Some(i),
+            Num::Float(f) => (f.fract() == 0.0 && f.abs() < I128_SAFE).then_some(f as i128),
+        }
+    }
+
+    fn as_f64(self) -> f64 {
+        match self {
+            Num::Int(i) => i as f64,
+            Num::Float(f) => f,
+        }
+    }
+}
+
+/// Compares two numbers exactly (`9007199254740993` is above `9007199254740992.0`).
+fn cmp_num(a: Num, b: Num) -> Option<Ordering> {
+    if let (Some(x), Some(y)) = (a.exact_int(), b.exact_int()) {
+        return Some(x.cmp(&y));
+    }
+    match (a, b) {
+        (Num::Int(x), Num::Float(y)) => int_vs_float(x, y),
+        (Num::Float(x), Num::Int(y)) => int_vs_float(y, x).map(Ordering::reverse),
+        _ => a.as_f64().partial_cmp(&b.as_f64()),
+    }
+}
+
+/// An integer against a double that is not an exact `i128` (a fraction, or huge).
+fn int_vs_float(x: i128, y: f64) -> Option<Ordering> {
+    if y.is_nan() {
+        return None;
+    }
+    if y >= I128_SAFE {
+        return Some(Ordering::Less);
+    }
+    if y <= -I128_SAFE {
+        return Some(Ordering::Greater);
+    }
+    let floor = y.floor();
+    let f = floor as i128;
+    Some(match x.cmp(&f) {
+        Ordering::Equal if y > floor => Ordering::Less,
+        o => o,
+    })
+}
+
+/// `multipleOf`: exact on two integers, else within `MULTIPLE_TOLERANCE` of the value.
+fn is_multiple(x: Num, m: Num) -> bool {
+    if let (Some(xi), Some(mi)) = (x.exact_int(), m.exact_int()) {
+        if mi != 0 {
+            return xi % mi == 0;
+        }
+    }
+    let (x, m) = (x.as_f64(), m.as_f64());
+    let k = (x / m).round();
+    k.is_finite() && (x - k * m).abs() <= MULTIPLE_TOLERANCE * x.abs()
+}
+
 impl Compiler<'_> {
+    /// The node of the schema at `pointer`: the one made before, or a new one, compiled later
+    /// by the loop of `Schema::compile`.
     fn node(&mut self, pointer: &str) -> Result<usize, LoadError> {
         if let Some(&id) = self.by_pointer.get(pointer) {
             return Ok(id);
         }
-        let value = resolve_pointer(self.doc, pointer).ok_or_else(|| load_err(pointer, "nothing".into()))?;
+        if resolve_pointer(self.doc, pointer).is_none() {
+            return Err(load_err(pointer, "nothing".into()));
+        }
+        if self.nodes.len() >= MAX_SCHEMA_NODES {
+            return Err(load_err(pointer, format!("the schema has more than {MAX_SCHEMA_NODES} schema objects (the most the module compiles)")));
+        }
         let id = self.nodes.len();
         self.nodes.push(Node::default());
+        self.pointers.push(pointer.to_string());
         self.by_pointer.insert(pointer.to_string(), id);
-        let node = self.compile(value, pointer)?;
-        self.nodes[id] = node;
+        self.queue.push_back(id);
         Ok(id)
     }
 
@@ -204,8 +355,8 @@ impl Compiler<'_> {
                 },
                 "const" => n.constant = Some(x.clone()),
                 "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => {
-                    let Some(f) = x.as_f64() else { return bad("a number") };
-                    if k == "multipleOf" && f <= 0.0 {
+                    let Value::Number(num) = x else { return bad("a number") };
+                    if k == "multipleOf" && Num::of(num).as_f64() <= 0.0 {
                         return bad("a number above 0");
                     }
                     *match k.as_str() {
@@ -214,7 +365,7 @@ impl Compiler<'_> {
                         "exclusiveMinimum" => &mut n.exclusive_minimum,
                         "exclusiveMaximum" => &mut n.exclusive_maximum,
                         _ => &mut n.multiple_of,
-                    } = Some(f);
+                    } = Some(num.clone());
                 }
                 "minLength" | "maxLength" | "minProperties" | "maxProperties" | "minItems" | "maxItems" => {
                     let Some(u) = x.as_u64() else { return bad("a non-negative integer") };
@@ -339,6 +490,17 @@ fn type_names(types: u8) -> String {
     names.join(" or ")
 }
 
+/// `must be an integer`, told with the module's integer range for an integer outside it
+/// (`18446744073709551615` is a JSON integer, not one the module stores as an integer).
+fn type_rule(types: u8, v: &Value) -> String {
+    let outside = matches!(v, Value::Number(n) if Num::of(n).exact_int().is_some()) && types & (Type::Integer as u8 | Type::Number as u8) == Type::Integer as u8;
+    if outside {
+        let names = type_names(types).replace("an integer", &format!("an integer from {} to {}", i64::MIN, i64::MAX));
+        return format!("must be {names}");
+    }
+    format!("must be {}", type_names(types))
+}
+
 fn join(place: &str, name: &str) -> String {
     if place.is_empty() {
         name.to_string()
@@ -355,8 +517,12 @@ fn count(n: Option<u64>, what: &str) -> String {
     }
 }
 
-fn number(x: f64) -> String {
-    Value::from(x).to_string().trim_end_matches(".0").to_string()
+fn number(x: &Number) -> String {
+    let t = x.to_string();
+    match t.strip_suffix(".0") {
+        Some(whole) => whole.to_string(),
+        None => t,
+    }
 }
 
 fn shown(v: &Value) -> String {
@@ -368,71 +534,286 @@ fn shown(v: &Value) -> String {
     }
 }
 
+/// A walk of a value against the schema: its steps so far, and whether it went past the depth
+/// or step budget (then the value is refused, as one that cannot be checked).
+#[derive(Default)]
+struct Walk {
+    steps: usize,
+    over: bool,
+}
+
+impl Walk {
+    /// Counts `cost` steps at `depth`; false (and `over`) past the budget.
+    fn step(&mut self, depth: usize, cost: usize) -> bool {
+        self.steps = self.steps.saturating_add(cost);
+        if depth > MAX_WALK_DEPTH || self.steps > MAX_WALK_STEPS {
+            self.over = true;
+        }
+        !self.over
+    }
+}
+
+fn over_budget(place: &str) -> Violation {
+    Violation {
+        place: place.to_string(),
+        rule: format!("cannot be checked against the schema within {MAX_WALK_DEPTH} levels and {MAX_WALK_STEPS} steps"),
+    }
+}
+
+/// The defaults being filled in at load: each node's once, a node met again while its own is
+/// being made is a default that holds itself (it would never end).
+struct Defaults {
+    state: Vec<u8>,
+    made: Vec<Option<Value>>,
+    values: usize,
+    error: Option<LoadError>,
+}
+
+/// Values in `v` (itself included), counted without recursion.
+fn values_in(v: &Value) -> usize {
+    let mut stack = vec![v];
+    let mut n = 0;
+    while let Some(x) = stack.pop() {
+        n += 1;
+        match x {
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(m) => stack.extend(m.values()),
+            _ => {}
+        }
+    }
+    n
+}
+
 impl Schema {
     /// Compiles a schema document. All or nothing: any problem is a `LoadError` naming it.
     pub fn compile(doc: &Value) -> Result<Schema, LoadError> {
-        let mut c = Compiler { doc, nodes: Vec::new(), by_pointer: HashMap::new() };
+        let mut c = Compiler { doc, nodes: Vec::new(), pointers: Vec::new(), by_pointer: HashMap::new(), queue: VecDeque::new() };
         let root = c.node("")?;
-        let mut s = Schema { nodes: c.nodes, root, text: doc.to_string(), hash: String::new(), vitals: Vec::new() };
+        while let Some(id) = c.queue.pop_front() {
+            let pointer = c.pointers[id].clone();
+            let value = resolve_pointer(doc, &pointer).ok_or_else(|| load_err(&pointer, "nothing".into()))?;
+            let node = c.compile(value, &pointer)?;
+            c.nodes[id] = node;
+        }
+        let mut s = Schema {
+            nodes: c.nodes,
+            root,
+            targets: Vec::new(),
+            objects: Vec::new(),
+            types: Vec::new(),
+            default_nodes: Vec::new(),
+            defaults: Vec::new(),
+            pointers: c.pointers,
+            text: doc.to_string(),
+            hash: String::new(),
+            vitals: Vec::new(),
+        };
         s.hash = short_hash(&s.text);
-        if s.object_node(s.root).is_none() {
+        s.link()?;
+        if s.objects[s.root].is_none() {
             return Err(LoadError("the schema must describe an object (type: object, or properties) at the root".into()));
         }
-        s.vitals = s.find_vitals();
+        s.make_defaults()?;
+        s.vitals = s.find_vitals()?;
         Ok(s)
     }
 
-    /// Parses and compiles a schema text.
+    /// Parses and compiles a schema text (at most `MAX_JSON_BYTES`, however it is loaded).
     pub fn parse(text: &[u8]) -> Result<Schema, LoadError> {
+        if text.len() > MAX_JSON_BYTES {
+            return Err(LoadError(format!("the schema is larger than {MAX_JSON_BYTES} bytes")));
+        }
         let doc: Value = serde_json::from_slice(text).map_err(|e| LoadError(format!("not valid JSON: {e}")))?;
         Schema::compile(&doc)
     }
 
-    /// The node after following `$ref`s (a node with a reference and nothing else of note).
-    fn target(&self, mut id: usize) -> usize {
-        let mut hops = 0;
-        while let Some(r) = self.nodes[id].reference {
-            let n = &self.nodes[id];
-            if !(n.properties.is_empty() && n.types == 0 && n.any_of.is_empty() && n.one_of.is_empty()) || hops > 64 {
-                break;
+    /// `#/properties/a`: a node's place, as a `$ref` names it.
+    fn shown_pointer(&self, id: usize) -> String {
+        format!("#{}", self.pointers[id])
+    }
+
+    /// Refuses a cycle of in-place edges (the pointers of the cycle in the error) and a chain of
+    /// them longer than `MAX_SCHEMA_CHAIN`, then computes what the walks ask of each node, in
+    /// an order where every node comes after all it applies in place. One pass, no recursion.
+    fn link(&mut self) -> Result<(), LoadError> {
+        let count = self.nodes.len();
+        let mut state = vec![0u8; count];
+        let mut chain = vec![0usize; count];
+        let mut order = Vec::with_capacity(count);
+        for start in 0..count {
+            if state[start] != 0 {
+                continue;
             }
-            id = r;
-            hops += 1;
+            state[start] = 1;
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            while let Some(top) = stack.last_mut() {
+                let (id, i) = *top;
+                match in_place(&self.nodes[id], i) {
+                    Some(next) => {
+                        top.1 += 1;
+                        match state[next] {
+                            0 => {
+                                state[next] = 1;
+                                stack.push((next, 0));
+                            }
+                            1 => {
+                                let from = stack.iter().position(|&(n, _)| n == next).unwrap_or(0);
+                                let mut names: Vec<String> = stack[from..].iter().map(|&(n, _)| self.shown_pointer(n)).collect();
+                                names.push(self.shown_pointer(next));
+                                return Err(load_err(
+                                    &self.pointers[next],
+                                    format!("a cycle of references that never goes down into the document ({})", names.join(" -> ")),
+                                ));
+                            }
+                            _ => {}
+                        }
+                    }
+                    None => {
+                        state[id] = 2;
+                        let n = &self.nodes[id];
+                        chain[id] = 1 + (0..).map_while(|i| in_place(n, i)).map(|k| chain[k]).max().unwrap_or(0);
+                        if chain[id] > MAX_SCHEMA_CHAIN {
+                            return Err(load_err(
+                                &self.pointers[id],
+                                format!("more than {MAX_SCHEMA_CHAIN} references and applicators in a row without going down into the document"),
+                            ));
+                        }
+                        order.push(id);
+                        stack.pop();
+                    }
+                }
+            }
         }
-        id
+        self.targets = (0..count).collect();
+        self.objects = vec![None; count];
+        self.types = vec![0; count];
+        self.default_nodes = vec![None; count];
+        for &id in &order {
+            let n = &self.nodes[id];
+            if let Some(r) = n.reference {
+                if n.properties.is_empty() && n.types == 0 && n.any_of.is_empty() && n.one_of.is_empty() {
+                    self.targets[id] = self.targets[r];
+                }
+            }
+            self.default_nodes[id] = if n.default.is_some() { Some(id) } else { n.reference.and_then(|r| self.default_nodes[r]) };
+            self.types[id] = if n.types != 0 {
+                n.types
+            } else if let Some(r) = n.reference {
+                self.types[r]
+            } else {
+                let branches = if n.any_of.is_empty() { &n.one_of } else { &n.any_of };
+                let mut t = 0;
+                for &b in branches {
+                    match self.types[b] {
+                        0 => {
+                            t = 0;
+                            break;
+                        }
+                        bt => t |= bt,
+                    }
+                }
+                t
+            };
+            let t = self.targets[id];
+            let tn = &self.nodes[t];
+            self.objects[id] = if tn.types & Type::Object as u8 != 0 || !tn.properties.is_empty() {
+                Some(t)
+            } else if let Some(o) = tn.reference.and_then(|r| self.objects[r]) {
+                Some(o)
+            } else {
+                let branches = if tn.any_of.is_empty() { &tn.one_of } else { &tn.any_of };
+                let objects: Vec<usize> = branches.iter().filter_map(|&b| self.objects[b]).collect();
+                (objects.len() == 1).then(|| objects[0])
+            };
+        }
+        Ok(())
+    }
+
+    /// Fills in every `default` once (with its members' defaults), refusing one that holds
+    /// itself, nests deeper than a document may, or breaks its own schema.
+    fn make_defaults(&mut self) -> Result<(), LoadError> {
+        let count = self.nodes.len();
+        let mut d = Defaults { state: vec![0; count], made: vec![None; count], values: 0, error: None };
+        for id in 0..count {
+            if self.nodes[id].default.is_none() {
+                continue;
+            }
+            let v = self.make_default(id, 0, &mut d);
+            if let Some(e) = d.error.take() {
+                return Err(e);
+            }
+            let Some(v) = v else { continue };
+            let at = format!("{}/default", self.pointers[id]);
+            if crate::json::depth(&v) > MAX_DEPTH {
+                return Err(load_err(&at, format!("the default, with its members' defaults, nests deeper than {MAX_DEPTH} levels")));
+            }
+            if let Err(e) = self.check_value(id, &v, "") {
+                let why = if e.place.is_empty() { e.rule.clone() } else { e.text() };
+                return Err(load_err(&at, format!("the default {} breaks its own schema: {why}", shown(&v))));
+            }
+        }
+        self.defaults = d.made;
+        Ok(())
+    }
+
+    /// The default of the node `id` with its members' defaults filled in, `depth` levels under
+    /// the default being made.
+    fn make_default(&self, id: usize, depth: usize, d: &mut Defaults) -> Option<Value> {
+        let dn = self.default_nodes[id]?;
+        if d.error.is_some() {
+            return None;
+        }
+        let at = format!("{}/default", self.pointers[dn]);
+        let v = match d.state[dn] {
+            2 => d.made[dn].clone(),
+            1 => {
+                d.error = Some(load_err(&at, "filling in the default never ends: it holds itself through its members' defaults".into()));
+                return None;
+            }
+            _ if depth > MAX_DEPTH => {
+                d.error = Some(load_err(&at, format!("the default, with its members' defaults, nests deeper than {MAX_DEPTH} levels")));
+                return None;
+            }
+            _ => {
+                d.state[dn] = 1;
+                let mut v = self.nodes[dn].default.clone()?;
+                self.fill(dn, &mut v, 0, &mut |pid, at_depth| self.make_default(pid, depth + at_depth + 1, d));
+                d.state[dn] = 2;
+                d.made[dn] = Some(v.clone());
+                Some(v)
+            }
+        };
+        if let Some(v) = &v {
+            d.values = d.values.saturating_add(values_in(v));
+            if d.values > MAX_SCHEMA_DEFAULT_VALUES && d.error.is_none() {
+                d.error = Some(load_err(&at, format!("the schema's defaults make more than {MAX_SCHEMA_DEFAULT_VALUES} values")));
+            }
+        }
+        v
+    }
+
+    /// The node after following `$ref`s (a node with a reference and nothing else of note).
+    fn target(&self, id: usize) -> usize {
+        self.targets[id]
     }
 
     /// The object-describing node at `id`: itself, its reference, or the one object branch of a
     /// nullable `anyOf`/`oneOf` (`Optional[Model]`).
     fn object_node(&self, id: usize) -> Option<usize> {
-        let id = self.target(id);
-        let n = &self.nodes[id];
-        if n.types & Type::Object as u8 != 0 || !n.properties.is_empty() {
-            return Some(id);
-        }
-        if let Some(r) = n.reference {
-            if let Some(o) = self.object_node(r) {
-                return Some(o);
-            }
-        }
-        let branches = if n.any_of.is_empty() { &n.one_of } else { &n.any_of };
-        let objects: Vec<usize> = branches.iter().filter_map(|&b| self.object_node(b)).collect();
-        (objects.len() == 1).then(|| objects[0])
+        self.objects[id]
     }
 
     /// The node that describes the member `name` of the object node `id`: its property, else
-    /// its `additionalProperties` schema. `Ok(None)`: any value is allowed there (open).
-    /// `Err(())`: the object forbids other members.
+    /// one its `allOf` branches name, else its `additionalProperties` schema. `Ok(None)`: any
+    /// value is allowed there (open). `Err(())`: the object forbids other members.
     fn member(&self, id: usize, name: &str) -> Result<Option<usize>, ()> {
         let n = &self.nodes[id];
-        if let Some((_, p)) = n.properties.iter().find(|(k, _)| k == name) {
-            return Ok(Some(*p));
+        if let Some(p) = n.property(name) {
+            return Ok(Some(p));
         }
-        for &a in &n.all_of {
-            if let Some(o) = self.object_node(a) {
-                if let Ok(Some(found)) = self.member(o, name) {
-                    return Ok(Some(found));
-                }
+        if !n.all_of.is_empty() {
+            if let Some(found) = self.member_of_all_of(id, name) {
+                return Ok(Some(found));
             }
         }
         match n.additional {
@@ -440,6 +821,35 @@ impl Schema {
             Additional::Forbidden => Err(()),
             Additional::Schema(s) => Ok(Some(s)),
         }
+    }
+
+    /// The member `name` as the `allOf` branches of `id` describe it: depth first, each branch's
+    /// properties, then its own branches, then its `additionalProperties` schema; each object
+    /// node visited once (a loop, no recursion).
+    fn member_of_all_of(&self, id: usize, name: &str) -> Option<usize> {
+        let mut stack: Vec<(usize, usize)> = vec![(id, 0)];
+        let mut seen: HashSet<usize> = HashSet::from([id]);
+        while let Some(top) = stack.last_mut() {
+            let (o, i) = *top;
+            let n = &self.nodes[o];
+            if let Some(&branch) = n.all_of.get(i) {
+                top.1 += 1;
+                let Some(b) = self.objects[branch] else { continue };
+                if !seen.insert(b) {
+                    continue;
+                }
+                if let Some(p) = self.nodes[b].property(name) {
+                    return Some(p);
+                }
+                stack.push((b, 0));
+            } else {
+                stack.pop();
+                if let (true, Additional::Schema(s)) = (o != id, &n.additional) {
+                    return Some(*s);
+                }
+            }
+        }
+        None
     }
 
     /// Where a dotted path leads in the schema.
@@ -463,7 +873,7 @@ impl Schema {
         match self.at(path) {
             Place::Open => NumberKind::Number,
             Place::Node(PlaceRef(id)) => {
-                let t = self.types_of(id);
+                let t = self.types[id];
                 if t == 0 || t & Type::Number as u8 != 0 {
                     NumberKind::Number
                 } else if t & Type::Integer as u8 != 0 {
@@ -476,43 +886,32 @@ impl Schema {
         }
     }
 
-    /// The types a node allows (0: any), through references and alternatives.
-    fn types_of(&self, id: usize) -> u8 {
-        let n = &self.nodes[id];
-        if n.types != 0 {
-            return n.types;
-        }
-        if let Some(r) = n.reference {
-            return self.types_of(r);
-        }
-        let branches = if n.any_of.is_empty() { &n.one_of } else { &n.any_of };
-        let mut t = 0;
-        for &b in branches {
-            match self.types_of(b) {
-                0 => return 0,
-                bt => t |= bt,
-            }
-        }
-        t
-    }
-
     /// Validates `v` against the whole schema.
     pub fn validate(&self, v: &Value) -> Result<(), Violation> {
-        if self.valid(self.root, v) {
-            return Ok(());
-        }
-        self.check(self.root, v, "")
+        self.check_value(self.root, v, "")
     }
 
     /// Validates `v` as the value of the place `path` names (`Place::Open` places take anything).
     pub fn validate_at(&self, path: &[String], v: &Value) -> Result<(), Violation> {
         match self.at(path) {
-            Place::Node(PlaceRef(id)) if self.valid(id, v) => Ok(()),
-            Place::Node(PlaceRef(id)) => self.check(id, v, &path.join(".")),
+            Place::Node(PlaceRef(id)) => self.check_value(id, v, &path.join(".")),
             Place::Open => Ok(()),
             Place::Forbidden(p) => Err(Violation { place: p, rule: String::new() }),
             Place::NotAnObject(p) => Err(Violation { place: p, rule: "holds no fields".into() }),
         }
+    }
+
+    /// The allocation-free walk first; the error-building one only on failure, to say where and
+    /// why. Each within its own budget.
+    fn check_value(&self, id: usize, v: &Value, place: &str) -> Result<(), Violation> {
+        let mut w = Walk::default();
+        if self.valid(id, v, 0, &mut w) {
+            return Ok(());
+        }
+        if w.over {
+            return Err(over_budget(place));
+        }
+        self.check(id, v, place, 0, &mut Walk::default())
     }
 
     /// The default of a place (`default`, else for an object the object of its members'
@@ -524,34 +923,31 @@ impl Schema {
         }
     }
 
+    /// The default a node gives (its own, else its reference's), filled in at load.
     fn default_of(&self, id: usize) -> Option<Value> {
-        let n = &self.nodes[id];
-        if let Some(d) = &n.default {
-            let mut d = d.clone();
-            self.fill(id, &mut d);
-            return Some(d);
-        }
-        if let Some(r) = n.reference {
-            return self.default_of(r);
-        }
-        None
+        self.defaults.get(self.default_nodes[id]?)?.clone()
     }
 
     /// Fills, inside `v`, every missing member whose schema has a default (recursively, in the
     /// schema's order, before the members the schema does not name), and stores integral
     /// numbers in integer-only places as integers (`-0` and `3.0` become `0` and `3`).
     pub fn fill_defaults(&self, v: &mut Value) {
-        self.fill(self.root, v);
+        self.fill(self.root, v, 0, &mut |pid, _| self.default_of(pid));
     }
 
     /// `fill_defaults` for the value of the place `path` names.
     pub fn fill_defaults_at(&self, path: &[String], v: &mut Value) {
         if let Place::Node(PlaceRef(id)) = self.at(path) {
-            self.fill(id, v);
+            self.fill(id, v, 0, &mut |pid, _| self.default_of(pid));
         }
     }
 
-    fn fill(&self, id: usize, v: &mut Value) {
+    /// The filling walk, `depth` levels into the value; `default(member, depth)` gives the
+    /// default of a missing member (the ones made at load, or, at load, the one being made).
+    fn fill(&self, id: usize, v: &mut Value, depth: usize, default: &mut dyn FnMut(usize, usize) -> Option<Value>) {
+        if depth > MAX_WALK_DEPTH {
+            return;
+        }
         let id = self.target(id);
         let n = &self.nodes[id];
         if n.types == Type::Integer as u8 || n.types == (Type::Integer as u8 | Type::Null as u8) {
@@ -575,7 +971,7 @@ impl Schema {
                     None => self.member(obj, k).ok().flatten(),
                 };
                 if let Some(s) = member {
-                    self.fill(s, x);
+                    self.fill(s, x, depth + 1, default);
                 }
             }
             return;
@@ -585,11 +981,11 @@ impl Schema {
         for (name, pid) in props {
             match m.remove(name) {
                 Some(mut x) => {
-                    self.fill(*pid, &mut x);
+                    self.fill(*pid, &mut x, depth + 1, default);
                     out.insert(name.clone(), x);
                 }
                 None => {
-                    if let Some(d) = self.default_of(*pid) {
+                    if let Some(d) = default(*pid, depth) {
                         out.insert(name.clone(), d);
                     }
                 }
@@ -597,7 +993,7 @@ impl Schema {
         }
         for (k, mut x) in std::mem::take(m) {
             if let Ok(Some(s)) = self.member(obj, &k) {
-                self.fill(s, &mut x);
+                self.fill(s, &mut x, depth + 1, default);
             }
             out.insert(k, x);
         }
@@ -608,10 +1004,14 @@ impl Schema {
     /// number to store as an integer), read in place through a `Source` (the stored text itself):
     /// when it would not, a read can serve the stored text as it is.
     pub fn needs_fill<S: Source>(&self, v: S) -> bool {
-        self.needs(self.root, v)
+        self.needs(self.root, v, 0)
     }
 
-    fn needs<S: Source>(&self, id: usize, v: S) -> bool {
+    fn needs<S: Source>(&self, id: usize, v: S, depth: usize) -> bool {
+        if depth > MAX_WALK_DEPTH {
+            // Past what `fill` walks: the parsed way decides.
+            return true;
+        }
         let id = self.target(id);
         let n = &self.nodes[id];
         if n.types == Type::Integer as u8 || n.types == (Type::Integer as u8 | Type::Null as u8) {
@@ -643,7 +1043,7 @@ impl Schema {
                 }
                 None => self.member(obj, name).ok().flatten(),
             };
-            needs = member.is_some_and(|s| self.needs(s, x));
+            needs = member.is_some_and(|s| self.needs(s, x, depth + 1));
             !needs
         });
         needs
@@ -658,14 +1058,13 @@ impl Schema {
     /// `fill_defaults` does not add either).
     pub fn top_default(&self, name: &str) -> Option<Value> {
         let obj = self.object_node(self.target(self.root))?;
-        let (_, pid) = self.nodes[obj].properties.iter().find(|(n, _)| n == name)?;
-        self.default_of(*pid)
+        let pid = self.nodes[obj].property(name)?;
+        self.default_of(pid)
     }
 
     /// Whether `default_of` would give a value (without making it).
     fn has_default(&self, id: usize) -> bool {
-        let n = &self.nodes[id];
-        n.default.is_some() || n.reference.is_some_and(|r| self.has_default(r))
+        self.default_nodes[id].is_some()
     }
 
     fn rule(&self, id: usize, rule: String, place: &str) -> Violation {
@@ -677,15 +1076,41 @@ impl Schema {
         Violation { place: place.to_string(), rule }
     }
 
+    /// The numeric rules of a node that `x` breaks: the first, as `(words, bound)`.
+    fn number_rule<'n>(n: &'n Node, x: Num) -> Option<(&'static str, &'n Number)> {
+        let bounds: [(&Option<Number>, &'static str, fn(Ordering) -> bool); 4] = [
+            (&n.minimum, "at least", |o| o != Ordering::Less),
+            (&n.maximum, "at most", |o| o != Ordering::Greater),
+            (&n.exclusive_minimum, "greater than", |o| o == Ordering::Greater),
+            (&n.exclusive_maximum, "less than", |o| o == Ordering::Less),
+        ];
+        for (bound, words, ok) in bounds {
+            if let Some(b) = bound {
+                if !cmp_num(x, Num::of(b)).is_some_and(ok) {
+                    return Some((words, b));
+                }
+            }
+        }
+        if let Some(m) = &n.multiple_of {
+            if !is_multiple(x, Num::of(m)) {
+                return Some(("a multiple of", m));
+            }
+        }
+        None
+    }
+
     /// Whether `v` keeps the node's rules: the same rules as `check`, without building any text
     /// (no allocation), so a valid document costs one walk. `check` runs only on failure, to
     /// say where and why.
-    fn valid(&self, id: usize, v: &Value) -> bool {
+    fn valid(&self, id: usize, v: &Value, depth: usize, w: &mut Walk) -> bool {
         let n = &self.nodes[id];
+        if !w.step(depth, 1 + n.enumeration.as_ref().map_or(0, Vec::len)) {
+            return false;
+        }
         if let Some(always) = n.always {
             return always;
         }
-        if n.reference.is_some_and(|r| !self.valid(r, v)) {
+        if n.reference.is_some_and(|r| !self.valid(r, v, depth + 1, w)) {
             return false;
         }
         if n.types != 0 && n.types & type_of(v) == 0 {
@@ -697,16 +1122,8 @@ impl Schema {
         if n.constant.as_ref().is_some_and(|c| !same(c, v)) {
             return false;
         }
-        if let Some(x) = v.as_f64() {
-            let ok = n.minimum.is_none_or(|b| x >= b)
-                && n.maximum.is_none_or(|b| x <= b)
-                && n.exclusive_minimum.is_none_or(|b| x > b)
-                && n.exclusive_maximum.is_none_or(|b| x < b)
-                && n.multiple_of.is_none_or(|m| {
-                    let q = x / m;
-                    (q - q.round()).abs() <= 1e-9
-                });
-            if !ok {
+        if let Value::Number(x) = v {
+            if Schema::number_rule(n, Num::of(x)).is_some() {
                 return false;
             }
         }
@@ -726,12 +1143,12 @@ impl Schema {
                 return false;
             }
             for (name, x) in m {
-                let ok = match n.properties.iter().find(|(k, _)| k == name) {
-                    Some((_, p)) => self.valid(*p, x),
+                let ok = match n.property(name) {
+                    Some(p) => self.valid(p, x, depth + 1, w),
                     None => match n.additional {
                         Additional::Any => true,
                         Additional::Forbidden => false,
-                        Additional::Schema(s) => self.valid(s, x),
+                        Additional::Schema(s) => self.valid(s, x, depth + 1, w),
                     },
                 };
                 if !ok {
@@ -746,7 +1163,7 @@ impl Schema {
         if let Value::Array(a) = v {
             for (i, x) in a.iter().enumerate() {
                 if let Some(s) = n.prefix_items.get(i).copied().or(n.items) {
-                    if !self.valid(s, x) {
+                    if !self.valid(s, x, depth + 1, w) {
                         return false;
                     }
                 }
@@ -755,36 +1172,39 @@ impl Schema {
             if n.max_items.is_some_and(|mx| len > mx) || n.min_items.is_some_and(|mn| len < mn) {
                 return false;
             }
-            if n.unique_items && a.iter().enumerate().any(|(i, x)| a[..i].iter().any(|y| same(x, y))) {
+            if n.unique_items && (!w.step(depth, a.len()) || !unique(a)) {
                 return false;
             }
         }
-        if !n.all_of.iter().all(|&s| self.valid(s, v)) {
+        if !n.all_of.iter().all(|&s| self.valid(s, v, depth + 1, w)) {
             return false;
         }
-        if !n.any_of.is_empty() && !n.any_of.iter().any(|&s| self.valid(s, v)) {
+        if !n.any_of.is_empty() && !n.any_of.iter().any(|&s| self.valid(s, v, depth + 1, w)) {
             return false;
         }
-        if !n.one_of.is_empty() && n.one_of.iter().filter(|&&s| self.valid(s, v)).count() != 1 {
+        if !n.one_of.is_empty() && n.one_of.iter().filter(|&&s| self.valid(s, v, depth + 1, w)).count() != 1 {
             return false;
         }
-        if n.not.is_some_and(|s| self.valid(s, v)) {
+        if n.not.is_some_and(|s| self.valid(s, v, depth + 1, w)) {
             return false;
         }
-        true
+        !w.over
     }
 
-    fn check(&self, id: usize, v: &Value, place: &str) -> Result<(), Violation> {
+    fn check(&self, id: usize, v: &Value, place: &str, depth: usize, w: &mut Walk) -> Result<(), Violation> {
         let n = &self.nodes[id];
+        if !w.step(depth, 1 + n.enumeration.as_ref().map_or(0, Vec::len)) {
+            return Err(over_budget(place));
+        }
         if let Some(always) = n.always {
             return if always { Ok(()) } else { Err(self.rule(id, "must not be present".into(), place)) };
         }
         if let Some(r) = n.reference {
-            self.check(r, v, place).map_err(|e| self.with_description(id, e, place))?;
+            self.check(r, v, place, depth + 1, w).map_err(|e| self.with_description(id, e, place))?;
         }
         let t = type_of(v);
         if n.types != 0 && n.types & t == 0 {
-            return Err(self.rule(id, format!("must be {}", type_names(n.types)), place));
+            return Err(self.rule(id, type_rule(n.types, v), place));
         }
         if let Some(values) = &n.enumeration {
             if !values.iter().any(|e| same(e, v)) {
@@ -798,23 +1218,9 @@ impl Schema {
                 return Err(self.rule(id, format!("must be {}", shown(c)), place));
             }
         }
-        if let Some(x) = v.as_f64() {
-            let bounds = [
-                (n.minimum, "at least", x >= n.minimum.unwrap_or(f64::MIN)),
-                (n.maximum, "at most", x <= n.maximum.unwrap_or(f64::MAX)),
-                (n.exclusive_minimum, "greater than", n.exclusive_minimum.is_none_or(|b| x > b)),
-                (n.exclusive_maximum, "less than", n.exclusive_maximum.is_none_or(|b| x < b)),
-            ];
-            for (bound, words, ok) in bounds {
-                if let (Some(b), false) = (bound, ok) {
-                    return Err(self.rule(id, format!("must be {words} {}", number(b)), place));
-                }
-            }
-            if let Some(m) = n.multiple_of {
-                let q = x / m;
-                if (q - q.round()).abs() > 1e-9 {
-                    return Err(self.rule(id, format!("must be a multiple of {}", number(m)), place));
-                }
+        if let Value::Number(x) = v {
+            if let Some((words, bound)) = Schema::number_rule(n, Num::of(x)) {
+                return Err(self.rule(id, format!("must be {words} {}", number(bound)), place));
             }
         }
         if let Value::String(s) = v {
@@ -836,12 +1242,12 @@ impl Schema {
                 }
             }
             for (name, x) in m {
-                match n.properties.iter().find(|(k, _)| k == name) {
-                    Some((_, p)) => self.check(*p, x, &join(place, name))?,
+                match n.property(name) {
+                    Some(p) => self.check(p, x, &join(place, name), depth + 1, w)?,
                     None => match n.additional {
                         Additional::Any => {}
                         Additional::Forbidden => return Err(Violation { place: join(place, name), rule: String::new() }),
-                        Additional::Schema(s) => self.check(s, x, &join(place, name))?,
+                        Additional::Schema(s) => self.check(s, x, &join(place, name), depth + 1, w)?,
                     },
                 }
             }
@@ -857,7 +1263,7 @@ impl Schema {
             for (i, x) in a.iter().enumerate() {
                 let item = n.prefix_items.get(i).copied().or(n.items);
                 if let Some(s) = item {
-                    self.check(s, x, &join(place, &i.to_string()))?;
+                    self.check(s, x, &join(place, &i.to_string()), depth + 1, w)?;
                 }
             }
             let len = a.len() as u64;
@@ -867,21 +1273,43 @@ impl Schema {
             if n.min_items.is_some_and(|mn| len < mn) {
                 return Err(self.rule(id, format!("must have at least {}", count(n.min_items, "item")), place));
             }
-            if n.unique_items && a.iter().enumerate().any(|(i, x)| a[..i].iter().any(|y| same(x, y))) {
-                return Err(self.rule(id, "must hold unique items".into(), place));
+            if n.unique_items {
+                if !w.step(depth, a.len()) {
+                    return Err(over_budget(place));
+                }
+                if !unique(a) {
+                    return Err(self.rule(id, "must hold unique items".into(), place));
+                }
             }
         }
         for &s in &n.all_of {
-            self.check(s, v, place)?;
+            self.check(s, v, place, depth + 1, w)?;
         }
         if !n.any_of.is_empty() {
-            let errors: Vec<Violation> = n.any_of.iter().filter_map(|&s| self.check(s, v, place).err()).collect();
+            let mut errors: Vec<Violation> = Vec::new();
+            for &s in &n.any_of {
+                match self.check(s, v, place, depth + 1, w) {
+                    Ok(()) => break,
+                    Err(e) => errors.push(e),
+                }
+                if w.over {
+                    return Err(over_budget(place));
+                }
+            }
             if errors.len() == n.any_of.len() {
                 return Err(self.none_matched(id, errors, place));
             }
         }
         if !n.one_of.is_empty() {
-            let errors: Vec<Violation> = n.one_of.iter().filter_map(|&s| self.check(s, v, place).err()).collect();
+            let mut errors: Vec<Violation> = Vec::new();
+            for &s in &n.one_of {
+                if let Err(e) = self.check(s, v, place, depth + 1, w) {
+                    errors.push(e);
+                }
+                if w.over {
+                    return Err(over_budget(place));
+                }
+            }
             let matched = n.one_of.len() - errors.len();
             if matched == 0 {
                 return Err(self.none_matched(id, errors, place));
@@ -891,7 +1319,11 @@ impl Schema {
             }
         }
         if let Some(s) = n.not {
-            if self.check(s, v, place).is_ok() {
+            let r = self.check(s, v, place, depth + 1, w);
+            if w.over {
+                return Err(over_budget(place));
+            }
+            if r.is_ok() {
                 return Err(self.rule(id, "must not match the schema under 'not'".into(), place));
             }
         }
@@ -924,30 +1356,47 @@ impl Schema {
         errors.into_iter().max_by_key(|e| e.place.len()).unwrap_or_else(|| self.rule(id, "is not valid".into(), place))
     }
 
+    /// Whether the node is a vital (`Some(true)`), an object to look into (`Some(false)`), or
+    /// neither (`None`).
+    fn vital_kind(&self, id: usize, marked: bool) -> Option<bool> {
+        let direct = self.nodes[id].vital || self.target(id) != id && self.nodes[self.target(id)].vital;
+        let obj = self.object_node(id)?;
+        Some(if marked {
+            direct || self.nodes[obj].vital
+        } else {
+            ["cur", "max"].iter().all(|f| {
+                self.nodes[obj].properties.iter().any(|(k, p)| k == f && self.nodes[self.target(*p)].types & Type::Integer as u8 != 0)
+            })
+        })
+    }
+
     /// The vitals: objects marked `x-vital: true`, or, in a schema that marks none, every object
     /// whose properties include integer `cur` and `max`. Found by walking the properties from
-    /// the root (not into arrays).
-    fn find_vitals(&self) -> Vec<VitalDecl> {
+    /// the root (not into arrays), 8 levels deep: every place of the first two levels (where
+    /// the vitals must be), past them each schema node once per level (a recursive schema has
+    /// endless places), and no further once more vitals are found than a schema may declare.
+    fn find_vitals(&self) -> Result<Vec<VitalDecl>, LoadError> {
+        const MOST_SHOWN: usize = 4 * crate::vitals::MAX_VITALS;
+        const MOST_VISITS: usize = 1_000_000;
         let marked = self.nodes.iter().any(|n| n.vital);
         let mut out = Vec::new();
         let mut stack: Vec<(usize, Vec<String>, Option<Value>)> = vec![(self.root, Vec::new(), None)];
+        let mut seen: HashSet<(usize, usize)> = HashSet::new();
+        let mut visits = 0usize;
         while let Some((id, path, dflt)) = stack.pop() {
-            if path.len() > 8 {
+            if path.len() > 8 || out.len() > MOST_SHOWN || path.len() > 2 && !seen.insert((id, path.len())) {
                 continue;
             }
-            let direct = self.nodes[id].vital || self.target(id) != id && self.nodes[self.target(id)].vital;
-            let Some(obj) = self.object_node(id) else { continue };
-            let is_vital = if marked {
-                direct || self.nodes[obj].vital
-            } else {
-                ["cur", "max"].iter().all(|f| {
-                    self.nodes[obj].properties.iter().any(|(k, p)| k == f && self.nodes[self.target(*p)].types & Type::Integer as u8 != 0)
-                })
-            };
+            visits += 1;
+            if visits > MOST_VISITS {
+                return Err(LoadError(format!("the schema has more than {MOST_VISITS} places within 8 levels of the root to look for vitals in")));
+            }
+            let Some(is_vital) = self.vital_kind(id, marked) else { continue };
             if is_vital && !path.is_empty() {
                 out.push(VitalDecl { name: path.last().cloned().unwrap_or_default(), path, default: dflt.or_else(|| self.default_of(id)) });
                 continue;
             }
+            let Some(obj) = self.object_node(id) else { continue };
             for (name, p) in self.nodes[obj].properties.iter().rev() {
                 let mut next = path.clone();
                 next.push(name.clone());
@@ -958,7 +1407,7 @@ impl Schema {
             // Keep the schema's own order of declaration.
             self.order_of(&v.path)
         });
-        out
+        Ok(out)
     }
 
     fn order_of(&self, path: &[String]) -> Vec<usize> {
@@ -999,13 +1448,58 @@ pub enum Place {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlaceRef(usize);
 
-/// JSON equality as JSON Schema defines it: numbers by value (`1` equals `1.0`).
+/// JSON equality as JSON Schema defines it: numbers by value, exactly (`1` equals `1.0`;
+/// `9007199254740993` is not `9007199254740992`).
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64() && (x.as_i64() == y.as_i64() || x.as_f64().is_some()),
+        (Value::Number(x), Value::Number(y)) => cmp_num(Num::of(x), Num::of(y)) == Some(Ordering::Equal),
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
         (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, p)| y.get(k).is_some_and(|q| same(p, q))),
         _ => a == b,
+    }
+}
+
+/// `uniqueItems`: no two items `same`, found through a canonical text of each item (numbers by
+/// exact value, members sorted by name): linear in the array, not quadratic.
+fn unique(a: &[Value]) -> bool {
+    let mut seen = HashSet::with_capacity(a.len());
+    a.iter().all(|x| {
+        let mut key = String::new();
+        canonical(x, &mut key);
+        seen.insert(key)
+    })
+}
+
+fn canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Number(n) => match Num::of(n) {
+            Num::Int(i) => out.push_str(&i.to_string()),
+            f => match f.exact_int() {
+                Some(i) => out.push_str(&i.to_string()),
+                None => out.push_str(&format!("{:?}", f.as_f64())),
+            },
+        },
+        Value::Array(a) => {
+            out.push('[');
+            for x in a {
+                canonical(x, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            let mut members: Vec<(&String, &Value)> = m.iter().collect();
+            members.sort_by(|p, q| p.0.cmp(q.0));
+            out.push('{');
+            for (k, x) in members {
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical(x, out);
+                out.push(',');
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
     }
 }
 

@@ -21,3 +21,17 @@ pub const MAX_LOBBY_BYTES: usize = 64 * 1024;
 pub const LOBBY_DEFAULT_TTL: i64 = 600;
 /// Largest number of keys in one multi-key command.
 pub const MAX_KEYS: usize = 1000;
+
+/// A schema, whichever way it is loaded (ACCOUNT.SCHEMA SET, `account.schema`, the `schema`
+/// load argument): at most `MAX_JSON_BYTES` of JSON text, at most `MAX_SCHEMA_NODES` schema
+/// objects, and at most `MAX_SCHEMA_CHAIN` references and applicators (`$ref`, `allOf`, `anyOf`,
+/// `oneOf`, `not`) in a row at one place of a document. Loading is linear in the schema's size.
+pub const MAX_SCHEMA_NODES: usize = 20_000;
+pub const MAX_SCHEMA_CHAIN: usize = 64;
+/// Most values the schema's defaults make when filled in (at load, once).
+pub const MAX_SCHEMA_DEFAULT_VALUES: usize = 200_000;
+/// A walk of a value against the schema (validation, default filling) goes at most this deep
+/// (schema levels, counting each reference) and takes at most this many steps; past them the
+/// value is refused (`SCHEMA <place> cannot be checked within ...`), never a crash or a hang.
+pub const MAX_WALK_DEPTH: usize = 1024;
+pub const MAX_WALK_STEPS: usize = 1_000_000;
