@@ -187,6 +187,8 @@ def is_transient(e: BaseException) -> bool:
     if isinstance(e, (OSError, asyncio.TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
                       RedisConnectionError, RedisTimeoutError)):
         return True
+    if _redis_loading(e):
+        return True
     state = getattr(e, "sqlstate", None) or ""
     return isinstance(state, str) and state[:2] in ("08", "40", "53", "57", "58")
 
@@ -548,8 +550,11 @@ class SessionSaver:
                 if n == 0 and len(self._streams) != 1:
                     await self._sleep(min(self.block_ms, 100) / 1000)
             except Exception as e:
-                if not is_transient(e) and not _redis_loading(e):
+                if not is_transient(e):
                     raise
+                # A batch may have been left unacknowledged: re-read this consumer's own pending first.
+                for st in self._own_pending:
+                    self._own_pending[st] = True
                 self.metrics.retried += 1
                 log.warning("redis unavailable (%s: %s); retrying in %.2fs", type(e).__name__, e, delay)
                 await self._sleep(delay)
