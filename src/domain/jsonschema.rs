@@ -908,10 +908,11 @@ impl Schema {
         if self.valid(id, v, 0, &mut w) {
             return Ok(());
         }
-        if w.over {
-            return Err(over_budget(place));
+        // Past the budget too: the error-building walk tells where it ran out.
+        match self.check(id, v, place, 0, &mut Walk::default()) {
+            Ok(()) if w.over => Err(over_budget(place)),
+            r => r,
         }
-        self.check(id, v, place, 0, &mut Walk::default())
     }
 
     /// The default of a place (`default`, else for an object the object of its members'
@@ -1514,6 +1515,256 @@ mod tests {
 
     fn err(s: &Schema, v: Value) -> String {
         s.validate(&v).unwrap_err().text()
+    }
+
+    /// An object built without serializing its members (`json!` would, recursively).
+    fn obj<const N: usize>(members: [(&str, Value); N]) -> Value {
+        Value::Object(members.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    fn refused(v: Value) -> String {
+        Schema::compile(&v).map(|_| ()).unwrap_err().0
+    }
+
+    /// A schema under `properties.x` of an object root.
+    fn at_x(x: Value) -> Value {
+        json!({"type": "object", "properties": {"x": x}})
+    }
+
+    #[test]
+    fn cycles_that_consume_no_document_depth_are_refused_with_their_pointers() {
+        let cycle = "a cycle of references that never goes down into the document";
+        assert_eq!(
+            refused(at_x(json!({"$ref": "#/properties/x"}))),
+            format!("{cycle} (#/properties/x -> #/properties/x) at '/properties/x'")
+        );
+        assert_eq!(
+            refused(json!({"type": "object", "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}})),
+            format!("{cycle} (#/$defs/a -> #/$defs/b -> #/$defs/a) at '/$defs/a'")
+        );
+        for k in ["anyOf", "oneOf", "allOf"] {
+            let e = refused(at_x(json!({k: [{"$ref": "#/properties/x"}]})));
+            assert_eq!(e, format!("{cycle} (#/properties/x -> #/properties/x/{k}/0 -> #/properties/x) at '/properties/x'"), "{k}");
+        }
+        assert_eq!(
+            refused(at_x(json!({"not": {"$ref": "#/properties/x"}}))),
+            format!("{cycle} (#/properties/x -> #/properties/x/not -> #/properties/x) at '/properties/x'")
+        );
+        assert_eq!(refused(json!({"type": "object", "$ref": "#"})), format!("{cycle} (# -> #) at the root"));
+        for t in ["integer", "object"] {
+            let e = refused(at_x(json!({"type": t, "$ref": "#/properties/x"})));
+            assert_eq!(e, format!("{cycle} (#/properties/x -> #/properties/x) at '/properties/x'"), "{t}");
+        }
+        // items, prefixItems and additionalProperties whose schema is itself.
+        for (k, inner) in [("items", "items"), ("prefixItems", "prefixItems/0"), ("additionalProperties", "additionalProperties")] {
+            let sub = json!({"$ref": format!("#/properties/x/{inner}")});
+            let x = if k == "prefixItems" { json!({k: [sub]}) } else { json!({k: sub}) };
+            let e = refused(at_x(x));
+            assert_eq!(e, format!("{cycle} (#/properties/x/{inner} -> #/properties/x/{inner}) at '/properties/x/{inner}'"), "{k}");
+        }
+    }
+
+    #[test]
+    fn recursion_one_document_level_down_each_turn_loads_and_every_walk_ends() {
+        // pydantic's self-referencing model, Optional[Node].
+        let s = schema(json!({
+            "$defs": {"Node": {"type": "object", "properties": {
+                "v": {"type": "integer", "default": 0},
+                "next": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}], "default": null}}}},
+            "type": "object",
+            "properties": {"list": {"$ref": "#/$defs/Node"}, "tree": {"type": "array", "items": {"$ref": "#/properties/tree"}},
+                "pair": {"type": "array", "prefixItems": [{"$ref": "#/properties/pair"}]},
+                "map": {"type": "object", "properties": {"n": {"type": "integer"}}, "additionalProperties": {"$ref": "#/properties/map"}}}
+        }));
+        let mut chain = json!({"v": 1.0});
+        for i in 0..30 {
+            chain = json!({"v": i, "next": chain});
+        }
+        let doc = json!({"list": chain, "tree": [[[], [[]]]], "pair": [[[]]], "map": {"a": {"b": {}}}});
+        assert!(s.validate(&doc).is_ok());
+        assert!(s.needs_fill(&doc));
+        let mut filled = doc.clone();
+        s.fill_defaults(&mut filled);
+        assert!(!s.needs_fill(&filled));
+        assert_eq!(filled["list"]["next"]["v"], json!(28));
+        let mut last = &filled["list"];
+        for _ in 0..30 {
+            last = &last["next"];
+        }
+        assert_eq!(last.to_string(), r#"{"v":1,"next":null}"#, "the innermost node got its default and its integer");
+        assert_eq!(err(&s, json!({"list": {"next": {"next": {"v": "x"}}}})), "list.next.next.v must be an integer");
+        assert_eq!(err(&s, json!({"tree": [[1]]})), "tree.0.0 must be an array");
+        assert_eq!(err(&s, json!({"map": {"a": {"b": 1}}})), "map.a.b must be an object");
+        // A document deeper than any walk goes (built, not parsed: a parse stops at 128 levels).
+        let mut deep = json!([]);
+        for _ in 0..5000 {
+            deep = Value::Array(vec![deep]);
+        }
+        let doc = obj([("tree", deep)]);
+        let e = s.validate(&doc).unwrap_err();
+        assert_eq!(e.rule, "cannot be checked against the schema within 1024 levels and 1000000 steps");
+        assert!(e.place.starts_with("tree.0.0.0.0") && e.place.len() <= "tree".len() + 2 * 1024, "where the walk ran out: {}", e.place);
+        let mut map = json!({});
+        for _ in 0..5000 {
+            map = obj([("a", map), ("n", json!(1))]);
+        }
+        let mut d = obj([("map", map)]);
+        assert!(s.needs_fill(&d), "past the walk's depth the parsed way decides");
+        s.fill_defaults(&mut d);
+        assert!(s.validate(&d).is_err());
+        // Dropping 5000 levels recurses in serde_json; not what is tested here.
+        std::mem::forget((d, doc));
+    }
+
+    #[test]
+    fn the_walks_fit_a_small_stack() {
+        // Validation, its error text, filling and needs_fill at the deepest walk, on a thread
+        // with 1 MiB of stack in an optimized build (a Redis main thread has 8 MiB).
+        let stack = if cfg!(debug_assertions) { 8 << 20 } else { 1 << 20 };
+        let t = std::thread::Builder::new().stack_size(stack).spawn(|| {
+            let s = schema(json!({"type": "object", "properties": {"t": {"$ref": "#/$defs/T"}},
+                "$defs": {"T": {"anyOf": [{"type": "array", "items": {"$ref": "#/$defs/T"}}, {"type": "integer"}]}}}));
+            let mut deep = json!("x");
+            for _ in 0..600 {
+                deep = Value::Array(vec![deep]);
+            }
+            let doc = obj([("t", deep)]);
+            let e = s.validate(&doc).unwrap_err().text();
+            assert!(e.contains("cannot be checked") || e.contains("must be"), "{e}");
+            let mut d = doc;
+            s.fill_defaults(&mut d);
+            let _ = s.needs_fill(&d);
+            std::mem::forget(d);
+        });
+        t.unwrap().join().unwrap();
+    }
+
+    #[test]
+    fn long_chains_and_big_schemas_are_refused_quickly() {
+        let start = std::time::Instant::now();
+        // 4,593 $ref links (the acyclic chain that overflowed the stack at load).
+        let mut defs = Map::new();
+        for i in 0..4593 {
+            defs.insert(format!("d{i}"), json!({"$ref": format!("#/$defs/d{}", i + 1)}));
+        }
+        defs.insert("d4593".into(), json!({"type": "integer"}));
+        let e = refused(json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}));
+        assert!(e.starts_with("more than 64 references and applicators in a row without going down into the document at '/$defs/d"), "{e}");
+        // 64 in a row load.
+        let mut defs = Map::new();
+        for i in 0..62 {
+            defs.insert(format!("d{i}"), json!({"$ref": format!("#/$defs/d{}", i + 1)}));
+        }
+        defs.insert("d62".into(), json!({"type": "integer"}));
+        let s = schema(json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}));
+        assert_eq!(err(&s, json!({"x": "a"})), "x must be an integer");
+        // Past the node budget.
+        let many: Vec<Value> = (0..25_000).map(|_| json!({})).collect();
+        assert_eq!(
+            refused(json!({"type": "object", "anyOf": many})),
+            "the schema has more than 20000 schema objects (the most the module compiles) at '/anyOf/19999'"
+        );
+        // The root with 8 properties each the root again: linear, not 8^8.
+        let props: Map<String, Value> = (0..8).map(|i| (format!("p{i}"), json!({"$ref": "#"}))).collect();
+        let s = schema(json!({"type": "object", "properties": props}));
+        assert!(s.validate(&json!({"p0": {"p1": {"p7": {}}}})).is_ok());
+        assert!(s.vitals.is_empty());
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn fan_out_cannot_make_a_walk_exponential() {
+        // Each level: anyOf of the next level twice; the last level refuses everything, so every
+        // branch is tried: 2^30 paths without the step budget.
+        let mut defs = Map::new();
+        for i in 0..30 {
+            let next = format!("#/$defs/d{}", i + 1);
+            defs.insert(format!("d{i}"), json!({"anyOf": [{"$ref": next}, {"$ref": next}]}));
+        }
+        defs.insert("d30".into(), json!(false));
+        let s = schema(json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}));
+        let start = std::time::Instant::now();
+        assert_eq!(err(&s, json!({"x": 1})), "x cannot be checked against the schema within 1024 levels and 1000000 steps");
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+        // uniqueItems over a long array: linear.
+        let s = schema(json!({"type": "object", "properties": {"u": {"type": "array", "uniqueItems": true}}}));
+        let mut items: Vec<Value> = (0..100_000).map(Value::from).collect();
+        assert!(s.validate(&json!({"u": items.clone()})).is_ok());
+        items.push(json!(5.0));
+        assert_eq!(err(&s, json!({"u": items})), "u must hold unique items");
+        assert_eq!(err(&s, json!({"u": [{"a": 1, "b": [1.0]}, {"b": [1], "a": 1.0}]})), "u must hold unique items");
+        assert!(s.validate(&json!({"u": [9007199254740993u64, 9007199254740992.0, 0.5, "0.5"]})).is_ok());
+    }
+
+    #[test]
+    fn defaults_are_checked_at_load() {
+        assert_eq!(
+            refused(at_x(json!({"type": "integer", "default": 18446744073709551615u64}))),
+            "the default 18446744073709551615 breaks its own schema: must be an integer from -9223372036854775808 to 9223372036854775807 at '/properties/x/default'"
+        );
+        assert_eq!(
+            refused(at_x(json!({"type": "object", "properties": {"n": {"type": "string"}}, "default": {"n": 1}}))),
+            "the default {\"n\":1} breaks its own schema: n must be a string at '/properties/x/default'"
+        );
+        // A default that holds itself through its members' defaults never ends.
+        let e = refused(json!({"type": "object", "properties": {"x": {"$ref": "#/$defs/N"}},
+            "$defs": {"N": {"type": "object", "default": {}, "properties": {"next": {"$ref": "#/$defs/N"}}}}}));
+        assert_eq!(e, "filling in the default never ends: it holds itself through its members' defaults at '/$defs/N/default'");
+        // Fan-out of defaults: 8 members, each 8 members, ... 8^12 values.
+        let mut defs = Map::new();
+        for i in 0..12 {
+            let props: Map<String, Value> = (0..8).map(|j| (format!("m{j}"), json!({"$ref": format!("#/$defs/d{}", i + 1)}))).collect();
+            defs.insert(format!("d{i}"), json!({"type": "object", "default": {}, "properties": props}));
+        }
+        defs.insert("d12".into(), json!({"type": "integer", "default": 1}));
+        let e = refused(json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}));
+        assert!(e.starts_with("the schema's defaults make more than 200000 values at"), "{e}");
+        // Defaults that keep their schema load, filled once.
+        let s = schema(at_x(json!({"type": "object", "default": {}, "properties": {"n": {"type": "integer", "default": 3.0}}})));
+        assert_eq!(s.default_at(&["x".to_string()]), Some(json!({"n": 3})));
+    }
+
+    #[test]
+    fn numbers_compare_exactly() {
+        let s = schema(at_x(json!({"enum": [9007199254740993u64, 18446744073709551615u64, -9223372036854775808i64]})));
+        assert_eq!(err(&s, json!({"x": 9007199254740992u64})), "x must be one of 9007199254740993, 18446744073709551615, -9223372036854775808");
+        assert_eq!(err(&s, json!({"x": 9007199254740992.0})), "x must be one of 9007199254740993, 18446744073709551615, -9223372036854775808");
+        assert_eq!(err(&s, json!({"x": 18446744073709551614u64})), "x must be one of 9007199254740993, 18446744073709551615, -9223372036854775808");
+        for ok in [json!(9007199254740993u64), json!(18446744073709551615u64), json!(-9223372036854775808i64), json!(-9223372036854775808.0)] {
+            assert!(s.validate(&json!({"x": ok})).is_ok(), "{ok}");
+        }
+        let s = schema(at_x(json!({"const": 9007199254740993u64})));
+        assert_eq!(err(&s, json!({"x": 9007199254740992u64})), "x must be 9007199254740993");
+        let s = schema(at_x(json!({"minimum": 9007199254740993u64, "exclusiveMaximum": 18446744073709551615u64})));
+        assert_eq!(err(&s, json!({"x": 9007199254740992u64})), "x must be at least 9007199254740993");
+        assert_eq!(err(&s, json!({"x": 9007199254740992.0})), "x must be at least 9007199254740993");
+        assert_eq!(err(&s, json!({"x": 18446744073709551615u64})), "x must be less than 18446744073709551615");
+        assert!(s.validate(&json!({"x": 9007199254740993u64})).is_ok());
+        assert!(s.validate(&json!({"x": 18446744073709551614u64})).is_ok());
+        let s = schema(at_x(json!({"maximum": 0.5, "exclusiveMinimum": -9223372036854775808i64})));
+        assert_eq!(err(&s, json!({"x": 1})), "x must be at most 0.5");
+        assert_eq!(err(&s, json!({"x": -9223372036854775808i64})), "x must be greater than -9223372036854775808");
+        assert!(s.validate(&json!({"x": 0})).is_ok());
+        assert!(s.validate(&json!({"x": -9223372036854775807i64})).is_ok());
+        // multipleOf: exact on integers, relative on doubles.
+        let s = schema(at_x(json!({"multipleOf": 1e10})));
+        assert_eq!(err(&s, json!({"x": 1})), "x must be a multiple of 10000000000");
+        assert_eq!(err(&s, json!({"x": 5})), "x must be a multiple of 10000000000");
+        assert_eq!(err(&s, json!({"x": 10000000001i64})), "x must be a multiple of 10000000000");
+        assert!(s.validate(&json!({"x": 0})).is_ok());
+        assert!(s.validate(&json!({"x": 20000000000i64})).is_ok());
+        assert!(s.validate(&json!({"x": -3e10})).is_ok());
+        let s = schema(at_x(json!({"multipleOf": 3})));
+        assert!(s.validate(&json!({"x": 9223372036854775806i64})).is_ok());
+        assert_eq!(err(&s, json!({"x": 9223372036854775807i64})), "x must be a multiple of 3");
+        assert_eq!(err(&s, json!({"x": 18446744073709551614u64})), "x must be a multiple of 3");
+        let s = schema(at_x(json!({"multipleOf": 0.1})));
+        for ok in [0.3, -0.3, 0.7, 1e-1, 123456.7, 0.0] {
+            assert!(s.validate(&json!({"x": ok})).is_ok(), "{ok}");
+        }
+        for no in [0.35, 1e-20, 0.1000001] {
+            assert_eq!(err(&s, json!({"x": no})), "x must be a multiple of 0.1", "{no}");
+        }
     }
 
     #[test]
