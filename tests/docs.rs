@@ -392,9 +392,9 @@ fn readme_logout_worker_acknowledges_every_session() {
         let entry = flavor.entry();
         let script = format!("redis-cli() {{ command '{}' -p {} \"$@\"; }}\n{block}", entry.cli.display(), s.port);
         let _worker = Group(
-            Command::new("bash")
+            flavor
+                .command("bash")
                 .args(["-c", &script])
-                .env("LD_LIBRARY_PATH", &entry.lib)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

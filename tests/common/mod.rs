@@ -96,6 +96,13 @@ impl Flavor {
             .find(|e| e.name == self.name())
             .unwrap_or_else(|| panic!("{} is not in tests/servers.tsv", self.name()))
     }
+    /// A program run with this server's library path (tests/servers.tsv's lib column): its cli,
+    /// or a shell that runs it. The one place a test sets LD_LIBRARY_PATH.
+    pub fn command(self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("LD_LIBRARY_PATH", self.entry().lib);
+        cmd
+    }
     pub fn server(self) -> PathBuf {
         self.entry().server
     }
@@ -407,9 +414,8 @@ impl Server {
     /// The server's cli of `tests/servers.tsv` (redis-cli, or valkey-cli for Valkey) with its
     /// lib column as LD_LIBRARY_PATH, pointed at this server: the one way tests run a cli.
     pub fn cli(&self) -> Command {
-        let entry = self.flavor.entry();
-        let mut cmd = Command::new(&entry.cli);
-        cmd.env("LD_LIBRARY_PATH", &entry.lib).args(["-p", &self.port.to_string()]);
+        let mut cmd = self.flavor.command(self.flavor.entry().cli);
+        cmd.args(["-p", &self.port.to_string()]);
         cmd
     }
 
@@ -417,9 +423,8 @@ impl Server {
     /// pointed at this server: the `redis-cli` the docs' subscriber sessions were printed with
     /// (the cli of `.deps/bin/redis-cli`), whatever the server.
     pub fn redis70_cli(&self) -> Command {
-        let entry = Flavor::Redis70.entry();
-        let mut cmd = Command::new(&entry.cli);
-        cmd.env("LD_LIBRARY_PATH", &entry.lib).args(["-p", &self.port.to_string()]);
+        let mut cmd = Flavor::Redis70.command(Flavor::Redis70.entry().cli);
+        cmd.args(["-p", &self.port.to_string()]);
         cmd
     }
 

@@ -90,16 +90,20 @@ class Postgres:
             time.sleep(0.05)
         return False
 
-    def kill(self) -> None:
-        """An immediate shutdown (SIGQUIT: no checkpoint, the next start replays the WAL)."""
+    def _shutdown(self, sig: int) -> None:
+        """Sends `sig` to the server and waits for it (SIGKILL after 20 s)."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    def kill(self) -> None:
+        """An immediate shutdown (SIGQUIT: no checkpoint, the next start replays the WAL)."""
+        self._shutdown(signal.SIGQUIT)
 
     def start(self) -> None:
         """Starts it again on the same port and data directory."""
@@ -110,12 +114,5 @@ class Postgres:
         self.start()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # fast shutdown
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+        self._shutdown(signal.SIGINT)  # fast shutdown
         shutil.rmtree(self.base, ignore_errors=True)
