@@ -10,8 +10,13 @@ use std::time::{Duration, Instant};
 
 fn main() {
     let a: Vec<String> = std::env::args().collect();
-    let (port, mode, clients, pipeline, secs): (u16, String, usize, usize, f64) =
-        (a[1].parse().unwrap(), a[2].clone(), a[3].parse().unwrap(), a[4].parse().unwrap(), a[5].parse().unwrap());
+    let (port, mode, clients, pipeline, secs): (u16, String, usize, usize, f64) = (
+        a[1].parse().unwrap(),
+        a[2].clone(),
+        a[3].parse().unwrap(),
+        a[4].parse().unwrap(),
+        a[5].parse().unwrap(),
+    );
     let stop = AtomicBool::new(false);
     let done = AtomicU64::new(0);
     let start = Instant::now();
@@ -35,7 +40,11 @@ fn main() {
                             for r in reads {
                                 let v: serde_json::Value = serde_json::from_str(&r).unwrap();
                                 let cur = v[0]["cur"].as_i64().unwrap();
-                                p.cmd("JSON.SET").arg("ac:1").arg("$.stats.hp.cur").arg((cur - 1).max(0)).ignore();
+                                p.cmd("JSON.SET")
+                                    .arg("ac:1")
+                                    .arg("$.stats.hp.cur")
+                                    .arg((cur - 1).max(0))
+                                    .ignore();
                             }
                             p.query::<()>(&mut c).unwrap();
                         }

@@ -18,11 +18,14 @@
 pub mod domain;
 pub mod redis;
 
-pub use domain::{error, json, jsonschema, limits, live, lobby, patch, path, printed, regen, schema, text, version, vitals};
 #[cfg(test)]
 pub(crate) use domain::fuzz;
+pub use domain::{
+    error, json, jsonschema, limits, live, lobby, patch, path, printed, regen, schema, text,
+    version, vitals,
+};
 pub use redis::{config, stats};
 pub(crate) use redis::{rejson, rm, store};
 
-pub mod ops;
 pub(crate) mod commands;
+pub mod ops;

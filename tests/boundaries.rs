@@ -12,9 +12,38 @@ use serde_json::json;
 fn key_permissions_are_the_declared_access() {
     for_each_server(|s| {
         let mut admin = s.conn();
-        q::<String>(&mut admin, &["ACL", "SETUSER", "reader", "on", "nopass", "%R~ac:*", "%R~lobby:*", "+@all"]);
-        q::<String>(&mut admin, &["ACL", "SETUSER", "writer", "on", "nopass", "%W~ac:*", "%W~lobby:*", "+@all"]);
-        q::<String>(&mut admin, &["ACL", "SETUSER", "both", "on", "nopass", "~ac:*", "~lobby:*", "~logouts", "+@all"]);
+        q::<String>(
+            &mut admin,
+            &[
+                "ACL",
+                "SETUSER",
+                "reader",
+                "on",
+                "nopass",
+                "%R~ac:*",
+                "%R~lobby:*",
+                "+@all",
+            ],
+        );
+        q::<String>(
+            &mut admin,
+            &[
+                "ACL",
+                "SETUSER",
+                "writer",
+                "on",
+                "nopass",
+                "%W~ac:*",
+                "%W~lobby:*",
+                "+@all",
+            ],
+        );
+        q::<String>(
+            &mut admin,
+            &[
+                "ACL", "SETUSER", "both", "on", "nopass", "~ac:*", "~lobby:*", "~logouts", "+@all",
+            ],
+        );
         let login = |user: &str| {
             let mut c = s.conn();
             q::<String>(&mut c, &["AUTH", user, "x"]);
@@ -26,10 +55,16 @@ fn key_permissions_are_the_declared_access() {
             q::<String>(c, &["LOBBY.SETCACHE", "lobby:1", "[]"]);
         };
         assert_eq!(
-            q::<Vec<redis::Value>>(&mut admin, &["COMMAND", "GETKEYSANDFLAGS", "ACCOUNT.MGET", "ac:1"]),
+            q::<Vec<redis::Value>>(
+                &mut admin,
+                &["COMMAND", "GETKEYSANDFLAGS", "ACCOUNT.MGET", "ac:1"]
+            ),
             vec![redis::Value::Array(vec![
                 redis::Value::BulkString(b"ac:1".to_vec()),
-                redis::Value::Array(vec![redis::Value::SimpleString("RO".into()), redis::Value::SimpleString("access".into())]),
+                redis::Value::Array(vec![
+                    redis::Value::SimpleString("RO".into()),
+                    redis::Value::SimpleString("access".into())
+                ]),
             ])]
         );
         let reads: &[&[&str]] = &[
@@ -124,16 +159,34 @@ fn one_depth_rule_for_what_is_stored_and_accepted() {
         let entries: Vec<(String, Vec<String>)> = q(&mut c, &["XRANGE", "logouts", &id, &id]);
         let doc = &entries[0].1[entries[0].1.iter().position(|f| f == "doc").unwrap() + 1];
         assert_eq!(q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", doc]), "OK");
-        assert_eq!(json_get(&mut c, "ac:1").unwrap()["skills"]["a"], serde_json::from_str::<serde_json::Value>(&nest(30)).unwrap());
+        assert_eq!(
+            json_get(&mut c, "ac:1").unwrap()["skills"]["a"],
+            serde_json::from_str::<serde_json::Value>(&nest(30)).unwrap()
+        );
         // A section stored deeper by other means: writes of other sections go on (moderate checks
         // what a write touches), writes of it do not, and strict checks the whole document.
         q::<String>(&mut c, &["JSON.SET", "ac:1", "$.skills.a", &nest(40)]);
         q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name", "\"Deep\""]);
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "skills.b", "1"]), "LIMIT JSON nested deeper than 32 levels");
-        q::<String>(&mut c, &["CONFIG", "SET", "account.validation-level", "strict"]);
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name", "\"Deeper\""]), "LIMIT JSON nested deeper than 32 levels");
-        q::<String>(&mut c, &["CONFIG", "SET", "account.validation-level", "moderate"]);
-        assert_eq!(json_get(&mut c, "ac:1").unwrap()["bio"]["name"], json!("Deep"));
+        assert_eq!(
+            expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "skills.b", "1"]),
+            "LIMIT JSON nested deeper than 32 levels"
+        );
+        q::<String>(
+            &mut c,
+            &["CONFIG", "SET", "account.validation-level", "strict"],
+        );
+        assert_eq!(
+            expect_err(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name", "\"Deeper\""]),
+            "LIMIT JSON nested deeper than 32 levels"
+        );
+        q::<String>(
+            &mut c,
+            &["CONFIG", "SET", "account.validation-level", "moderate"],
+        );
+        assert_eq!(
+            json_get(&mut c, "ac:1").unwrap()["bio"]["name"],
+            json!("Deep")
+        );
     });
 }
 
@@ -142,13 +195,56 @@ fn integers_at_the_ends_of_their_range() {
     for_each_server(|s| {
         let mut c = s.conn();
         q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1"]);
-        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_rating", "-9223372036854775808"]), i64::MIN);
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_rating", "-1"]), "OVERFLOW increment would overflow");
-        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_rating", "9223372036854775807"]), -1);
-        assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_rating", "1"]), 0);
-        for bad in ["-9223372036854775809", "9223372036854775808", "-0", "+1", "01"] {
+        assert_eq!(
+            q::<i64>(
+                &mut c,
+                &[
+                    "ACCOUNT.INCR",
+                    "ac:1",
+                    "metrics.arena_rating",
+                    "-9223372036854775808"
+                ]
+            ),
+            i64::MIN
+        );
+        assert_eq!(
+            expect_err(
+                &mut c,
+                &["ACCOUNT.INCR", "ac:1", "metrics.arena_rating", "-1"]
+            ),
+            "OVERFLOW increment would overflow"
+        );
+        assert_eq!(
+            q::<i64>(
+                &mut c,
+                &[
+                    "ACCOUNT.INCR",
+                    "ac:1",
+                    "metrics.arena_rating",
+                    "9223372036854775807"
+                ]
+            ),
+            -1
+        );
+        assert_eq!(
+            q::<i64>(
+                &mut c,
+                &["ACCOUNT.INCR", "ac:1", "metrics.arena_rating", "1"]
+            ),
+            0
+        );
+        for bad in [
+            "-9223372036854775809",
+            "9223372036854775808",
+            "-0",
+            "+1",
+            "01",
+        ] {
             assert_eq!(
-                expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.arena_rating", bad]),
+                expect_err(
+                    &mut c,
+                    &["ACCOUNT.INCR", "ac:1", "metrics.arena_rating", bad]
+                ),
                 "BADNUMBER delta must be a number",
                 "{bad}"
             );
@@ -158,15 +254,47 @@ fn integers_at_the_ends_of_their_range() {
                 "{bad}"
             );
         }
-        assert_eq!(q::<Vec<Vec<i64>>>(&mut c, &["ACCOUNT.APPLY", "ac:1", "mp", "-9223372036854775808"]), vec![vec![0, -50]]);
-        assert_eq!(q::<Vec<Vec<i64>>>(&mut c, &["ACCOUNT.APPLY", "ac:1", "mp", "9223372036854775807"]), vec![vec![50, 50]]);
+        assert_eq!(
+            q::<Vec<Vec<i64>>>(
+                &mut c,
+                &["ACCOUNT.APPLY", "ac:1", "mp", "-9223372036854775808"]
+            ),
+            vec![vec![0, -50]]
+        );
+        assert_eq!(
+            q::<Vec<Vec<i64>>>(
+                &mut c,
+                &["ACCOUNT.APPLY", "ac:1", "mp", "9223372036854775807"]
+            ),
+            vec![vec![50, 50]]
+        );
         // JSON -0 is the integer 0, as -0.0 is.
         for zero in ["-0", "-0.0", "0.0"] {
-            q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:2", &format!(r#"{{"attributes":{{"luck":{zero}}},"stats":{{"hp":{{"cur":{zero}}}}}}}"#)]);
+            q::<String>(
+                &mut c,
+                &[
+                    "ACCOUNT.CREATE",
+                    "ac:2",
+                    &format!(
+                        r#"{{"attributes":{{"luck":{zero}}},"stats":{{"hp":{{"cur":{zero}}}}}}}"#
+                    ),
+                ],
+            );
             let d = json_get(&mut c, "ac:2").unwrap();
-            assert_eq!((d["attributes"]["luck"].to_string(), d["stats"]["hp"]["cur"].to_string()), ("0".into(), "0".into()), "{zero}");
+            assert_eq!(
+                (
+                    d["attributes"]["luck"].to_string(),
+                    d["stats"]["hp"]["cur"].to_string()
+                ),
+                ("0".into(), "0".into()),
+                "{zero}"
+            );
             q::<String>(&mut c, &["ACCOUNT.SET", "ac:2", "attributes.luck", zero]);
-            assert_eq!(json_get(&mut c, "ac:2").unwrap()["attributes"]["luck"].to_string(), "0", "{zero}");
+            assert_eq!(
+                json_get(&mut c, "ac:2").unwrap()["attributes"]["luck"].to_string(),
+                "0",
+                "{zero}"
+            );
         }
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.SET", "ac:2", "attributes.luck", "-0.5"]),
@@ -181,7 +309,14 @@ fn integers_at_the_ends_of_their_range() {
 fn idle_ttl_is_refreshed_by_writes_that_change_nothing() {
     for_each_server(|s| {
         let mut c = s.conn();
-        q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", r#"{"stats":{"hp":{"regen":0},"mp":{"regen":0},"stamina":{"regen":0}}}"#]);
+        q::<String>(
+            &mut c,
+            &[
+                "ACCOUNT.CREATE",
+                "ac:1",
+                r#"{"stats":{"hp":{"regen":0},"mp":{"regen":0},"stamina":{"regen":0}}}"#,
+            ],
+        );
         q::<String>(&mut c, &["CONFIG", "SET", "account.idle-ttl", "1000"]);
         let unchanged: &[&[&str]] = &[
             &["ACCOUNT.HEAL", "ac:1", "5"],
@@ -193,16 +328,27 @@ fn idle_ttl_is_refreshed_by_writes_that_change_nothing() {
             q::<i64>(&mut c, &["PERSIST", "ac:1"]);
             let before = json_get(&mut c, "ac:1");
             run_ok(&mut c, args);
-            assert_eq!(json_get(&mut c, "ac:1"), before, "{args:?} changed the document");
+            assert_eq!(
+                json_get(&mut c, "ac:1"),
+                before,
+                "{args:?} changed the document"
+            );
             let ttl: i64 = q(&mut c, &["TTL", "ac:1"]);
-            assert!((990..=1000).contains(&ttl), "{:?} {args:?}: TTL {ttl}", s.flavor);
+            assert!(
+                (990..=1000).contains(&ttl),
+                "{:?} {args:?}: TTL {ttl}",
+                s.flavor
+            );
         }
         // A refused write is not activity.
         q::<i64>(&mut c, &["PERSIST", "ac:1"]);
         expect_err(&mut c, &["ACCOUNT.SPEND", "ac:1", "mp", "999"]);
         assert_eq!(q::<i64>(&mut c, &["TTL", "ac:1"]), -1);
         // Nor is a CREATE NX that found the key.
-        assert_eq!(q::<Option<String>>(&mut c, &["ACCOUNT.CREATE", "ac:1", "NX"]), None);
+        assert_eq!(
+            q::<Option<String>>(&mut c, &["ACCOUNT.CREATE", "ac:1", "NX"]),
+            None
+        );
         assert_eq!(q::<i64>(&mut c, &["TTL", "ac:1"]), -1);
     });
 }
@@ -215,15 +361,27 @@ fn parts_under_a_non_object_are_corrupt() {
         let mut c = s.conn();
         q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1"]);
         q::<String>(&mut c, &["JSON.SET", "ac:1", "$.bio", "5"]);
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.GET", "ac:1", "bio.name"]), "CORRUPT stored document: bio must be an object");
+        assert_eq!(
+            expect_err(&mut c, &["ACCOUNT.GET", "ac:1", "bio.name"]),
+            "CORRUPT stored document: bio must be an object"
+        );
         // The part itself is served as stored: reads do not judge it by the schema.
         assert_eq!(q::<String>(&mut c, &["ACCOUNT.GET", "ac:1", "bio"]), "5");
         q::<String>(&mut c, &["JSON.SET", "ac:1", "$.skills", r#"{"fire":3}"#]);
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.GET", "ac:1", "skills.fire.lvl"]), "CORRUPT stored document: skills.fire must be an object");
-        assert_eq!(q::<Option<String>>(&mut c, &["ACCOUNT.GET", "ac:1", "skills.water.lvl"]), None);
+        assert_eq!(
+            expect_err(&mut c, &["ACCOUNT.GET", "ac:1", "skills.fire.lvl"]),
+            "CORRUPT stored document: skills.fire must be an object"
+        );
+        assert_eq!(
+            q::<Option<String>>(&mut c, &["ACCOUNT.GET", "ac:1", "skills.water.lvl"]),
+            None
+        );
         // A section an older document lacks still reads as its default.
         q::<i64>(&mut c, &["JSON.DEL", "ac:1", "$.location"]);
-        assert_eq!(q::<String>(&mut c, &["ACCOUNT.GET", "ac:1", "location.current"]), json!("start_village").to_string());
+        assert_eq!(
+            q::<String>(&mut c, &["ACCOUNT.GET", "ac:1", "location.current"]),
+            json!("start_village").to_string()
+        );
     });
 }
 
@@ -238,7 +396,17 @@ fn the_document_size_limit_counts_the_whole_text() {
         for shared in ["yes", "no"] {
             for level in ["moderate", "strict"] {
                 q::<()>(&mut c, &["FLUSHALL"]);
-                q::<String>(&mut c, &["CONFIG", "SET", "account.shared-api", shared, "account.validation-level", level]);
+                q::<String>(
+                    &mut c,
+                    &[
+                        "CONFIG",
+                        "SET",
+                        "account.shared-api",
+                        shared,
+                        "account.validation-level",
+                        level,
+                    ],
+                );
                 q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1"]);
                 let len = |c: &mut redis::Connection| q::<String>(c, &["JSON.GET", "ac:1"]).len();
                 // Numbers RedisJSON prints its own way (1e20, not 1e+20) count as it prints them.
@@ -260,18 +428,50 @@ fn the_document_size_limit_counts_the_whole_text() {
                 }
                 assert_eq!(len(&mut c), LIMIT - 5);
                 // Shorter by 1, then ,"y":1 fits exactly.
-                q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "skills.big", &big(n - 1), "skills.y", "1"]);
+                q::<String>(
+                    &mut c,
+                    &[
+                        "ACCOUNT.SET",
+                        "ac:1",
+                        "skills.big",
+                        &big(n - 1),
+                        "skills.y",
+                        "1",
+                    ],
+                );
                 assert_eq!(len(&mut c), LIMIT, "{shared} {level}");
                 // At the limit: a write that does not lengthen its members goes through, one that does not.
                 q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "skills.y", "2"]);
-                assert_eq!(q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.gear_score", "1"]), 1);
+                assert_eq!(
+                    q::<i64>(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.gear_score", "1"]),
+                    1
+                );
                 assert_eq!(len(&mut c), LIMIT);
-                assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.gear_score", "9"]), "LIMIT document larger than 262144 bytes");
-                assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "exploration"]), "LIMIT document larger than 262144 bytes");
-                assert_eq!(json_get(&mut c, "ac:1").unwrap()["metrics"]["gear_score"], json!(1));
+                assert_eq!(
+                    expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "metrics.gear_score", "9"]),
+                    "LIMIT document larger than 262144 bytes"
+                );
+                assert_eq!(
+                    expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "exploration"]),
+                    "LIMIT document larger than 262144 bytes"
+                );
+                assert_eq!(
+                    json_get(&mut c, "ac:1").unwrap()["metrics"]["gear_score"],
+                    json!(1)
+                );
                 assert_eq!(len(&mut c), LIMIT);
             }
         }
-        q::<String>(&mut c, &["CONFIG", "SET", "account.shared-api", "yes", "account.validation-level", "moderate"]);
+        q::<String>(
+            &mut c,
+            &[
+                "CONFIG",
+                "SET",
+                "account.shared-api",
+                "yes",
+                "account.validation-level",
+                "moderate",
+            ],
+        );
     });
 }

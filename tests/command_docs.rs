@@ -22,12 +22,18 @@ fn items(v: &Value) -> &[Value] {
 fn fields(v: &Value) -> Vec<(String, &Value)> {
     match v {
         Value::Map(m) => m.iter().map(|(k, v)| (text(k), v)).collect(),
-        _ => items(v).chunks(2).map(|kv| (text(&kv[0]), &kv[1])).collect(),
+        _ => items(v)
+            .chunks(2)
+            .map(|kv| (text(&kv[0]), &kv[1]))
+            .collect(),
     }
 }
 
 fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
-    fields(v).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    fields(v)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 /// One argument as redis-cli's HELP shows it: a keyword as itself, a value by its name after its
@@ -36,8 +42,15 @@ fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
 fn render(arg: &Value) -> String {
     let kind = text(field(arg, "type").unwrap());
     let token = field(arg, "token").map(text);
-    let flags: Vec<String> = field(arg, "flags").map(|f| items(f).iter().map(text).collect()).unwrap_or_default();
-    let subs = || items(field(arg, "arguments").expect("sub-arguments")).iter().map(render).collect::<Vec<_>>();
+    let flags: Vec<String> = field(arg, "flags")
+        .map(|f| items(f).iter().map(text).collect())
+        .unwrap_or_default();
+    let subs = || {
+        items(field(arg, "arguments").expect("sub-arguments"))
+            .iter()
+            .map(render)
+            .collect::<Vec<_>>()
+    };
     let body = match kind.as_str() {
         "pure-token" => token.clone().expect("a pure token has its token"),
         "oneof" => subs().join("|"),
@@ -65,12 +78,23 @@ fn doc_syntax_forms() -> Vec<(String, Vec<String>)> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        let Some(name) = l.strip_prefix("## ") else { continue };
+        let Some(name) = l.strip_prefix("## ") else {
+            continue;
+        };
         if !(name.starts_with("ACCOUNT.") || name.starts_with("LOBBY.")) {
             continue;
         }
-        let fence = lines[i + 1..].iter().position(|l| l.starts_with("```")).unwrap() + i + 1;
-        let forms = lines[fence + 1..].iter().take_while(|l| !l.starts_with("```")).map(|l| l.to_string()).collect();
+        let fence = lines[i + 1..]
+            .iter()
+            .position(|l| l.starts_with("```"))
+            .unwrap()
+            + i
+            + 1;
+        let forms = lines[fence + 1..]
+            .iter()
+            .take_while(|l| !l.starts_with("```"))
+            .map(|l| l.to_string())
+            .collect();
         out.push((name.to_string(), forms));
     }
     out
@@ -78,13 +102,19 @@ fn doc_syntax_forms() -> Vec<(String, Vec<String>)> {
 
 /// The syntax line of each command with one form.
 fn doc_syntax() -> Vec<(String, String)> {
-    doc_syntax_forms().into_iter().filter(|(_, f)| f.len() == 1).map(|(n, mut f)| (n, f.remove(0))).collect()
+    doc_syntax_forms()
+        .into_iter()
+        .filter(|(_, f)| f.len() == 1)
+        .map(|(n, mut f)| (n, f.remove(0)))
+        .collect()
 }
 
 fn cargo_version() -> String {
     let toml = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
     let line = toml.lines().find(|l| l.starts_with("version = ")).unwrap();
-    line.trim_start_matches("version = ").trim_matches('"').to_string()
+    line.trim_start_matches("version = ")
+        .trim_matches('"')
+        .to_string()
 }
 
 /// MODULE LIST's number for a version: major * 10000 + minor * 100 + patch.
@@ -98,29 +128,55 @@ fn command_docs_syntax_is_the_syntax_of_docs_commands_md() {
     let docs = doc_syntax_forms();
     for_each_server(|s| {
         let mut c = s.conn();
-        let mut names: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "MODULE", "account"]);
+        let mut names: Vec<String> = q(
+            &mut c,
+            &["COMMAND", "LIST", "FILTERBY", "MODULE", "account"],
+        );
         names.sort();
         let mut documented: Vec<String> = docs.iter().map(|(n, _)| n.to_lowercase()).collect();
         documented.sort();
-        assert_eq!(names, documented, "{:?}: every command has its section, every section its command", s.flavor);
+        assert_eq!(
+            names, documented,
+            "{:?}: every command has its section, every section its command",
+            s.flavor
+        );
         for (name, forms) in &docs {
             let reply: Value = q(&mut c, &["COMMAND", "DOCS", name]);
             let doc = &items(&reply)[1];
-            let args = field(doc, "arguments").unwrap_or_else(|| panic!("{name}: COMMAND DOCS has no arguments"));
+            let args = field(doc, "arguments")
+                .unwrap_or_else(|| panic!("{name}: COMMAND DOCS has no arguments"));
             let syntax: Vec<String> = if forms.len() == 1 {
                 let rendered: Vec<String> = items(args).iter().map(render).collect();
                 vec![format!("{name} {}", rendered.join(" "))]
             } else {
                 // One line per alternative of the one top-level one-of.
-                assert_eq!(items(args).len(), 1, "{name}: several syntax lines need one one-of argument");
-                assert_eq!(text(field(&items(args)[0], "type").unwrap()), "oneof", "{name}");
-                items(field(&items(args)[0], "arguments").unwrap()).iter().map(|a| format!("{name} {}", render(a))).collect()
+                assert_eq!(
+                    items(args).len(),
+                    1,
+                    "{name}: several syntax lines need one one-of argument"
+                );
+                assert_eq!(
+                    text(field(&items(args)[0], "type").unwrap()),
+                    "oneof",
+                    "{name}"
+                );
+                items(field(&items(args)[0], "arguments").unwrap())
+                    .iter()
+                    .map(|a| format!("{name} {}", render(a)))
+                    .collect()
             };
-            assert_eq!(&syntax, forms, "{:?} {name}: COMMAND DOCS (left) and docs/commands.md (right)", s.flavor);
+            assert_eq!(
+                &syntax, forms,
+                "{:?} {name}: COMMAND DOCS (left) and docs/commands.md (right)",
+                s.flavor
+            );
             // Keys are typed as keys, with their key spec.
             for a in items(args) {
                 if text(field(a, "type").unwrap()) == "key" {
-                    assert!(field(a, "key_spec_index").is_some(), "{name}: key without key spec");
+                    assert!(
+                        field(a, "key_spec_index").is_some(),
+                        "{name}: key without key spec"
+                    );
                 }
             }
             assert_eq!(text(field(doc, "since").unwrap()), "0.1.0", "{name} since");
@@ -137,20 +193,36 @@ fn argument_types_and_flags(s: &Server) {
     let mut c = s.conn();
     let reply: Value = q(&mut c, &["COMMAND", "DOCS", "account.state"]);
     let args = items(field(&items(&reply)[1], "arguments").unwrap());
-    let kinds: Vec<String> = args.iter().map(|a| text(field(a, "type").unwrap())).collect();
+    let kinds: Vec<String> = args
+        .iter()
+        .map(|a| text(field(a, "type").unwrap()))
+        .collect();
     assert_eq!(kinds, ["key", "string", "string", "block"]);
     assert_eq!(text(field(&args[2], "token").unwrap()), "FROM");
     assert_eq!(text(field(&args[3], "token").unwrap()), "SET");
     let reply: Value = q(&mut c, &["COMMAND", "DOCS", "account.setstat"]);
     let args = items(field(&items(&reply)[1], "arguments").unwrap());
-    let kinds: Vec<String> = args.iter().map(|a| text(field(a, "type").unwrap())).collect();
+    let kinds: Vec<String> = args
+        .iter()
+        .map(|a| text(field(a, "type").unwrap()))
+        .collect();
     assert_eq!(kinds, ["key", "oneof", "integer", "integer"]);
-    let stats: Vec<String> = items(field(&args[1], "arguments").unwrap()).iter().map(|a| text(field(a, "type").unwrap())).collect();
+    let stats: Vec<String> = items(field(&args[1], "arguments").unwrap())
+        .iter()
+        .map(|a| text(field(a, "type").unwrap()))
+        .collect();
     assert_eq!(stats, ["pure-token", "pure-token", "pure-token"]);
     let reply: Value = q(&mut c, &["COMMAND", "DOCS", "account.logout"]);
     let args = items(field(&items(&reply)[1], "arguments").unwrap());
-    let specs: Vec<i64> = args.iter().map(|a| redis::from_redis_value(field(a, "key_spec_index").unwrap()).unwrap()).collect();
-    assert_eq!(specs, [0, 1], "the account and the stream have their own key specs");
+    let specs: Vec<i64> = args
+        .iter()
+        .map(|a| redis::from_redis_value(field(a, "key_spec_index").unwrap()).unwrap())
+        .collect();
+    assert_eq!(
+        specs,
+        [0, 1],
+        "the account and the stream have their own key specs"
+    );
 }
 
 #[test]
@@ -158,20 +230,36 @@ fn one_version_number_everywhere() {
     let v = cargo_version();
     // The Python package.
     let py = std::fs::read_to_string(root().join("clients/python/pyproject.toml")).unwrap();
-    assert!(py.lines().any(|l| l == format!("version = \"{v}\"")), "clients/python/pyproject.toml is not {v}");
+    assert!(
+        py.lines().any(|l| l == format!("version = \"{v}\"")),
+        "clients/python/pyproject.toml is not {v}"
+    );
     // The changelog has the version's section.
     let log = std::fs::read_to_string(root().join("CHANGELOG.md")).unwrap();
-    assert!(log.lines().any(|l| l.starts_with(&format!("## {v}"))), "CHANGELOG.md has no section for {v}");
+    assert!(
+        log.lines().any(|l| l.starts_with(&format!("## {v}"))),
+        "CHANGELOG.md has no section for {v}"
+    );
     // The license file matches Cargo.toml's license.
     let toml = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
     assert!(toml.contains("license = \"MIT\""));
-    assert!(std::fs::read_to_string(root().join("LICENSE")).unwrap().starts_with("MIT License"));
+    assert!(std::fs::read_to_string(root().join("LICENSE"))
+        .unwrap()
+        .starts_with("MIT License"));
     for_each_server(|s| {
         let mut c = s.conn();
         let list: Value = q(&mut c, &["MODULE", "LIST"]);
-        let ours = items(&list).iter().find(|m| text(field(m, "name").unwrap()) == "account").unwrap();
+        let ours = items(&list)
+            .iter()
+            .find(|m| text(field(m, "name").unwrap()) == "account")
+            .unwrap();
         let ver: i64 = redis::from_redis_value(field(ours, "ver").unwrap()).unwrap();
-        assert_eq!(ver, module_number(&v), "{:?} MODULE LIST ver for {v}", s.flavor);
+        assert_eq!(
+            ver,
+            module_number(&v),
+            "{:?} MODULE LIST ver for {v}",
+            s.flavor
+        );
     });
 }
 
@@ -190,16 +278,25 @@ fn acl_cat_account_is_empty_on_7_4_but_command_list_filterby_aclcat_lists_every_
             assert!(!cats.contains(&"account".to_string()), "{:?}", s.flavor);
             let e = expect_err(&mut c, &["ACL", "CAT", "account"]);
             assert!(e.contains("Unknown category"), "{:?}: {e}", s.flavor);
-            eprintln!("ACL CAT account skipped on {:?}: no module ACL categories before Redis 7.4", s.flavor);
+            eprintln!(
+                "ACL CAT account skipped on {:?}: no module ACL categories before Redis 7.4",
+                s.flavor
+            );
             return;
         }
         assert!(cats.contains(&"account".to_string()), "{:?}", s.flavor);
         // Every command of the module but the administration ones (ACCOUNT.SCHEMA, ACCOUNT.CHECK).
-        let mut ours: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "MODULE", "account"]);
+        let mut ours: Vec<String> = q(
+            &mut c,
+            &["COMMAND", "LIST", "FILTERBY", "MODULE", "account"],
+        );
         ours.retain(|n| !["account.schema", "account.check"].contains(&n.to_lowercase().as_str()));
         assert_eq!(ours.len(), 22, "{ours:?}");
         ours.sort();
-        let mut by_cat: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "account"]);
+        let mut by_cat: Vec<String> = q(
+            &mut c,
+            &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "account"],
+        );
         by_cat.sort();
         assert_eq!(by_cat, ours, "{:?}", s.flavor);
         let mut listed: Vec<String> = q(&mut c, &["ACL", "CAT", "account"]);
@@ -208,7 +305,12 @@ fn acl_cat_account_is_empty_on_7_4_but_command_list_filterby_aclcat_lists_every_
             assert!(listed.is_empty(), "{:?}: {listed:?}", s.flavor);
         } else {
             let lower = |v: &[String]| v.iter().map(|x| x.to_lowercase()).collect::<Vec<_>>();
-            assert_eq!(lower(&listed), lower(&ours), "{:?}: ACL CAT account", s.flavor);
+            assert_eq!(
+                lower(&listed),
+                lower(&ours),
+                "{:?}: ACL CAT account",
+                s.flavor
+            );
         }
     });
 }
@@ -220,11 +322,25 @@ fn syntax_errors_quote_the_documented_syntax() {
     for_each_server(|s| {
         let mut c = s.conn();
         for (name, call) in [
-            ("ACCOUNT.CREATE", &["ACCOUNT.CREATE", "ac:1", "{}", "{}"][..]),
-            ("ACCOUNT.STATE", &["ACCOUNT.STATE", "ac:1", "combat", "BOGUS", "x"][..]),
-            ("LOBBY.SETCACHE", &["LOBBY.SETCACHE", "lobby:user:1", "[]", "XX", "5"][..]),
+            (
+                "ACCOUNT.CREATE",
+                &["ACCOUNT.CREATE", "ac:1", "{}", "{}"][..],
+            ),
+            (
+                "ACCOUNT.STATE",
+                &["ACCOUNT.STATE", "ac:1", "combat", "BOGUS", "x"][..],
+            ),
+            (
+                "LOBBY.SETCACHE",
+                &["LOBBY.SETCACHE", "lobby:user:1", "[]", "XX", "5"][..],
+            ),
         ] {
-            assert_eq!(expect_err(&mut c, call), format!("SYNTAX expected: {}", line(name)), "{:?}", s.flavor);
+            assert_eq!(
+                expect_err(&mut c, call),
+                format!("SYNTAX expected: {}", line(name)),
+                "{:?}",
+                s.flavor
+            );
         }
     });
 }

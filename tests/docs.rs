@@ -70,12 +70,26 @@ fn sections(file: &'static str) -> Vec<Section> {
         }
         if let Some(cmd) = PROMPTS.iter().find_map(|p| line.strip_prefix(p)) {
             if out.last().is_none_or(|s| s.title != title) {
-                out.push(Section { file, title: title.clone(), steps: vec![] });
+                out.push(Section {
+                    file,
+                    title: title.clone(),
+                    steps: vec![],
+                });
             }
-            out.last_mut().unwrap().steps.push(Step { line: n + 1, cmd: cmd.to_string(), want: vec![] });
+            out.last_mut().unwrap().steps.push(Step {
+                line: n + 1,
+                cmd: cmd.to_string(),
+                want: vec![],
+            });
             in_step = true;
         } else if in_step {
-            out.last_mut().unwrap().steps.last_mut().unwrap().want.push(line.to_string());
+            out.last_mut()
+                .unwrap()
+                .steps
+                .last_mut()
+                .unwrap()
+                .want
+                .push(line.to_string());
         }
     }
     assert!(!in_block, "{file}: a ``` block is not closed");
@@ -105,7 +119,8 @@ fn pieces(line: &str) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
     let (mut i, mut lit) = (0, 0);
     while i < b.len() {
-        let starts_number = b[i].is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_digit() || b[i - 1] == b'.' || b[i - 1] == b'-'));
+        let starts_number = b[i].is_ascii_digit()
+            && (i == 0 || !(b[i - 1].is_ascii_digit() || b[i - 1] == b'.' || b[i - 1] == b'-'));
         if !starts_number {
             i += 1;
             continue;
@@ -130,7 +145,10 @@ fn pieces(line: &str) -> Vec<Piece<'_>> {
             }
         }
         // A token must end the number (no more digits, no decimals beyond it).
-        if end < b.len() && (b[end].is_ascii_digit() || (b[end] == b'.' && end + 1 < b.len() && b[end + 1].is_ascii_digit())) {
+        if end < b.len()
+            && (b[end].is_ascii_digit()
+                || (b[end] == b'.' && end + 1 < b.len() && b[end + 1].is_ascii_digit()))
+        {
             shape = None;
         }
         match shape {
@@ -157,15 +175,25 @@ struct Bindings(Vec<(String, String)>);
 
 impl Bindings {
     fn get(&self, doc: &str) -> Option<&str> {
-        self.0.iter().find(|(d, _)| d == doc).map(|(_, a)| a.as_str())
+        self.0
+            .iter()
+            .find(|(d, _)| d == doc)
+            .map(|(_, a)| a.as_str())
     }
 
     /// Binds (or checks the binding of) one doc token to the server's token.
     fn bind(&mut self, shape: Shape, doc: &str, actual: &str) -> Result<(), String> {
         if let Some(bound) = self.get(doc) {
-            return if bound == actual { Ok(()) } else { Err(format!("{doc} stands for {bound} earlier, here {actual}")) };
+            return if bound == actual {
+                Ok(())
+            } else {
+                Err(format!("{doc} stands for {bound} earlier, here {actual}"))
+            };
         }
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
         let secs: f64 = match shape {
             Shape::StreamId => actual.split('-').next().unwrap().parse::<f64>().unwrap() / 1000.0,
             Shape::UnixMs => actual.parse::<f64>().unwrap() / 1000.0,
@@ -176,7 +204,10 @@ impl Bindings {
         }
         self.0.push((doc.to_string(), actual.to_string()));
         if shape == Shape::StreamId {
-            let (d, a) = (doc.split('-').next().unwrap(), actual.split('-').next().unwrap());
+            let (d, a) = (
+                doc.split('-').next().unwrap(),
+                actual.split('-').next().unwrap(),
+            );
             self.bind(Shape::UnixMs, d, a)?;
         }
         Ok(())
@@ -215,12 +246,21 @@ fn compare(b: &mut Bindings, want: &[String], got: &str) -> Result<(), String> {
     while want.last().is_some_and(|l| l.is_empty()) {
         want.pop();
     }
-    let got: Vec<&str> = if got.is_empty() { vec![] } else { got.split('\n').collect() };
+    let got: Vec<&str> = if got.is_empty() {
+        vec![]
+    } else {
+        got.split('\n').collect()
+    };
     if want.len() != got.len() {
-        return Err(format!("{} lines printed, the doc shows {}", got.len(), want.len()));
+        return Err(format!(
+            "{} lines printed, the doc shows {}",
+            got.len(),
+            want.len()
+        ));
     }
     for (i, (w, g)) in want.iter().zip(&got).enumerate() {
-        b.matches(w, g).map_err(|e| format!("line {}: {e}", i + 1))?;
+        b.matches(w, g)
+            .map_err(|e| format!("line {}: {e}", i + 1))?;
     }
     Ok(())
 }
@@ -261,7 +301,9 @@ fn subscribe(s: &Server, cmd: &str, step: usize) -> Subscriber {
             if n == 0 {
                 break;
             }
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
     // Wait until the server counts the subscription.
@@ -273,7 +315,10 @@ fn subscribe(s: &Server, cmd: &str, step: usize) -> Subscriber {
         if redis::from_redis_value::<i64>(&n[1]).unwrap() == 1 {
             break;
         }
-        assert!(Instant::now() < deadline, "{cmd}: the subscriber did not subscribe");
+        assert!(
+            Instant::now() < deadline,
+            "{cmd}: the subscriber did not subscribe"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     Subscriber { child, out, step }
@@ -282,17 +327,34 @@ fn subscribe(s: &Server, cmd: &str, step: usize) -> Subscriber {
 fn replay(s: &Server, sec: &Section) {
     let mut b = Bindings::default();
     let mut sub: Option<Subscriber> = None;
-    let at = |st: &Step| format!("{:?} {}:{} ({}): {}", s.flavor, sec.file, st.line, sec.title, st.cmd);
+    let at = |st: &Step| {
+        format!(
+            "{:?} {}:{} ({}): {}",
+            s.flavor, sec.file, st.line, sec.title, st.cmd
+        )
+    };
     for st in &sec.steps {
         let cmd = b.substitute(&st.cmd);
-        if cmd.split_whitespace().next().is_some_and(|w| w.eq_ignore_ascii_case("SUBSCRIBE")) {
+        if cmd
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("SUBSCRIBE"))
+        {
             assert!(sub.is_none(), "{}: one SUBSCRIBE per section", at(st));
-            sub = Some(subscribe(s, &cmd, sec.steps.iter().position(|x| std::ptr::eq(x, st)).unwrap()));
+            sub = Some(subscribe(
+                s,
+                &cmd,
+                sec.steps.iter().position(|x| std::ptr::eq(x, st)).unwrap(),
+            ));
             continue;
         }
         let got = s.cli_line(&cmd);
         if let Err(e) = compare(&mut b, &st.want, &got) {
-            panic!("{}\n{e}\n--- the doc shows:\n{}\n--- redis-cli printed:\n{got}\n", at(st), st.want.join("\n").trim_end());
+            panic!(
+                "{}\n{e}\n--- the doc shows:\n{}\n--- redis-cli printed:\n{got}\n",
+                at(st),
+                st.want.join("\n").trim_end()
+            );
         }
     }
     if let Some(sub) = sub {
@@ -306,7 +368,11 @@ fn replay(s: &Server, sec: &Section) {
         std::thread::sleep(Duration::from_millis(100));
         let got = sub.out.lock().unwrap().trim_end_matches('\n').to_string();
         if let Err(e) = compare(&mut b, &st.want, &got) {
-            panic!("{}\n{e}\n--- the doc shows:\n{}\n--- the subscriber printed:\n{got}\n", at(st), st.want.join("\n").trim_end());
+            panic!(
+                "{}\n{e}\n--- the doc shows:\n{}\n--- the subscriber printed:\n{got}\n",
+                at(st),
+                st.want.join("\n").trim_end()
+            );
         }
     }
 }
@@ -314,14 +380,21 @@ fn replay(s: &Server, sec: &Section) {
 fn replay_file(file: &'static str, at_least: usize) {
     let all = sections(file);
     let n: usize = all.iter().map(|s| s.steps.len()).sum();
-    assert!(n >= at_least, "{file}: only {n} example command lines found");
+    assert!(
+        n >= at_least,
+        "{file}: only {n} example command lines found"
+    );
     for flavor in FLAVORS {
         for sec in &all {
             let s = Server::start(flavor);
             replay(&s, sec);
         }
     }
-    eprintln!("{file}: {} sections, {n} command lines, replayed on {} servers", all.len(), FLAVORS.len());
+    eprintln!(
+        "{file}: {} sections, {n} command lines, replayed on {} servers",
+        all.len(),
+        FLAVORS.len()
+    );
 }
 
 #[test]
@@ -337,10 +410,16 @@ fn command_reference_examples_reply_as_printed() {
 #[test]
 fn every_command_section_has_examples() {
     let text = std::fs::read_to_string(root().join("docs/commands.md")).unwrap();
-    let with_examples: Vec<String> = sections("docs/commands.md").into_iter().map(|s| s.title).collect();
+    let with_examples: Vec<String> = sections("docs/commands.md")
+        .into_iter()
+        .map(|s| s.title)
+        .collect();
     for title in text.lines().filter_map(|l| l.strip_prefix("## ")) {
         if title.starts_with("ACCOUNT.") || title.starts_with("LOBBY.") {
-            assert!(with_examples.iter().any(|t| t == title), "docs/commands.md: {title} has no redis-cli example");
+            assert!(
+                with_examples.iter().any(|t| t == title),
+                "docs/commands.md: {title} has no redis-cli example"
+            );
         }
     }
 }
@@ -348,22 +427,46 @@ fn every_command_section_has_examples() {
 #[test]
 fn ids_and_times_are_matched_by_shape_and_bound() {
     let mut b = Bindings::default();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
-    let (id, ms, secs) = (format!("{now}-0"), now.to_string(), format!("{}.5", now / 1000));
-    b.matches("\"1795491482139-0\"", &format!("\"{id}\"")).unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let (id, ms, secs) = (
+        format!("{now}-0"),
+        now.to_string(),
+        format!("{}.5", now / 1000),
+    );
+    b.matches("\"1795491482139-0\"", &format!("\"{id}\""))
+        .unwrap();
     // The id's milliseconds are bound with it; the same doc value must be the same server value.
-    b.matches("4) \"1795491482139\"", &format!("4) \"{ms}\"")).unwrap();
-    assert!(b.matches("4) \"1795491482139\"", &format!("4) \"{}\"", now + 1)).is_err());
-    assert_eq!(b.substitute("XACK s g 1795491482139-0"), format!("XACK s g {id}"));
-    b.matches("\"last_update\":1795491311.2}", &format!("\"last_update\":{secs}}}")).unwrap();
+    b.matches("4) \"1795491482139\"", &format!("4) \"{ms}\""))
+        .unwrap();
+    assert!(b
+        .matches("4) \"1795491482139\"", &format!("4) \"{}\"", now + 1))
+        .is_err());
+    assert_eq!(
+        b.substitute("XACK s g 1795491482139-0"),
+        format!("XACK s g {id}")
+    );
+    b.matches(
+        "\"last_update\":1795491311.2}",
+        &format!("\"last_update\":{secs}}}"),
+    )
+    .unwrap();
     // Everything else is compared exactly.
     assert!(b.matches("(integer) 75", "(integer) 76").is_err());
-    assert!(b.matches("\"since\":null", &format!("\"since\":{secs}")).is_err());
-    assert!(b.matches("1) (integer) 1", "1) (integer) 1795491311").is_err());
+    assert!(b
+        .matches("\"since\":null", &format!("\"since\":{secs}"))
+        .is_err());
+    assert!(b
+        .matches("1) (integer) 1", "1) (integer) 1795491311")
+        .is_err());
     // Not a time: a shape inside a longer number, or one far from now.
     assert_eq!(pieces("12345678901234").len(), 1);
     assert!(matches!(pieces("x 1234567890.12345")[..], [Piece::Text(_)]));
-    assert!(Bindings::default().matches("1795491311", "1000000000").is_err());
+    assert!(Bindings::default()
+        .matches("1795491311", "1000000000")
+        .is_err());
 }
 
 /// A process group started for a test, killed (every process in it) when dropped.
@@ -384,13 +487,27 @@ impl Drop for Group {
 fn readme_logout_worker_acknowledges_every_session() {
     use std::os::unix::process::CommandExt;
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let section = readme.split("## Logout handoff").nth(1).expect("the README's logout section");
-    let block = section.split("```sh\n").nth(1).and_then(|b| b.split("```").next()).expect("its sh block");
-    assert!(block.contains("XREADGROUP") && block.contains("XACK"), "{block}");
+    let section = readme
+        .split("## Logout handoff")
+        .nth(1)
+        .expect("the README's logout section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("its sh block");
+    assert!(
+        block.contains("XREADGROUP") && block.contains("XACK"),
+        "{block}"
+    );
     for flavor in FLAVORS {
         let s = Server::start(flavor);
         let entry = flavor.entry();
-        let script = format!("redis-cli() {{ command '{}' -p {} \"$@\"; }}\n{block}", entry.cli.display(), s.port);
+        let script = format!(
+            "redis-cli() {{ command '{}' -p {} \"$@\"; }}\n{block}",
+            entry.cli.display(),
+            s.port
+        );
         let _worker = Group(
             flavor
                 .command("bash")
@@ -403,14 +520,17 @@ fn readme_logout_worker_acknowledges_every_session() {
                 .expect("bash"),
         );
         let mut c = s.conn();
-        let wait = |c: &mut redis::Connection, what: &str, ok: &dyn Fn(&mut redis::Connection) -> bool| {
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while !ok(c) {
-                assert!(Instant::now() < deadline, "{:?}: {what}", flavor);
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        };
-        wait(&mut c, "the worker made its group", &|c| q::<i64>(c, &["EXISTS", "logouts"]) == 1);
+        let wait =
+            |c: &mut redis::Connection, what: &str, ok: &dyn Fn(&mut redis::Connection) -> bool| {
+                let deadline = Instant::now() + Duration::from_secs(15);
+                while !ok(c) {
+                    assert!(Instant::now() < deadline, "{:?}: {what}", flavor);
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            };
+        wait(&mut c, "the worker made its group", &|c| {
+            q::<i64>(c, &["EXISTS", "logouts"]) == 1
+        });
         let mut ids = Vec::new();
         for i in 1..=3 {
             let key = format!("ac:{i}");
@@ -419,11 +539,17 @@ fn readme_logout_worker_acknowledges_every_session() {
         }
         let last = ids.last().unwrap().clone();
         let group = |c: &mut redis::Connection| -> (String, i64) {
-            let groups: Vec<std::collections::HashMap<String, redis::Value>> = q(c, &["XINFO", "GROUPS", "logouts"]);
+            let groups: Vec<std::collections::HashMap<String, redis::Value>> =
+                q(c, &["XINFO", "GROUPS", "logouts"]);
             let g = &groups[0];
-            (redis::from_redis_value(&g["last-delivered-id"]).unwrap(), redis::from_redis_value(&g["pending"]).unwrap())
+            (
+                redis::from_redis_value(&g["last-delivered-id"]).unwrap(),
+                redis::from_redis_value(&g["pending"]).unwrap(),
+            )
         };
-        wait(&mut c, "every session read and acknowledged", &|c| group(c) == (last.clone(), 0));
+        wait(&mut c, "every session read and acknowledged", &|c| {
+            group(c) == (last.clone(), 0)
+        });
         assert_eq!(q::<i64>(&mut c, &["XLEN", "logouts"]), 3);
     }
 }
@@ -441,30 +567,55 @@ fn the_readme_grant_cannot_change_the_schema() {
         let rest = &text[from..];
         let start = rest.find("`ACL SETUSER game").expect("a grant") + 1;
         let end = start + rest[start..].find('`').unwrap();
-        rest[start..end].split_whitespace().map(String::from).collect()
+        rest[start..end]
+            .split_whitespace()
+            .map(String::from)
+            .collect()
     };
     let readme_grant = grant_in(&readme, "Grant the application's ACL user");
-    assert!(readme_grant.contains(&"+@account".to_string()), "{readme_grant:?}");
+    assert!(
+        readme_grant.contains(&"+@account".to_string()),
+        "{readme_grant:?}"
+    );
     let grant_70 = grant_in(&commands, "A full grant on 7.0");
     // A schema that loads (the shipped one and one more property): only the grant refuses it.
-    let mut other: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("schema/account.schema.json")).unwrap()).unwrap();
+    let mut other: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/account.schema.json")).unwrap(),
+    )
+    .unwrap();
     other["properties"]["guild"] = serde_json::json!({"type": ["string", "null"], "default": null});
     let other = other.to_string();
     for_each_server(|s| {
         let mut c = s.conn();
-        let grant = if s.flavor.has_acl_categories() { &readme_grant } else { &grant_70 };
+        let grant = if s.flavor.has_acl_categories() {
+            &readme_grant
+        } else {
+            &grant_70
+        };
         let args: Vec<&str> = grant.iter().map(String::as_str).collect();
         q::<String>(&mut c, &args);
         let hash: Vec<redis::Value> = q(&mut c, &["ACCOUNT.SCHEMA", "GET"]);
         let mut u = s.conn();
         q::<String>(&mut u, &["AUTH", "game", "pw"]);
         q::<String>(&mut u, &["ACCOUNT.CREATE", "ac:1"]);
-        assert_eq!(q::<Vec<i64>>(&mut u, &["ACCOUNT.DAMAGE", "ac:1", "5"]), [95, 5]);
-        for call in [&["ACCOUNT.SCHEMA", "SET", other.as_str()][..], &["ACCOUNT.SCHEMA", "GET"], &["ACCOUNT.CHECK", "0"]] {
+        assert_eq!(
+            q::<Vec<i64>>(&mut u, &["ACCOUNT.DAMAGE", "ac:1", "5"]),
+            [95, 5]
+        );
+        for call in [
+            &["ACCOUNT.SCHEMA", "SET", other.as_str()][..],
+            &["ACCOUNT.SCHEMA", "GET"],
+            &["ACCOUNT.CHECK", "0"],
+        ] {
             let e = expect_err(&mut u, call);
             assert!(e.starts_with("NOPERM"), "{:?}: {call:?}: {e}", s.flavor);
         }
-        assert_eq!(q::<Vec<redis::Value>>(&mut c, &["ACCOUNT.SCHEMA", "GET"]), hash, "{:?}", s.flavor);
+        assert_eq!(
+            q::<Vec<redis::Value>>(&mut c, &["ACCOUNT.SCHEMA", "GET"]),
+            hash,
+            "{:?}",
+            s.flavor
+        );
         // The same schema loads for the default user (so NOPERM above was the grant's doing).
         q::<String>(&mut c, &["ACCOUNT.SCHEMA", "SET", &other]);
     });

@@ -20,8 +20,17 @@ const INTERNAL: &str = "INTERNAL the command failed and changed nothing";
 /// A server with RedisJSON and the module loaded with `unsafe-test-faults yes`.
 fn fault_server(flavor: Flavor) -> Server {
     let path = module().to_str().unwrap().to_string();
-    let extra = ["--loadmodule", &path, "unsafe-test-faults", "yes"].map(String::from).to_vec();
-    Server::start_with(flavor, Options { extra, with_module: false, ..Default::default() })
+    let extra = ["--loadmodule", &path, "unsafe-test-faults", "yes"]
+        .map(String::from)
+        .to_vec();
+    Server::start_with(
+        flavor,
+        Options {
+            extra,
+            with_module: false,
+            ..Default::default()
+        },
+    )
 }
 
 /// What a failed command must leave as it was: each key's DUMP (as a hash), its absolute
@@ -38,7 +47,12 @@ fn state(c: &mut redis::Connection, keys: &[&str]) -> Vec<(String, u64, i64, Str
                 "string" => q(c, &["GET", k]),
                 _ => None,
             };
-            (k.to_string(), h.finish(), q(c, &["PEXPIRETIME", k]), text.unwrap_or_default())
+            (
+                k.to_string(),
+                h.finish(),
+                q(c, &["PEXPIRETIME", k]),
+                text.unwrap_or_default(),
+            )
         })
         .collect()
 }
@@ -69,15 +83,24 @@ pub fn arm_and_run(
         let reply = command.query::<redis::Value>(c);
         let (calls, fired) = testfault(c, 0);
         if fired == 0 {
-            assert_eq!(calls, i64::from(n) - 1, "{cmd:?}: call {n} not reached, yet {calls} calls");
-            let reply = reply.unwrap_or_else(|e| panic!("{cmd:?} without a fault: {}", err_text(&e)));
+            assert_eq!(
+                calls,
+                i64::from(n) - 1,
+                "{cmd:?}: call {n} not reached, yet {calls} calls"
+            );
+            let reply =
+                reply.unwrap_or_else(|e| panic!("{cmd:?} without a fault: {}", err_text(&e)));
             return (reply, calls);
         }
         match reply {
             Ok(v) => panic!("{cmd:?}: call {n} of {calls} failed, yet the reply is {v:?}"),
             Err(e) => assert_eq!(err_text(&e), INTERNAL, "{cmd:?}: call {n} of {calls}"),
         }
-        assert_eq!(state(c, keys), before, "{cmd:?}: call {n} of {calls} failed and left a change");
+        assert_eq!(
+            state(c, keys),
+            before,
+            "{cmd:?}: call {n} of {calls} failed and left a change"
+        );
     }
     panic!("{cmd:?}: more than 99 inner calls");
 }
@@ -103,7 +126,17 @@ fn writes() -> Vec<(Vec<&'static str>, &'static str)> {
         (vec!["ACCOUNT.CREATE", "ac:new", doc2], "OK"),
         (vec!["ACCOUNT.CREATE", "ac:1", doc2], "OK"),
         (vec!["ACCOUNT.CREATE", "ac:2", doc2], "OK"),
-        (vec!["ACCOUNT.SET", "ac:1", "bio.name", r#""X""#, "sessions.combat_id", r#""c1""#], "OK"),
+        (
+            vec![
+                "ACCOUNT.SET",
+                "ac:1",
+                "bio.name",
+                r#""X""#,
+                "sessions.combat_id",
+                r#""c1""#,
+            ],
+            "OK",
+        ),
         (vec!["ACCOUNT.SET", "ac:2", "bio.name", r#""X""#], "OK"),
         (vec!["ACCOUNT.STATE", "ac:1", "combat"], "onboarding"),
         (vec!["ACCOUNT.MOVE", "ac:2", "castle"], "start_village"),
@@ -113,13 +146,23 @@ fn writes() -> Vec<(Vec<&'static str>, &'static str)> {
         (vec!["ACCOUNT.HEAL", "ac:2", "5"], "[55,5]"),
         (vec!["ACCOUNT.HEAL", "ac:2", "5", "stamina"], "[100,0]"),
         (vec!["ACCOUNT.SPEND", "ac:1", "mp", "5"], "[35,5]"),
-        (vec!["ACCOUNT.APPLY", "ac:2", "hp", "-1", "mp", "2"], "[[49,-1],[42,2]]"),
+        (
+            vec!["ACCOUNT.APPLY", "ac:2", "hp", "-1", "mp", "2"],
+            "[[49,-1],[42,2]]",
+        ),
         (vec!["ACCOUNT.REGEN", "ac:1"], "*"),
         (vec!["ACCOUNT.SETSTAT", "ac:1", "hp", "10", "20"], "[10,20]"),
         (vec!["ACCOUNT.LINK", "combat", "c9", "ac:1", "ac:2"], "2"),
         (vec!["ACCOUNT.UNLINK", "combat", "ac:1", "ac:2"], "1"),
         (vec!["ACCOUNT.DEL", "ac:2"], "1"),
-        (vec!["LOBBY.SETCACHE", "lobby:user:1", r#"[{"character_id":1,"user_id":7,"name":"A"}]"#], "OK"),
+        (
+            vec![
+                "LOBBY.SETCACHE",
+                "lobby:user:1",
+                r#"[{"character_id":1,"user_id":7,"name":"A"}]"#,
+            ],
+            "OK",
+        ),
         (vec!["LOBBY.DELCACHE", "lobby:user:1"], "1"),
     ]
 }
@@ -142,13 +185,29 @@ fn show(v: &redis::Value) -> String {
 fn a_failing_inner_call_on_any_write_path_changes_nothing() {
     for flavor in FLAVORS {
         let s = fault_server(flavor);
-        assert!(s.log().contains("unsafe-test-faults is on"), "{flavor:?}: no warning in the log");
-        let replica = Server::start_with(flavor, Options { with_module: false, ..Default::default() });
+        assert!(
+            s.log().contains("unsafe-test-faults is on"),
+            "{flavor:?}: no warning in the log"
+        );
+        let replica = Server::start_with(
+            flavor,
+            Options {
+                with_module: false,
+                ..Default::default()
+            },
+        );
         attach(&replica, &s);
         let (mut c, mut r) = (s.conn(), replica.conn());
         let keys = ["ac:1", "ac:2", "ac:new", "lobby:user:1"];
         let mut total = 0;
-        for (shared, merge, ttl) in [("yes", "yes", "0"), ("yes", "yes", "1000"), ("yes", "no", "1000"), ("no", "no", "1000"), ("no", "yes", "1000"), ("yes", "no", "0")] {
+        for (shared, merge, ttl) in [
+            ("yes", "yes", "0"),
+            ("yes", "yes", "1000"),
+            ("yes", "no", "1000"),
+            ("no", "no", "1000"),
+            ("no", "yes", "1000"),
+            ("yes", "no", "0"),
+        ] {
             q::<String>(&mut c, &["CONFIG", "SET", "account.shared-api", shared]);
             q::<String>(&mut c, &["CONFIG", "SET", "account.json-merge", merge]);
             q::<String>(&mut c, &["CONFIG", "SET", "account.idle-ttl", ttl]);
@@ -159,7 +218,9 @@ fn a_failing_inner_call_on_any_write_path_changes_nothing() {
             let path = if merge == "yes" { "merge" } else { "paths" };
             assert_eq!(info_field(&mut c, "account_write_path"), path, "{flavor:?}");
             for (cmd, want) in writes() {
-                let what = format!("{flavor:?} shared-api {shared}, json-merge {merge}, idle-ttl {ttl}: {cmd:?}");
+                let what = format!(
+                    "{flavor:?} shared-api {shared}, json-merge {merge}, idle-ttl {ttl}: {cmd:?}"
+                );
                 let (reply, calls) = arm_and_run(&mut c, &setup, &cmd, &keys);
                 let got = show(&reply);
                 if want != "*" {
@@ -168,7 +229,11 @@ fn a_failing_inner_call_on_any_write_path_changes_nothing() {
                 total += calls;
                 // The replica followed every write and every undo, to the same keys.
                 assert_eq!(q::<i64>(&mut c, &["WAIT", "1", "5000"]), 1, "{what}");
-                assert_eq!(state(&mut r, &keys), state(&mut c, &keys), "{what}: the replica differs");
+                assert_eq!(
+                    state(&mut r, &keys),
+                    state(&mut c, &keys),
+                    "{what}: the replica differs"
+                );
             }
         }
         eprintln!("faults {flavor:?}: {total} failing inner calls injected, each changed nothing");
@@ -184,7 +249,11 @@ fn without_the_load_argument_there_is_no_fault_command() {
         let e = expect_err(&mut c, &["ACCOUNT.TESTFAULT", "1"]);
         assert!(e.starts_with("ERR unknown command"), "{flavor:?}: {e}");
         // Nor can it be turned on as a configuration.
-        assert!(expect_err(&mut c, &["CONFIG", "SET", "account.unsafe-test-faults", "yes"]).starts_with("ERR"));
+        assert!(expect_err(
+            &mut c,
+            &["CONFIG", "SET", "account.unsafe-test-faults", "yes"]
+        )
+        .starts_with("ERR"));
         assert!(!s.log().contains("unsafe-test-faults"), "{flavor:?}");
     }
 }

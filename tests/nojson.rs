@@ -10,7 +10,11 @@ const NOJSON: &str = "NOJSON RedisJSON is not loaded";
 
 /// Every ACCOUNT.* command, with arguments it accepts when RedisJSON is there.
 const CALLS: &[&[&str]] = &[
-    &["ACCOUNT.CREATE", "ac:1", r#"{"bio":{"name":"secret-name"}}"#],
+    &[
+        "ACCOUNT.CREATE",
+        "ac:1",
+        r#"{"bio":{"name":"secret-name"}}"#,
+    ],
     &["ACCOUNT.GET", "ac:1", "bio"],
     &["ACCOUNT.EXISTS", "ac:1"],
     &["ACCOUNT.DEL", "ac:1"],
@@ -49,9 +53,21 @@ const NOT_YET: &str =
     "<account> account: RedisJSON is not loaded (yet): ACCOUNT.* commands answer NOJSON until it is (LOBBY.* work without it)";
 
 fn account_commands_work(c: &mut redis::Connection) {
-    assert_eq!(q::<String>(c, &["ACCOUNT.CREATE", "ac:1", r#"{"bio":{"name":"Aragorn"}}"#]), "OK");
-    assert_eq!(q::<String>(c, &["ACCOUNT.GET", "ac:1", "bio.name"]), r#""Aragorn""#);
-    assert_eq!(q::<Vec<i64>>(c, &["ACCOUNT.DAMAGE", "ac:1", "30"]), vec![70, 30]);
+    assert_eq!(
+        q::<String>(
+            c,
+            &["ACCOUNT.CREATE", "ac:1", r#"{"bio":{"name":"Aragorn"}}"#]
+        ),
+        "OK"
+    );
+    assert_eq!(
+        q::<String>(c, &["ACCOUNT.GET", "ac:1", "bio.name"]),
+        r#""Aragorn""#
+    );
+    assert_eq!(
+        q::<Vec<i64>>(c, &["ACCOUNT.DAMAGE", "ac:1", "30"]),
+        vec![70, 30]
+    );
     assert_eq!(q::<i64>(c, &["ACCOUNT.EXISTS", "ac:1"]), 1);
 }
 
@@ -61,9 +77,18 @@ fn without_redisjson_every_account_command_answers_nojson_and_lobby_works() {
         let s = Server::start_without_rejson(flavor, Options::default());
         let mut c = s.conn();
         // Every ACCOUNT.* command of the module is in CALLS.
-        let list: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "MODULE", "account"]);
+        let list: Vec<String> = q(
+            &mut c,
+            &["COMMAND", "LIST", "FILTERBY", "MODULE", "account"],
+        );
         // (ACCOUNT.SCHEMA is about the schema in force, not documents: it works without RedisJSON.)
-        assert_eq!(list.iter().filter(|n| n.starts_with("account.") && *n != "account.schema").count(), CALLS.len(), "{list:?}");
+        assert_eq!(
+            list.iter()
+                .filter(|n| n.starts_with("account.") && *n != "account.schema")
+                .count(),
+            CALLS.len(),
+            "{list:?}"
+        );
         for call in CALLS {
             assert_eq!(expect_err(&mut c, call), NOJSON, "{flavor:?} {call:?}");
         }
@@ -82,12 +107,21 @@ fn without_redisjson_every_account_command_answers_nojson_and_lobby_works() {
         assert!(!schema.is_empty());
         // LOBBY.* keep plain strings and do not need RedisJSON.
         let list = r#"[{"character_id":7,"user_id":123,"name":"Aragorn"}]"#;
-        assert_eq!(q::<String>(&mut c, &["LOBBY.SETCACHE", "lobby:user:123", list]), "OK");
-        assert_eq!(q::<String>(&mut c, &["LOBBY.GETCACHE", "lobby:user:123"]), list);
+        assert_eq!(
+            q::<String>(&mut c, &["LOBBY.SETCACHE", "lobby:user:123", list]),
+            "OK"
+        );
+        assert_eq!(
+            q::<String>(&mut c, &["LOBBY.GETCACHE", "lobby:user:123"]),
+            list
+        );
         assert_eq!(q::<i64>(&mut c, &["LOBBY.DELCACHE", "lobby:user:123"]), 1);
         // Counted, and said once in the log at load.
         let info: String = q(&mut c, &["INFO", "account"]);
-        assert!(info.contains(&format!("account_rejected_nojson:{}\r\n", CALLS.len() + 2)), "{info}");
+        assert!(
+            info.contains(&format!("account_rejected_nojson:{}\r\n", CALLS.len() + 2)),
+            "{info}"
+        );
         assert_eq!(warnings(&s), vec![NOT_YET.to_string()], "{flavor:?}");
     }
 }
@@ -95,20 +129,32 @@ fn without_redisjson_every_account_command_answers_nojson_and_lobby_works() {
 #[test]
 fn redisjson_loaded_later_with_module_load_is_found_at_the_next_command() {
     for flavor in FLAVORS {
-        let opts = Options { extra: vec!["--enable-module-command".into(), "yes".into()], ..Default::default() };
+        let opts = Options {
+            extra: vec!["--enable-module-command".into(), "yes".into()],
+            ..Default::default()
+        };
         let s = Server::start_without_rejson(flavor, opts);
         let mut c = s.conn();
         assert_eq!(expect_err(&mut c, &["ACCOUNT.CREATE", "ac:1"]), NOJSON);
-        assert_eq!(q::<String>(&mut c, &["MODULE", "LOAD", rejson().to_str().unwrap()]), "OK");
+        assert_eq!(
+            q::<String>(&mut c, &["MODULE", "LOAD", rejson().to_str().unwrap()]),
+            "OK"
+        );
         account_commands_work(&mut c);
-        assert!(s.log().contains("<account> account: RedisJSON is loaded"), "{flavor:?}");
+        assert!(
+            s.log().contains("<account> account: RedisJSON is loaded"),
+            "{flavor:?}"
+        );
     }
 }
 
 #[test]
 fn redisjson_after_the_module_on_the_command_line_is_found_at_first_use() {
     for flavor in FLAVORS {
-        let opts = Options { extra: vec!["--loadmodule".into(), rejson().to_str().unwrap().into()], ..Default::default() };
+        let opts = Options {
+            extra: vec!["--loadmodule".into(), rejson().to_str().unwrap().into()],
+            ..Default::default()
+        };
         let s = Server::start_without_rejson(flavor, opts);
         let mut c = s.conn();
         account_commands_work(&mut c);
@@ -126,8 +172,18 @@ fn in_the_normal_order_the_load_log_has_no_warning_of_ours() {
         // No warning of ours (the crate's defrag line aside). The crate prints that line where the
         // server lacks the module defrag API the crate asks for: every server but Redis 8.2.
         assert_eq!(warnings(&s), Vec::<String>::new(), "{flavor:?}");
-        let defrag_line = s.log().lines().any(|l| l.ends_with(&format!(" # {DEFRAG}")));
-        assert_eq!(defrag_line, flavor != Flavor::Redis82, "{flavor:?}: the crate's defrag line");
-        assert!(s.log().contains("<account> account: RedisJSON is loaded"), "{flavor:?}");
+        let defrag_line = s
+            .log()
+            .lines()
+            .any(|l| l.ends_with(&format!(" # {DEFRAG}")));
+        assert_eq!(
+            defrag_line,
+            flavor != Flavor::Redis82,
+            "{flavor:?}: the crate's defrag line"
+        );
+        assert!(
+            s.log().contains("<account> account: RedisJSON is loaded"),
+            "{flavor:?}"
+        );
     }
 }

@@ -47,23 +47,56 @@ fn foreign_keys(modules: &[&str]) -> Vec<(String, Vec<Vec<String>>, &'static str
     let one = |args: &[&str]| vec![args.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     let mut keys = vec![
         ("string".to_string(), one(&["SET", "K", "hello"]), WRONGTYPE),
-        ("list".to_string(), one(&["RPUSH", "K", "a", "b"]), WRONGTYPE),
+        (
+            "list".to_string(),
+            one(&["RPUSH", "K", "a", "b"]),
+            WRONGTYPE,
+        ),
         ("set".to_string(), one(&["SADD", "K", "a"]), WRONGTYPE),
         ("zset".to_string(), one(&["ZADD", "K", "1", "a"]), WRONGTYPE),
         ("hash".to_string(), one(&["HSET", "K", "f", "v"]), WRONGTYPE),
-        ("stream".to_string(), one(&["XADD", "K", "1-1", "f", "v"]), WRONGTYPE),
+        (
+            "stream".to_string(),
+            one(&["XADD", "K", "1-1", "f", "v"]),
+            WRONGTYPE,
+        ),
     ];
-    for root in ["[1,2]", r#""text""#, "5", "1.5", "null", "true", "false", "[]"] {
-        keys.push((format!("JSON root {root}"), one(&["JSON.SET", "K", "$", root]), NOT_OBJECT));
+    for root in [
+        "[1,2]",
+        r#""text""#,
+        "5",
+        "1.5",
+        "null",
+        "true",
+        "false",
+        "[]",
+    ] {
+        keys.push((
+            format!("JSON root {root}"),
+            one(&["JSON.SET", "K", "$", root]),
+            NOT_OBJECT,
+        ));
     }
     if modules.contains(&"bf") {
         keys.push(("Bloom filter".into(), one(&["BF.ADD", "K", "x"]), WRONGTYPE));
-        keys.push(("cuckoo filter".into(), one(&["CF.ADD", "K", "x"]), WRONGTYPE));
-        keys.push(("count-min sketch".into(), one(&["CMS.INITBYDIM", "K", "10", "5"]), WRONGTYPE));
+        keys.push((
+            "cuckoo filter".into(),
+            one(&["CF.ADD", "K", "x"]),
+            WRONGTYPE,
+        ));
+        keys.push((
+            "count-min sketch".into(),
+            one(&["CMS.INITBYDIM", "K", "10", "5"]),
+            WRONGTYPE,
+        ));
         keys.push(("top-k".into(), one(&["TOPK.RESERVE", "K", "3"]), WRONGTYPE));
     }
     if modules.contains(&"timeseries") {
-        keys.push(("time series".into(), one(&["TS.ADD", "K", "1000", "1.5"]), WRONGTYPE));
+        keys.push((
+            "time series".into(),
+            one(&["TS.ADD", "K", "1000", "1.5"]),
+            WRONGTYPE,
+        ));
     }
     keys
 }
@@ -72,11 +105,22 @@ fn foreign_keys(modules: &[&str]) -> Vec<(String, Vec<Vec<String>>, &'static str
 /// takes them; says why where it does not.
 fn load_other_modules(s: &Server, c: &mut redis::Connection) -> Vec<&'static str> {
     let mut loaded = Vec::new();
-    for (name, file) in [("bf", "redisbloom.so"), ("timeseries", "redistimeseries.so")] {
+    for (name, file) in [
+        ("bf", "redisbloom.so"),
+        ("timeseries", "redistimeseries.so"),
+    ] {
         let path = root().join(".deps/stack/lib").join(file);
-        match redis::cmd("MODULE").arg("LOAD").arg(path.to_str().unwrap()).query::<String>(c) {
+        match redis::cmd("MODULE")
+            .arg("LOAD")
+            .arg(path.to_str().unwrap())
+            .query::<String>(c)
+        {
             Ok(_) => loaded.push(name),
-            Err(e) => eprintln!("probe on {:?}: {file} does not load here ({}); its type is not probed", s.flavor, err_text(&e)),
+            Err(e) => eprintln!(
+                "probe on {:?}: {file} does not load here ({}); its type is not probed",
+                s.flavor,
+                err_text(&e)
+            ),
         }
     }
     loaded
@@ -98,29 +142,54 @@ fn dump(c: &mut redis::Connection, key: &str) -> (Vec<u8>, String, i64) {
 #[test]
 fn every_command_refuses_what_is_not_an_account_and_changes_nothing() {
     for flavor in FLAVORS {
-        let opts = Options { extra: vec!["--enable-module-command".into(), "yes".into()], ..Default::default() };
+        let opts = Options {
+            extra: vec!["--enable-module-command".into(), "yes".into()],
+            ..Default::default()
+        };
         let s = &Server::start_with(flavor, opts);
         let mut c = s.conn();
         let modules = load_other_modules(s, &mut c);
-        assert!(modules.contains(&"bf") || modules.contains(&"timeseries"), "{:?}: no other module type to probe", s.flavor);
+        assert!(
+            modules.contains(&"bf") || modules.contains(&"timeseries"),
+            "{:?}: no other module type to probe",
+            s.flavor
+        );
         let mut probes = 0;
         for (what, make, expected) in foreign_keys(&modules) {
             q::<()>(&mut c, &["FLUSHALL"]);
             for m in &make {
-                let m: Vec<&str> = m.iter().map(|a| if a == "K" { "probe:key" } else { a.as_str() }).collect();
+                let m: Vec<&str> = m
+                    .iter()
+                    .map(|a| if a == "K" { "probe:key" } else { a.as_str() })
+                    .collect();
                 q::<Value>(&mut c, &m);
             }
             let before = dump(&mut c, "probe:key");
             for cmd in ACCOUNT_COMMANDS {
-                let args: Vec<&str> = cmd.iter().map(|a| if *a == "K" { "probe:key" } else { a }).collect();
+                let args: Vec<&str> = cmd
+                    .iter()
+                    .map(|a| if *a == "K" { "probe:key" } else { a })
+                    .collect();
                 let got = run(&mut c, &args);
                 match got {
                     Err(e) => assert_eq!(err_text(&e), expected, "{what}: {args:?}"),
                     Ok(v) => panic!("{what}: {args:?} answered {v:?}, expected {expected}"),
                 }
-                assert_eq!(dump(&mut c, "probe:key"), before, "{what}: {args:?} changed the key");
-                assert_eq!(q::<i64>(&mut c, &["EXISTS", "probe:stream"]), 0, "{what}: {args:?} wrote a stream");
-                assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 1, "{what}: {args:?} made a key");
+                assert_eq!(
+                    dump(&mut c, "probe:key"),
+                    before,
+                    "{what}: {args:?} changed the key"
+                );
+                assert_eq!(
+                    q::<i64>(&mut c, &["EXISTS", "probe:stream"]),
+                    0,
+                    "{what}: {args:?} wrote a stream"
+                );
+                assert_eq!(
+                    q::<i64>(&mut c, &["DBSIZE"]),
+                    1,
+                    "{what}: {args:?} made a key"
+                );
                 probes += 1;
             }
             // MGET: one broken key does not hide the others, so its element is the error.
@@ -132,8 +201,16 @@ fn every_command_refuses_what_is_not_an_account_and_changes_nothing() {
                 args.push("probe:key");
                 // redis-cli shows the reply as it is: an array of one error element.
                 let line = args.join(" ").replace("probe:key", "'probe:key'");
-                assert_eq!(s.cli_line(&line), format!("1) (error) {expected}"), "{what}: {args:?}");
-                assert_eq!(dump(&mut c, "probe:key"), before, "{what}: {args:?} changed the key");
+                assert_eq!(
+                    s.cli_line(&line),
+                    format!("1) (error) {expected}"),
+                    "{what}: {args:?}"
+                );
+                assert_eq!(
+                    dump(&mut c, "probe:key"),
+                    before,
+                    "{what}: {args:?} changed the key"
+                );
                 probes += 1;
             }
             // The lobby commands own strings: every other type is WRONGTYPE (a string that is not
@@ -145,7 +222,11 @@ fn every_command_refuses_what_is_not_an_account_and_changes_nothing() {
                     &["LOBBY.SETCACHE", "probe:key", "[]"],
                 ] {
                     assert_eq!(expect_err(&mut c, args), WRONGTYPE, "{what}: {args:?}");
-                    assert_eq!(dump(&mut c, "probe:key"), before, "{what}: {args:?} changed the key");
+                    assert_eq!(
+                        dump(&mut c, "probe:key"),
+                        before,
+                        "{what}: {args:?} changed the key"
+                    );
                     probes += 1;
                 }
             }
@@ -154,9 +235,15 @@ fn every_command_refuses_what_is_not_an_account_and_changes_nothing() {
         q::<()>(&mut c, &["FLUSHALL"]);
         q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1"]);
         q::<i64>(&mut c, &["RPUSH", "not-a-stream", "x"]);
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.LOGOUT", "ac:1", "not-a-stream"]), WRONGTYPE);
+        assert_eq!(
+            expect_err(&mut c, &["ACCOUNT.LOGOUT", "ac:1", "not-a-stream"]),
+            WRONGTYPE
+        );
         assert_eq!(q::<i64>(&mut c, &["ACCOUNT.EXISTS", "ac:1"]), 1);
-        eprintln!("probe on {:?}: {probes} probes, other module types: {modules:?}", s.flavor);
+        eprintln!(
+            "probe on {:?}: {probes} probes, other module types: {modules:?}",
+            s.flavor
+        );
     }
 }
 
@@ -166,8 +253,16 @@ fn incr_never_replaces_a_root_that_is_not_an_object() {
         let mut c = s.conn();
         for root in ["[1,2]", r#""s""#, "7", "null"] {
             q::<String>(&mut c, &["JSON.SET", "doc", "$", root]);
-            assert_eq!(expect_err(&mut c, &["ACCOUNT.INCR", "doc", "metrics.arena_wins", "1"]), NOT_OBJECT);
-            assert_eq!(q::<String>(&mut c, &["JSON.GET", "doc"]), root, "{:?}", s.flavor);
+            assert_eq!(
+                expect_err(&mut c, &["ACCOUNT.INCR", "doc", "metrics.arena_wins", "1"]),
+                NOT_OBJECT
+            );
+            assert_eq!(
+                q::<String>(&mut c, &["JSON.GET", "doc"]),
+                root,
+                "{:?}",
+                s.flavor
+            );
         }
     });
 }

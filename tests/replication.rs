@@ -27,29 +27,77 @@ fn workload(c: &mut redis::Connection) -> usize {
     for i in 0..200u64 {
         let key = format!("ac:{i}");
         let k = key.as_str();
-        send(c, &["ACCOUNT.CREATE", k, &format!(r#"{{"bio":{{"name":"n{i}"}},"stats":{{"hp":{{"cur":{},"max":100,"regen":2.5}}}}}}"#, i % 100)]);
+        send(
+            c,
+            &[
+                "ACCOUNT.CREATE",
+                k,
+                &format!(
+                    r#"{{"bio":{{"name":"n{i}"}},"stats":{{"hp":{{"cur":{},"max":100,"regen":2.5}}}}}}"#,
+                    i % 100
+                ),
+            ],
+        );
         for _ in 0..rnd(20) + 5 {
             let n = (rnd(60) as i64 - 10).to_string();
             let m = (rnd(30) + 1).to_string();
             match rnd(19) {
-                0 => send(c, &["ACCOUNT.SET", k, "bio.gender", r#""female""#, "attributes.luck", &m]),
-                1 => send(c, &["ACCOUNT.SET", k, "bio.gender", r#""x""#, "attributes.luck", "-1"]),
+                0 => send(
+                    c,
+                    &[
+                        "ACCOUNT.SET",
+                        k,
+                        "bio.gender",
+                        r#""female""#,
+                        "attributes.luck",
+                        &m,
+                    ],
+                ),
+                1 => send(
+                    c,
+                    &[
+                        "ACCOUNT.SET",
+                        k,
+                        "bio.gender",
+                        r#""x""#,
+                        "attributes.luck",
+                        "-1",
+                    ],
+                ),
                 2 => send(c, &["ACCOUNT.STATE", k, &format!("s{m}")]),
                 3 => send(c, &["ACCOUNT.STATE", k, "lobby", "FROM", "nowhere"]),
                 4 => send(c, &["ACCOUNT.MOVE", k, &format!("zone_{m}")]),
                 5 => send(c, &["ACCOUNT.SESSION", k, "inventory", &format!("inv_{m}")]),
                 6 => send(c, &["ACCOUNT.SETSTAT", k, "mp", &n, "120"]),
                 7 => send(c, &["ACCOUNT.INCR", k, "metrics.arena_wins", &n]),
-                8 => send(c, &["ACCOUNT.INCR", k, "metrics.arena_wins", "9223372036854775807"]),
+                8 => send(
+                    c,
+                    &[
+                        "ACCOUNT.INCR",
+                        k,
+                        "metrics.arena_wins",
+                        "9223372036854775807",
+                    ],
+                ),
                 9 => send(c, &["ACCOUNT.DAMAGE", k, &m]),
                 10 => send(c, &["ACCOUNT.HEAL", k, &m, "mp"]),
                 11 => send(c, &["ACCOUNT.SPEND", k, "stamina", &m]),
-                12 => send(c, &["ACCOUNT.APPLY", k, "hp", &n, "mp", "-2", "stamina", "3"]),
+                12 => send(
+                    c,
+                    &["ACCOUNT.APPLY", k, "hp", &n, "mp", "-2", "stamina", "3"],
+                ),
                 13 => send(c, &["ACCOUNT.DAMAGE", k, "-1"]),
                 14 => send(c, &["ACCOUNT.REGEN", k]),
                 15 => send(c, &["ACCOUNT.CREATE", k, r#"{"bad":1}"#]),
                 16 => send(c, &["ACCOUNT.CREATE", k, "NX"]),
-                17 => send(c, &["LOBBY.SETCACHE", &format!("lobby:user:{i}"), &format!(r#"[{{"character_id":{i},"user_id":{i}}}]"#)]),
+                17 => send(
+                    c,
+                    &[
+                        "LOBBY.SETCACHE",
+                        &format!("lobby:user:{i}"),
+                        &format!(r#"[{{"character_id":{i},"user_id":{i}}}]"#),
+                    ],
+                ),
                 _ => send(c, &["LOBBY.DELCACHE", &format!("lobby:user:{i}")]),
             }
         }
@@ -98,7 +146,13 @@ fn snapshot(c: &mut redis::Connection) -> Vec<(String, String)> {
 fn replica_matches(with_module: bool) {
     for flavor in FLAVORS {
         let primary = Server::start(flavor);
-        let replica = Server::start_with(flavor, Options { with_module, ..Default::default() });
+        let replica = Server::start_with(
+            flavor,
+            Options {
+                with_module,
+                ..Default::default()
+            },
+        );
         attach(&replica, &primary);
         let mut p = primary.conn();
         let ops = workload(&mut p);
@@ -106,12 +160,20 @@ fn replica_matches(with_module: bool) {
         assert_eq!(acked, 1);
         let mut r = replica.conn();
         let (ps, rs) = (snapshot(&mut p), snapshot(&mut r));
-        assert!(ps.len() > 150, "{flavor:?}: workload wrote {} keys", ps.len());
-        let differing = ps.iter().zip(&rs).filter(|(a, b)| a != b).count() + ps.len().abs_diff(rs.len());
+        assert!(
+            ps.len() > 150,
+            "{flavor:?}: workload wrote {} keys",
+            ps.len()
+        );
+        let differing =
+            ps.iter().zip(&rs).filter(|(a, b)| a != b).count() + ps.len().abs_diff(rs.len());
         eprintln!("replication {flavor:?} (module on replica: {with_module}): {ops} operations, {} keys, {differing} differ", ps.len());
         assert_eq!(ps, rs, "{flavor:?}: replica differs");
         assert!(primary.log().contains("Module 'account' loaded"));
-        assert_eq!(replica.log().contains("Module 'account' loaded"), with_module);
+        assert_eq!(
+            replica.log().contains("Module 'account' loaded"),
+            with_module
+        );
     }
 }
 
@@ -137,7 +199,10 @@ fn aof_restart_after_sigkill_keeps_every_acknowledged_write() {
         let s2 = Server::start_in(flavor, dir, Options::aof());
         let mut c2 = s2.conn();
         let after = snapshot(&mut c2);
-        eprintln!("AOF {flavor:?}: {ops} operations, {} keys, restarted after SIGKILL", before.len());
+        eprintln!(
+            "AOF {flavor:?}: {ops} operations, {} keys, restarted after SIGKILL",
+            before.len()
+        );
         assert_eq!(after, before, "{flavor:?}");
     }
 }

@@ -52,7 +52,16 @@ fn acl_key_patterns_hold_for_every_command() {
              +lobby.delcache"
                 .to_string()
         };
-        let mut args = vec!["ACL", "SETUSER", "p1", "on", ">pw", "~ac:1*", "~lobby:user:1*", "~logouts:1"];
+        let mut args = vec![
+            "ACL",
+            "SETUSER",
+            "p1",
+            "on",
+            ">pw",
+            "~ac:1*",
+            "~lobby:user:1*",
+            "~logouts:1",
+        ];
         args.extend(grant.split(' '));
         q::<String>(&mut admin, &args);
         q::<String>(&mut admin, &["ACCOUNT.CREATE", "ac:1"]);
@@ -66,9 +75,17 @@ fn acl_key_patterns_hold_for_every_command() {
             assert!(e.starts_with("NOPERM"), "{args:?}: {e}");
         }
         // A multi-key call with one allowed and one denied key is denied whole.
-        assert!(expect_err(&mut u, &["ACCOUNT.LINK", "combat", "c", "ac:1", "ac:2"]).starts_with("NOPERM"));
-        assert!(expect_err(&mut u, &["ACCOUNT.MGET", "PATH", "bio", "ac:1", "ac:2"]).starts_with("NOPERM"));
-        assert!(expect_err(&mut u, &["LOBBY.SETCACHE", "lobby:user:2", "[]"]).starts_with("NOPERM"));
+        assert!(
+            expect_err(&mut u, &["ACCOUNT.LINK", "combat", "c", "ac:1", "ac:2"])
+                .starts_with("NOPERM")
+        );
+        assert!(
+            expect_err(&mut u, &["ACCOUNT.MGET", "PATH", "bio", "ac:1", "ac:2"])
+                .starts_with("NOPERM")
+        );
+        assert!(
+            expect_err(&mut u, &["LOBBY.SETCACHE", "lobby:user:2", "[]"]).starts_with("NOPERM")
+        );
         // An allowed account handed to a stream the user may not write: denied.
         assert!(expect_err(&mut u, &["ACCOUNT.LOGOUT", "ac:1", "logouts:2"]).starts_with("NOPERM"));
         assert_eq!(q::<i64>(&mut admin, &["EXISTS", "ac:1", "logouts:2"]), 1);
@@ -80,11 +97,17 @@ fn acl_key_patterns_hold_for_every_command() {
                 r.arg(a);
             }
             if let Err(e) = r.query::<redis::Value>(&mut u) {
-                assert!(!err_text(&e).starts_with("NOPERM"), "{call:?}: {}", err_text(&e));
+                assert!(
+                    !err_text(&e).starts_with("NOPERM"),
+                    "{call:?}: {}",
+                    err_text(&e)
+                );
             }
         }
         // And the inner JSON commands are not a way around the user's permissions.
-        assert!(expect_err(&mut u, &["JSON.SET", "ac:1", "$.state", "\"x\""]).starts_with("NOPERM"));
+        assert!(
+            expect_err(&mut u, &["JSON.SET", "ac:1", "$.state", "\"x\""]).starts_with("NOPERM")
+        );
     });
 }
 
@@ -129,13 +152,24 @@ fn rdb_snapshot_and_clean_restart_keep_every_document() {
         }
         let mut keys: Vec<String> = q(&mut c, &["KEYS", "*"]);
         keys.sort();
-        let before: Vec<String> = keys.iter().map(|k| q::<String>(&mut c, &["JSON.GET", k])).collect();
-        let _ = redis::cmd("SHUTDOWN").arg("SAVE").query::<redis::Value>(&mut c); // the connection closes
+        let before: Vec<String> = keys
+            .iter()
+            .map(|k| q::<String>(&mut c, &["JSON.GET", k]))
+            .collect();
+        let _ = redis::cmd("SHUTDOWN")
+            .arg("SAVE")
+            .query::<redis::Value>(&mut c); // the connection closes
         let dir = s.kill9(); // reaps the exited process, keeps its directory
-        assert!(dir.join("dump.rdb").exists(), "{flavor:?}: no snapshot written");
+        assert!(
+            dir.join("dump.rdb").exists(),
+            "{flavor:?}: no snapshot written"
+        );
         let s2 = Server::start_in(flavor, dir, Options::default());
         let mut c2 = s2.conn();
-        let after: Vec<String> = keys.iter().map(|k| q::<String>(&mut c2, &["JSON.GET", k])).collect();
+        let after: Vec<String> = keys
+            .iter()
+            .map(|k| q::<String>(&mut c2, &["JSON.GET", k]))
+            .collect();
         assert_eq!(before, after, "{flavor:?}");
     }
 }
@@ -155,18 +189,72 @@ impl Rng {
 }
 
 const COMMANDS: &[&str] = &[
-    "ACCOUNT.CREATE", "ACCOUNT.GET", "ACCOUNT.EXISTS", "ACCOUNT.DEL", "ACCOUNT.SET", "ACCOUNT.STATE", "ACCOUNT.MOVE",
-    "ACCOUNT.SESSION", "ACCOUNT.SETSTAT", "ACCOUNT.INCR", "ACCOUNT.MGET", "ACCOUNT.LINK", "ACCOUNT.UNLINK",
-    "ACCOUNT.DAMAGE", "ACCOUNT.HEAL", "ACCOUNT.SPEND", "ACCOUNT.APPLY", "ACCOUNT.REGEN", "ACCOUNT.LOGOUT",
-    "LOBBY.SETCACHE", "LOBBY.GETCACHE", "LOBBY.DELCACHE", "ACCOUNT.CHECK", "ACCOUNT.SCHEMA",
+    "ACCOUNT.CREATE",
+    "ACCOUNT.GET",
+    "ACCOUNT.EXISTS",
+    "ACCOUNT.DEL",
+    "ACCOUNT.SET",
+    "ACCOUNT.STATE",
+    "ACCOUNT.MOVE",
+    "ACCOUNT.SESSION",
+    "ACCOUNT.SETSTAT",
+    "ACCOUNT.INCR",
+    "ACCOUNT.MGET",
+    "ACCOUNT.LINK",
+    "ACCOUNT.UNLINK",
+    "ACCOUNT.DAMAGE",
+    "ACCOUNT.HEAL",
+    "ACCOUNT.SPEND",
+    "ACCOUNT.APPLY",
+    "ACCOUNT.REGEN",
+    "ACCOUNT.LOGOUT",
+    "LOBBY.SETCACHE",
+    "LOBBY.GETCACHE",
+    "LOBBY.DELCACHE",
+    "ACCOUNT.CHECK",
+    "ACCOUNT.SCHEMA",
 ];
 
 fn fuzz_arg(r: &mut Rng) -> Vec<u8> {
     let words: &[&[u8]] = &[
-        b"ac:1", b"ac:2", b"lobby:user:1", b"hp", b"mp", b"stamina", b"NX", b"EX", b"FROM", b"PATH", b"NONE",
-        b"combat", b"bio", b"bio.name", b"stats.hp.cur", b"metrics.gear_score", b"skills.a.b", b"state", b"0", b"-1",
-        b"1", b"9223372036854775807", b"-9223372036854775808", b"99999999999999999999", b"1.5", b"1e308", b"",
-        b"{}", b"[]", b"null", b"\"x\"", b"SET", b"GET", b"MATCH", b"COUNT", b"ac:*", br#"{"stats":{"hp":{"cur":5}}}"#, br#"[{"character_id":1,"user_id":1}]"#,
+        b"ac:1",
+        b"ac:2",
+        b"lobby:user:1",
+        b"hp",
+        b"mp",
+        b"stamina",
+        b"NX",
+        b"EX",
+        b"FROM",
+        b"PATH",
+        b"NONE",
+        b"combat",
+        b"bio",
+        b"bio.name",
+        b"stats.hp.cur",
+        b"metrics.gear_score",
+        b"skills.a.b",
+        b"state",
+        b"0",
+        b"-1",
+        b"1",
+        b"9223372036854775807",
+        b"-9223372036854775808",
+        b"99999999999999999999",
+        b"1.5",
+        b"1e308",
+        b"",
+        b"{}",
+        b"[]",
+        b"null",
+        b"\"x\"",
+        b"SET",
+        b"GET",
+        b"MATCH",
+        b"COUNT",
+        b"ac:*",
+        br#"{"stats":{"hp":{"cur":5}}}"#,
+        br#"[{"character_id":1,"user_id":1}]"#,
     ];
     match r.below(6) {
         0..=2 => words[r.below(words.len() as u64) as usize].to_vec(),
@@ -188,7 +276,10 @@ fn fuzz_arg(r: &mut Rng) -> Vec<u8> {
 
 #[test]
 fn fuzzed_argument_vectors_never_crash_or_change_what_they_reject() {
-    let cases: u64 = std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    let cases: u64 = std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
     for flavor in FLAVORS {
         let s = Server::start(flavor);
         let mut c = s.conn();
@@ -201,7 +292,11 @@ fn fuzzed_argument_vectors_never_crash_or_change_what_they_reject() {
                 q::<String>(&mut c, &["LOBBY.SETCACHE", "lobby:user:1", "[]"]);
             }
             let snapshot = |c: &mut redis::Connection| -> Vec<Option<String>> {
-                vec![q(c, &["JSON.GET", "ac:1"]), q(c, &["JSON.GET", "ac:2"]), q(c, &["GET", "lobby:user:1"])]
+                vec![
+                    q(c, &["JSON.GET", "ac:1"]),
+                    q(c, &["JSON.GET", "ac:2"]),
+                    q(c, &["GET", "lobby:user:1"]),
+                ]
             };
             let before = snapshot(&mut c);
             let cmd = COMMANDS[r.below(COMMANDS.len() as u64) as usize];
@@ -215,14 +310,25 @@ fn fuzzed_argument_vectors_never_crash_or_change_what_they_reject() {
             match call.query::<redis::Value>(&mut c) {
                 Ok(_) => values += 1,
                 Err(e) => {
-                    assert!(e.code().is_some() || e.detail().is_some(), "case {case} {shown:?}: not a server error: {e}");
+                    assert!(
+                        e.code().is_some() || e.detail().is_some(),
+                        "case {case} {shown:?}: not a server error: {e}"
+                    );
                     errors += 1;
-                    assert_eq!(snapshot(&mut c), before, "case {case} {shown:?} was rejected ({}) but changed a key", err_text(&e));
+                    assert_eq!(
+                        snapshot(&mut c),
+                        before,
+                        "case {case} {shown:?} was rejected ({}) but changed a key",
+                        err_text(&e)
+                    );
                 }
             }
         }
         assert_eq!(q::<String>(&mut c, &["PING"]), "PONG");
-        assert!(!s.log().contains("panicked"), "{flavor:?}: a panic was logged");
+        assert!(
+            !s.log().contains("panicked"),
+            "{flavor:?}: a panic was logged"
+        );
         eprintln!("fuzz {flavor:?}: {cases} cases, {values} values, {errors} errors, 0 crashes");
     }
 }
@@ -241,28 +347,60 @@ fn every_command_once(c: &mut redis::Connection, i: u64) {
         vec!["ACCOUNT.GET", "{l}ac:1", "bio.name"],
         vec!["ACCOUNT.GET", "{l}ac:1", "nope"],
         vec!["ACCOUNT.EXISTS", "{l}ac:1"],
-        vec!["ACCOUNT.SET", "{l}ac:1", "bio.gender", r#""male""#, "skills.a", &n],
+        vec![
+            "ACCOUNT.SET",
+            "{l}ac:1",
+            "bio.gender",
+            r#""male""#,
+            "skills.a",
+            &n,
+        ],
         vec!["ACCOUNT.SET", "{l}ac:1", "bio.gender", "{"],
         vec!["ACCOUNT.STATE", "{l}ac:1", "combat"],
         vec!["ACCOUNT.STATE", "{l}ac:1", "x", "FROM", "y"],
-        vec!["ACCOUNT.STATE", "{l}ac:1", "scenario", "SET", "active_quest", r#""q""#, "sessions.scenario_id", "1"],
+        vec![
+            "ACCOUNT.STATE",
+            "{l}ac:1",
+            "scenario",
+            "SET",
+            "active_quest",
+            r#""q""#,
+            "sessions.scenario_id",
+            "1",
+        ],
         vec!["ACCOUNT.CHECK", "0", "MATCH", "{l}*", "COUNT", "10"],
         vec!["ACCOUNT.SCHEMA", "GET"],
         vec!["ACCOUNT.SCHEMA", "SET", SHIPPED_SCHEMA],
-        vec!["ACCOUNT.SCHEMA", "SET", r#"{"type":"object","properties":{"a":{"patternProperties":{"x":{}}}}}"#],
+        vec![
+            "ACCOUNT.SCHEMA",
+            "SET",
+            r#"{"type":"object","properties":{"a":{"patternProperties":{"x":{}}}}}"#,
+        ],
         vec!["ACCOUNT.MOVE", "{l}ac:1", "castle"],
         vec!["ACCOUNT.SESSION", "{l}ac:1", "combat", "c"],
         vec!["ACCOUNT.SESSION", "{l}ac:1", "trade", "c"],
         vec!["ACCOUNT.SETSTAT", "{l}ac:1", "hp", "90"],
         vec!["ACCOUNT.INCR", "{l}ac:1", "metrics.arena_wins", "1"],
-        vec!["ACCOUNT.INCR", "{l}ac:1", "metrics.arena_wins", "9223372036854775807"],
+        vec![
+            "ACCOUNT.INCR",
+            "{l}ac:1",
+            "metrics.arena_wins",
+            "9223372036854775807",
+        ],
         vec!["ACCOUNT.DAMAGE", "{l}ac:1", "3"],
         vec!["ACCOUNT.DAMAGE", "{l}ac:1", "-3"],
         vec!["ACCOUNT.HEAL", "{l}ac:1", "2"],
         vec!["ACCOUNT.SPEND", "{l}ac:1", "mp", "1000"],
         vec!["ACCOUNT.SPEND", "{l}ac:1", "mp", "1"],
         vec!["ACCOUNT.APPLY", "{l}ac:1", "hp", "-1", "mp", "1"],
-        vec!["ACCOUNT.MGET", "PATH", "bio", "{l}ac:1", "{l}ac:2", "{l}ac:3"],
+        vec![
+            "ACCOUNT.MGET",
+            "PATH",
+            "bio",
+            "{l}ac:1",
+            "{l}ac:2",
+            "{l}ac:3",
+        ],
         vec!["ACCOUNT.LINK", "combat", "c2", "{l}ac:1", "{l}ac:2"],
         vec!["ACCOUNT.LINK", "combat", "c2", "{l}ac:1", "{l}ac:3"],
         vec!["ACCOUNT.UNLINK", "combat", "{l}ac:1", "{l}ac:2", "{l}ac:3"],
@@ -272,7 +410,11 @@ fn every_command_once(c: &mut redis::Connection, i: u64) {
         vec!["XTRIM", "{l}out", "MAXLEN", "0"],
         vec!["ACCOUNT.DEL", "{l}ac:2"],
         vec!["ACCOUNT.DAMAGE", "{l}ac:404", "1"],
-        vec!["LOBBY.SETCACHE", "lobby:user:1", r#"[{"character_id":1,"user_id":1}]"#],
+        vec![
+            "LOBBY.SETCACHE",
+            "lobby:user:1",
+            r#"[{"character_id":1,"user_id":1}]"#,
+        ],
         vec!["LOBBY.SETCACHE", "lobby:user:1", "[1]"],
         vec!["LOBBY.GETCACHE", "lobby:user:1"],
         vec!["LOBBY.DELCACHE", "lobby:user:1"],
@@ -291,12 +433,20 @@ fn every_command_once(c: &mut redis::Connection, i: u64) {
 
 fn used_memory(c: &mut redis::Connection) -> i64 {
     let info: String = q(c, &["INFO", "memory"]);
-    info.lines().find_map(|l| l.strip_prefix("used_memory:")).unwrap().trim().parse().unwrap()
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 #[test]
 fn a_long_loop_of_every_command_leaves_memory_flat() {
-    let rounds: u64 = std::env::var("LEAK_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    let rounds: u64 = std::env::var("LEAK_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
     for flavor in FLAVORS {
         let s = Server::start(flavor);
         let mut c = s.conn();
@@ -309,8 +459,14 @@ fn a_long_loop_of_every_command_leaves_memory_flat() {
         }
         let after = used_memory(&mut c);
         let calls = rounds * 43;
-        eprintln!("leak loop {flavor:?}: {calls} calls, used_memory {before} -> {after} ({:+} bytes)", after - before);
+        eprintln!(
+            "leak loop {flavor:?}: {calls} calls, used_memory {before} -> {after} ({:+} bytes)",
+            after - before
+        );
         // A leak of even one byte per call would show as `calls` bytes.
-        assert!(after - before < 64 * 1024, "{flavor:?}: used_memory grew {before} -> {after} over {calls} calls");
+        assert!(
+            after - before < 64 * 1024,
+            "{flavor:?}: used_memory grew {before} -> {after} over {calls} calls"
+        );
     }
 }

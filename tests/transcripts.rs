@@ -13,7 +13,9 @@ fn run(file: &str) {
     for (n, line) in text.lines().enumerate() {
         if let Some(cmd) = line.strip_prefix("redis> ") {
             steps.push((cmd.to_string(), vec![], n + 1));
-        } else if line.starts_with('#') || (line.is_empty() && steps.last().is_none_or(|s| s.1.is_empty())) {
+        } else if line.starts_with('#')
+            || (line.is_empty() && steps.last().is_none_or(|s| s.1.is_empty()))
+        {
             continue;
         } else if let Some(last) = steps.last_mut() {
             last.1.push(line.to_string());

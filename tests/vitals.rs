@@ -14,8 +14,17 @@ fn each_path(body: impl Fn(&Server, &mut redis::Connection)) {
             q::<String>(&mut c, &["CONFIG", "SET", "account.shared-api", shared]);
             body(s, &mut c);
             // The path the body ran on is the one it was meant to test.
-            let want = if shared == "yes" { "shared-api" } else { "rm-call" };
-            assert_eq!(info_field(&mut c, "account_read_path"), want, "{:?}", s.flavor);
+            let want = if shared == "yes" {
+                "shared-api"
+            } else {
+                "rm-call"
+            };
+            assert_eq!(
+                info_field(&mut c, "account_read_path"),
+                want,
+                "{:?}",
+                s.flavor
+            );
         }
     });
 }
@@ -31,12 +40,35 @@ fn damage_clamps_at_zero_and_reports_what_it_took() {
         q::<String>(c, &["ACCOUNT.CREATE", "ac:1"]);
         assert_eq!(pair(c, &["ACCOUNT.DAMAGE", "ac:1", "30"]), (70, 30));
         assert_eq!(pair(c, &["ACCOUNT.DAMAGE", "ac:1", "20", "mp"]), (30, 20));
-        assert_eq!(pair(c, &["ACCOUNT.DAMAGE", "ac:1", "500"]), (0, 70), "overkill: only what was there");
-        assert_eq!(pair(c, &["ACCOUNT.DAMAGE", "ac:1", "5"]), (0, 0), "dead stays at 0");
-        assert_eq!(pair(c, &["ACCOUNT.DAMAGE", "ac:1", "9223372036854775807", "STAMINA"]), (0, 100));
+        assert_eq!(
+            pair(c, &["ACCOUNT.DAMAGE", "ac:1", "500"]),
+            (0, 70),
+            "overkill: only what was there"
+        );
+        assert_eq!(
+            pair(c, &["ACCOUNT.DAMAGE", "ac:1", "5"]),
+            (0, 0),
+            "dead stays at 0"
+        );
+        assert_eq!(
+            pair(
+                c,
+                &["ACCOUNT.DAMAGE", "ac:1", "9223372036854775807", "STAMINA"]
+            ),
+            (0, 100)
+        );
         let d = json_get(c, "ac:1").unwrap();
-        assert_eq!((d["stats"]["hp"]["cur"].as_i64(), d["stats"]["hp"]["max"].as_i64()), (Some(0), Some(100)));
-        assert!(d["stats"]["hp"]["since"].is_f64(), "hp left full: its clock started");
+        assert_eq!(
+            (
+                d["stats"]["hp"]["cur"].as_i64(),
+                d["stats"]["hp"]["max"].as_i64()
+            ),
+            (Some(0), Some(100))
+        );
+        assert!(
+            d["stats"]["hp"]["since"].is_f64(),
+            "hp left full: its clock started"
+        );
         assert_eq!(d["stats"]["mp"]["cur"], 30);
         assert_eq!(d["stats"]["stamina"]["cur"], 0);
     });
@@ -45,14 +77,30 @@ fn damage_clamps_at_zero_and_reports_what_it_took() {
 #[test]
 fn heal_clamps_at_max() {
     each_path(|_, c| {
-        q::<String>(c, &["ACCOUNT.CREATE", "ac:1", r#"{"stats":{"hp":{"cur":10,"max":100}}}"#]);
+        q::<String>(
+            c,
+            &[
+                "ACCOUNT.CREATE",
+                "ac:1",
+                r#"{"stats":{"hp":{"cur":10,"max":100}}}"#,
+            ],
+        );
         assert_eq!(pair(c, &["ACCOUNT.HEAL", "ac:1", "15"]), (25, 15));
-        assert!(json_get(c, "ac:1").unwrap()["stats"]["hp"]["since"].is_f64(), "off its rest point: the clock runs");
+        assert!(
+            json_get(c, "ac:1").unwrap()["stats"]["hp"]["since"].is_f64(),
+            "off its rest point: the clock runs"
+        );
         assert_eq!(pair(c, &["ACCOUNT.HEAL", "ac:1", "1000"]), (100, 75));
         assert_eq!(pair(c, &["ACCOUNT.HEAL", "ac:1", "1"]), (100, 0));
         let hp = &json_get(c, "ac:1").unwrap()["stats"]["hp"];
-        assert_eq!((hp["cur"].as_i64(), hp["max"].as_i64(), hp["regen"].as_f64()), (Some(100), Some(100), Some(1.0)));
-        assert!(hp["since"].is_f64(), "at rest the clock is kept (no time banks while full)");
+        assert_eq!(
+            (hp["cur"].as_i64(), hp["max"].as_i64(), hp["regen"].as_f64()),
+            (Some(100), Some(100), Some(1.0))
+        );
+        assert!(
+            hp["since"].is_f64(),
+            "at rest the clock is kept (no time banks while full)"
+        );
     });
 }
 
@@ -61,28 +109,73 @@ fn spend_takes_only_when_there_is_enough() {
     each_path(|_, c| {
         q::<String>(c, &["ACCOUNT.CREATE", "ac:1"]);
         assert_eq!(pair(c, &["ACCOUNT.SPEND", "ac:1", "mp", "30"]), (20, 30));
-        assert_eq!(expect_err(c, &["ACCOUNT.SPEND", "ac:1", "mp", "21"]), "INSUFFICIENT mp is 20, needs 21");
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.SPEND", "ac:1", "mp", "21"]),
+            "INSUFFICIENT mp is 20, needs 21"
+        );
         assert_eq!(json_get(c, "ac:1").unwrap()["stats"]["mp"]["cur"], 20);
         assert_eq!(pair(c, &["ACCOUNT.SPEND", "ac:1", "mp", "20"]), (0, 20));
-        assert_eq!(expect_err(c, &["ACCOUNT.SPEND", "ac:1", "stamina", "101"]), "INSUFFICIENT stamina is 100, needs 101");
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.SPEND", "ac:1", "stamina", "101"]),
+            "INSUFFICIENT stamina is 100, needs 101"
+        );
     });
 }
 
 #[test]
 fn apply_changes_several_vitals_in_one_step() {
     each_path(|_, c| {
-        q::<String>(c, &["ACCOUNT.CREATE", "ac:1", r#"{"stats":{"hp":{"cur":50}}}"#]);
+        q::<String>(
+            c,
+            &["ACCOUNT.CREATE", "ac:1", r#"{"stats":{"hp":{"cur":50}}}"#],
+        );
         // A leading '+' is not an integer here: the call fails whole.
-        assert_eq!(expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-20", "stamina", "+5"]), "BADNUMBER delta must be a non-zero integer");
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-20", "stamina", "+5"]),
+            "BADNUMBER delta must be a non-zero integer"
+        );
         assert_eq!(json_get(c, "ac:1").unwrap()["stats"]["hp"]["cur"], 50);
-        let r: Vec<Vec<i64>> = q(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-20", "mp", "-60", "stamina", "-5", "hp", "100"]);
-        assert_eq!(r, vec![vec![30, -20], vec![0, -50], vec![95, -5], vec![100, 70]]);
+        let r: Vec<Vec<i64>> = q(
+            c,
+            &[
+                "ACCOUNT.APPLY",
+                "ac:1",
+                "hp",
+                "-20",
+                "mp",
+                "-60",
+                "stamina",
+                "-5",
+                "hp",
+                "100",
+            ],
+        );
+        assert_eq!(
+            r,
+            vec![vec![30, -20], vec![0, -50], vec![95, -5], vec![100, 70]]
+        );
         let d = json_get(c, "ac:1").unwrap();
-        assert_eq!((d["stats"]["hp"]["cur"].as_i64(), d["stats"]["mp"]["cur"].as_i64(), d["stats"]["stamina"]["cur"].as_i64()), (Some(100), Some(0), Some(95)));
+        assert_eq!(
+            (
+                d["stats"]["hp"]["cur"].as_i64(),
+                d["stats"]["mp"]["cur"].as_i64(),
+                d["stats"]["stamina"]["cur"].as_i64()
+            ),
+            (Some(100), Some(0), Some(95))
+        );
         let before: String = q(c, &["JSON.GET", "ac:1"]);
-        assert_eq!(expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-5", "xp", "3"]), "SYNTAX stat must be hp, mp or stamina");
-        assert_eq!(expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-5", "mp", "0"]), "BADNUMBER delta must be a non-zero integer");
-        assert_eq!(expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-5", "mp"]), "ERR wrong number of arguments for 'account.apply' command");
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-5", "xp", "3"]),
+            "SYNTAX stat must be hp, mp or stamina"
+        );
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-5", "mp", "0"]),
+            "BADNUMBER delta must be a non-zero integer"
+        );
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-5", "mp"]),
+            "ERR wrong number of arguments for 'account.apply' command"
+        );
         assert_eq!(q::<String>(c, &["JSON.GET", "ac:1"]), before);
     });
 }
@@ -93,21 +186,66 @@ fn bad_amounts_and_keys_are_errors_that_change_nothing() {
         q::<String>(c, &["ACCOUNT.CREATE", "ac:1"]);
         let before: String = q(c, &["JSON.GET", "ac:1"]);
         let amount = "BADNUMBER amount must be a positive integer";
-        for bad in ["0", "-5", "1.5", "abc", "", "99999999999999999999", "+5", "1e3"] {
-            assert_eq!(expect_err(c, &["ACCOUNT.DAMAGE", "ac:1", bad]), amount, "{bad:?}");
-            assert_eq!(expect_err(c, &["ACCOUNT.HEAL", "ac:1", bad]), amount, "{bad:?}");
-            assert_eq!(expect_err(c, &["ACCOUNT.SPEND", "ac:1", "hp", bad]), amount, "{bad:?}");
+        for bad in [
+            "0",
+            "-5",
+            "1.5",
+            "abc",
+            "",
+            "99999999999999999999",
+            "+5",
+            "1e3",
+        ] {
+            assert_eq!(
+                expect_err(c, &["ACCOUNT.DAMAGE", "ac:1", bad]),
+                amount,
+                "{bad:?}"
+            );
+            assert_eq!(
+                expect_err(c, &["ACCOUNT.HEAL", "ac:1", bad]),
+                amount,
+                "{bad:?}"
+            );
+            assert_eq!(
+                expect_err(c, &["ACCOUNT.SPEND", "ac:1", "hp", bad]),
+                amount,
+                "{bad:?}"
+            );
         }
-        assert_eq!(expect_err(c, &["ACCOUNT.DAMAGE", "ac:1", "5", "xp"]), "SYNTAX stat must be hp, mp or stamina");
-        assert_eq!(expect_err(c, &["ACCOUNT.DAMAGE", "ac:1", "5", "hp", "x"]), "ERR wrong number of arguments for 'account.damage' command");
-        assert_eq!(expect_err(c, &["ACCOUNT.SPEND", "ac:1", "hp"]), "ERR wrong number of arguments for 'account.spend' command");
-        assert_eq!(expect_err(c, &["ACCOUNT.DAMAGE", "ac:404", "5"]), "NOACCOUNT no such account");
-        assert_eq!(expect_err(c, &["ACCOUNT.HEAL", "ac:404", "5"]), "NOACCOUNT no such account");
-        assert_eq!(expect_err(c, &["ACCOUNT.SPEND", "ac:404", "hp", "5"]), "NOACCOUNT no such account");
-        assert_eq!(expect_err(c, &["ACCOUNT.APPLY", "ac:404", "hp", "5"]), "NOACCOUNT no such account");
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.DAMAGE", "ac:1", "5", "xp"]),
+            "SYNTAX stat must be hp, mp or stamina"
+        );
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.DAMAGE", "ac:1", "5", "hp", "x"]),
+            "ERR wrong number of arguments for 'account.damage' command"
+        );
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.SPEND", "ac:1", "hp"]),
+            "ERR wrong number of arguments for 'account.spend' command"
+        );
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.DAMAGE", "ac:404", "5"]),
+            "NOACCOUNT no such account"
+        );
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.HEAL", "ac:404", "5"]),
+            "NOACCOUNT no such account"
+        );
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.SPEND", "ac:404", "hp", "5"]),
+            "NOACCOUNT no such account"
+        );
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.APPLY", "ac:404", "hp", "5"]),
+            "NOACCOUNT no such account"
+        );
         assert_eq!(q::<i64>(c, &["EXISTS", "ac:404"]), 0);
         q::<String>(c, &["SET", "ac:9", "x"]);
-        assert_eq!(expect_err(c, &["ACCOUNT.DAMAGE", "ac:9", "5"]), "WRONGTYPE Operation against a key holding the wrong kind of value");
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.DAMAGE", "ac:9", "5"]),
+            "WRONGTYPE Operation against a key holding the wrong kind of value"
+        );
         assert_eq!(q::<String>(c, &["JSON.GET", "ac:1"]), before);
     });
 }
@@ -126,32 +264,74 @@ fn vitals_that_are_not_integers_are_corrupt_and_untouched() {
             q::<String>(c, &["ACCOUNT.CREATE", "ac:1"]);
             q::<String>(c, &["JSON.SET", "ac:1", path, value]);
             let before: String = q(c, &["JSON.GET", "ac:1"]);
-            assert_eq!(expect_err(c, &["ACCOUNT.DAMAGE", "ac:1", "5"]), *want, "{path} = {value}");
-            assert_eq!(expect_err(c, &["ACCOUNT.HEAL", "ac:1", "5"]), *want, "{path} = {value}");
-            assert_eq!(expect_err(c, &["ACCOUNT.SPEND", "ac:1", "hp", "5"]), *want, "{path} = {value}");
-            assert_eq!(expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-5"]), *want, "{path} = {value}");
-            assert_eq!(expect_err(c, &["ACCOUNT.GET", "ac:1", "stats"]), *want, "{path} = {value}");
+            assert_eq!(
+                expect_err(c, &["ACCOUNT.DAMAGE", "ac:1", "5"]),
+                *want,
+                "{path} = {value}"
+            );
+            assert_eq!(
+                expect_err(c, &["ACCOUNT.HEAL", "ac:1", "5"]),
+                *want,
+                "{path} = {value}"
+            );
+            assert_eq!(
+                expect_err(c, &["ACCOUNT.SPEND", "ac:1", "hp", "5"]),
+                *want,
+                "{path} = {value}"
+            );
+            assert_eq!(
+                expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-5"]),
+                *want,
+                "{path} = {value}"
+            );
+            assert_eq!(
+                expect_err(c, &["ACCOUNT.GET", "ac:1", "stats"]),
+                *want,
+                "{path} = {value}"
+            );
             assert_eq!(q::<String>(c, &["JSON.GET", "ac:1"]), before);
         }
         q::<String>(c, &["JSON.SET", "ac:2", "$", r#"{"state":"x"}"#]);
-        assert_eq!(expect_err(c, &["ACCOUNT.DAMAGE", "ac:2", "5"]), "CORRUPT stored document: no stats.hp object");
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.DAMAGE", "ac:2", "5"]),
+            "CORRUPT stored document: no stats.hp object"
+        );
         q::<String>(c, &["JSON.SET", "ac:3", "$", "[1,2]"]);
-        assert_eq!(expect_err(c, &["ACCOUNT.DAMAGE", "ac:3", "5"]), "CORRUPT stored document: the document must be an object");
+        assert_eq!(
+            expect_err(c, &["ACCOUNT.DAMAGE", "ac:3", "5"]),
+            "CORRUPT stored document: the document must be an object"
+        );
     });
 }
 
 #[test]
 fn get_stats_matches_json_get() {
     each_path(|_, c| {
-        q::<String>(c, &["ACCOUNT.CREATE", "ac:1", r#"{"stats":{"hp":{"cur":7,"max":9,"regen":0.25},"last_update":1700000000.5}}"#]);
+        q::<String>(
+            c,
+            &[
+                "ACCOUNT.CREATE",
+                "ac:1",
+                r#"{"stats":{"hp":{"cur":7,"max":9,"regen":0.25},"last_update":1700000000.5}}"#,
+            ],
+        );
         let ours: String = q(c, &["ACCOUNT.GET", "ac:1", "stats"]);
         let theirs: String = q(c, &["JSON.GET", "ac:1", "$.stats"]);
         assert_eq!(format!("[{ours}]"), theirs);
         // An integer last_update prints as RedisJSON prints it (found by the fuzz test).
-        q::<String>(c, &["JSON.SET", "ac:1", "$.stats.last_update", "1700000000"]);
+        q::<String>(
+            c,
+            &["JSON.SET", "ac:1", "$.stats.last_update", "1700000000"],
+        );
         let ours: String = q(c, &["ACCOUNT.GET", "ac:1", "stats"]);
-        assert_eq!(format!("[{ours}]"), q::<String>(c, &["JSON.GET", "ac:1", "$.stats"]));
-        assert_eq!(q::<Option<String>>(c, &["ACCOUNT.GET", "ac:404", "stats"]), None);
+        assert_eq!(
+            format!("[{ours}]"),
+            q::<String>(c, &["JSON.GET", "ac:1", "$.stats"])
+        );
+        assert_eq!(
+            q::<Option<String>>(c, &["ACCOUNT.GET", "ac:404", "stats"]),
+            None
+        );
     });
 }
 
@@ -159,7 +339,15 @@ fn get_stats_matches_json_get() {
 fn get_stats_normalizes_what_is_not_stored_as_printed_and_writes_nothing() {
     each_path(|_, c| {
         // Fields reordered, missing, or of another number type, as other code may write them.
-        q::<String>(c, &["JSON.SET", "ac:1", "$", r#"{"stats":{"mp":{"max":60,"cur":6},"hp":{"cur":80,"max":100,"regen":2},"stamina":{}}}"#]);
+        q::<String>(
+            c,
+            &[
+                "JSON.SET",
+                "ac:1",
+                "$",
+                r#"{"stats":{"mp":{"max":60,"cur":6},"hp":{"cur":80,"max":100,"regen":2},"stamina":{}}}"#,
+            ],
+        );
         let before: String = q(c, &["JSON.GET", "ac:1"]);
         let want = r#"{"hp":{"cur":80,"max":100,"regen":2.0,"since":null},"mp":{"cur":6,"max":60,"regen":1.0,"since":null},"stamina":{"cur":100,"max":100,"regen":5.0,"since":null},"last_update":null}"#;
         assert_eq!(q::<String>(c, &["ACCOUNT.GET", "ac:1", "stats"]), want);
@@ -181,13 +369,23 @@ fn get_stats_shows_regeneration_and_copies_the_rest() {
         q::<String>(c, &["JSON.SET", "ac:1", "$.stats", &stored]);
         let theirs: String = q(c, &["JSON.GET", "ac:1", "$.stats"]);
         let ours: String = q(c, &["ACCOUNT.GET", "ac:1", "stats"]);
-        let stored_hp = format!(r#"{{"cur":70,"max":100,"regen":4.0,"since":{}}}"#, now - 10.5);
+        let stored_hp = format!(
+            r#"{{"cur":70,"max":100,"regen":4.0,"since":{}}}"#,
+            now - 10.5
+        );
         assert!(theirs.contains(&stored_hp), "{theirs}");
         let read: serde_json::Value = serde_json::from_str(&ours).unwrap();
         assert_eq!(read["hp"]["cur"], 100);
         let live_hp = read["hp"].to_string();
-        assert_eq!(ours, theirs[1..theirs.len() - 1].replacen(&stored_hp, &live_hp, 1));
-        assert_eq!(q::<String>(c, &["JSON.GET", "ac:1", "$.stats"]), theirs, "a read stores nothing");
+        assert_eq!(
+            ours,
+            theirs[1..theirs.len() - 1].replacen(&stored_hp, &live_hp, 1)
+        );
+        assert_eq!(
+            q::<String>(c, &["JSON.GET", "ac:1", "$.stats"]),
+            theirs,
+            "a read stores nothing"
+        );
     });
 }
 
@@ -205,24 +403,46 @@ fn get_whole_document_is_the_stored_text_with_live_vitals() {
         assert_eq!(mget, vec![Some(stored.clone()), None]);
         // hp regenerating 4 a second from a clock 10.5 to 11.5 s old: 92 to 96 by now.
         let now: f64 = q::<Vec<String>>(c, &["TIME"])[0].parse().unwrap();
-        let hp = format!(r#"{{"cur":50,"max":100,"regen":4.0,"since":{}}}"#, now - 10.5);
+        let hp = format!(
+            r#"{{"cur":50,"max":100,"regen":4.0,"since":{}}}"#,
+            now - 10.5
+        );
         q::<String>(c, &["JSON.SET", "ac:1", "$.stats.hp", &hp]);
         let stored: String = q(c, &["JSON.GET", "ac:1"]);
         let ours: String = q(c, &["ACCOUNT.GET", "ac:1"]);
         let live: serde_json::Value = serde_json::from_str(&ours).unwrap();
-        assert!((92..=96).contains(&live["stats"]["hp"]["cur"].as_i64().unwrap()), "{ours}");
-        assert_eq!(ours, stored.replacen(&hp, &live["stats"]["hp"].to_string(), 1));
-        assert_eq!(q::<String>(c, &["JSON.GET", "ac:1"]), stored, "a read stores nothing");
+        assert!(
+            (92..=96).contains(&live["stats"]["hp"]["cur"].as_i64().unwrap()),
+            "{ours}"
+        );
+        assert_eq!(
+            ours,
+            stored.replacen(&hp, &live["stats"]["hp"].to_string(), 1)
+        );
+        assert_eq!(
+            q::<String>(c, &["JSON.GET", "ac:1"]),
+            stored,
+            "a read stores nothing"
+        );
         // Written by other code without the sessions section and bio.gender: filled on the read.
         q::<i64>(c, &["JSON.DEL", "ac:1", "$.sessions"]);
         q::<i64>(c, &["JSON.DEL", "ac:1", "$.bio.gender"]);
         let text: String = q(c, &["ACCOUNT.GET", "ac:1"]);
         // Parsed and printed again (a default was missing), numbers still print as RedisJSON's.
         let tokens: String = q(c, &["JSON.GET", "ac:1", "$.tokens"]);
-        assert!(text.contains(&tokens[1..tokens.len() - 1]), "{text}\n{tokens}");
-        assert_eq!(q::<String>(c, &["ACCOUNT.GET", "ac:1", "tokens"]), tokens[1..tokens.len() - 1]);
+        assert!(
+            text.contains(&tokens[1..tokens.len() - 1]),
+            "{text}\n{tokens}"
+        );
+        assert_eq!(
+            q::<String>(c, &["ACCOUNT.GET", "ac:1", "tokens"]),
+            tokens[1..tokens.len() - 1]
+        );
         let read: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(read["sessions"], serde_json::json!({"combat_id": null, "inventory_id": null, "scenario_id": null}));
+        assert_eq!(
+            read["sessions"],
+            serde_json::json!({"combat_id": null, "inventory_id": null, "scenario_id": null})
+        );
         assert_eq!(read["bio"]["gender"], serde_json::Value::Null);
         assert_eq!(read["tokens"]["gold"], 3);
         let id: String = q(c, &["ACCOUNT.LOGOUT", "ac:1", "out"]);
@@ -240,7 +460,14 @@ fn concurrent_spends_lose_nothing_and_never_overdraw() {
         let s = Server::start(flavor);
         let mut c = s.conn();
         let start = 5_000i64;
-        q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", &format!(r#"{{"stats":{{"mp":{{"cur":{start},"max":{start}}}}}}}"#)]);
+        q::<String>(
+            &mut c,
+            &[
+                "ACCOUNT.CREATE",
+                "ac:1",
+                &format!(r#"{{"stats":{{"mp":{{"cur":{start},"max":{start}}}}}}}"#),
+            ],
+        );
         let (spent, refused): (i64, i64) = std::thread::scope(|scope| {
             let hs: Vec<_> = (0..10)
                 .map(|t| {
@@ -250,7 +477,12 @@ fn concurrent_spends_lose_nothing_and_never_overdraw() {
                         let (mut spent, mut refused) = (0, 0);
                         for i in 0..300 {
                             let amount = 1 + (t * 7 + i) % 5;
-                            match redis::cmd("ACCOUNT.SPEND").arg("ac:1").arg("mp").arg(amount).query::<Vec<i64>>(&mut c) {
+                            match redis::cmd("ACCOUNT.SPEND")
+                                .arg("ac:1")
+                                .arg("mp")
+                                .arg(amount)
+                                .query::<Vec<i64>>(&mut c)
+                            {
                                 Ok(v) => {
                                     assert!(v[0] >= 0);
                                     assert_eq!(v[1], amount);
@@ -259,7 +491,13 @@ fn concurrent_spends_lose_nothing_and_never_overdraw() {
                                 Err(e) => {
                                     let text = err_text(&e);
                                     assert!(text.starts_with("INSUFFICIENT mp is "), "{text}");
-                                    let cur: i64 = text.split(' ').nth(3).unwrap().trim_end_matches(',').parse().unwrap();
+                                    let cur: i64 = text
+                                        .split(' ')
+                                        .nth(3)
+                                        .unwrap()
+                                        .trim_end_matches(',')
+                                        .parse()
+                                        .unwrap();
                                     assert!(cur < amount, "{text}");
                                     refused += 1;
                                 }
@@ -269,11 +507,18 @@ fn concurrent_spends_lose_nothing_and_never_overdraw() {
                     })
                 })
                 .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+            hs.into_iter()
+                .map(|h| h.join().unwrap())
+                .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
         });
-        let fin = json_get(&mut c, "ac:1").unwrap()["stats"]["mp"]["cur"].as_i64().unwrap();
+        let fin = json_get(&mut c, "ac:1").unwrap()["stats"]["mp"]["cur"]
+            .as_i64()
+            .unwrap();
         assert_eq!(spent + fin, start, "{flavor:?}");
-        assert!(refused > 0 && fin < 5, "{flavor:?}: the pool ran dry ({refused} refused, {fin} left)");
+        assert!(
+            refused > 0 && fin < 5,
+            "{flavor:?}: the pool ran dry ({refused} refused, {fin} left)"
+        );
     }
 }
 
@@ -285,7 +530,14 @@ fn concurrent_damage_loses_nothing() {
         for (start, per_hit) in [(1_000_000i64, 3i64), (2_000, 3)] {
             let s = Server::start(flavor);
             let mut c = s.conn();
-            q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", &format!(r#"{{"stats":{{"hp":{{"cur":{start},"max":{start}}}}}}}"#)]);
+            q::<String>(
+                &mut c,
+                &[
+                    "ACCOUNT.CREATE",
+                    "ac:1",
+                    &format!(r#"{{"stats":{{"hp":{{"cur":{start},"max":{start}}}}}}}"#),
+                ],
+            );
             let (clients, hits) = (10i64, 200i64);
             let applied: i64 = std::thread::scope(|scope| {
                 let hs: Vec<_> = (0..clients)
@@ -293,14 +545,25 @@ fn concurrent_damage_loses_nothing() {
                         let s = &s;
                         scope.spawn(move || {
                             let mut c = s.conn();
-                            (0..hits).map(|_| pair(&mut c, &["ACCOUNT.DAMAGE", "ac:1", &per_hit.to_string()]).1).sum::<i64>()
+                            (0..hits)
+                                .map(|_| {
+                                    pair(&mut c, &["ACCOUNT.DAMAGE", "ac:1", &per_hit.to_string()])
+                                        .1
+                                })
+                                .sum::<i64>()
                         })
                     })
                     .collect();
                 hs.into_iter().map(|h| h.join().unwrap()).sum()
             });
-            let fin = json_get(&mut c, "ac:1").unwrap()["stats"]["hp"]["cur"].as_i64().unwrap();
-            assert_eq!(fin, (start - clients * hits * per_hit).max(0), "{flavor:?} start {start}");
+            let fin = json_get(&mut c, "ac:1").unwrap()["stats"]["hp"]["cur"]
+                .as_i64()
+                .unwrap();
+            assert_eq!(
+                fin,
+                (start - clients * hits * per_hit).max(0),
+                "{flavor:?} start {start}"
+            );
             assert_eq!(applied, start - fin, "{flavor:?} start {start}");
         }
     }
@@ -318,19 +581,58 @@ fn vital_writes_by_paths_give_the_same_documents_as_the_merge() {
             q::<String>(&mut c, &["FLUSHALL"]);
             q::<String>(&mut c, &["CONFIG", "SET", "account.json-merge", merge]);
             q::<String>(&mut c, &["CONFIG", "RESETSTAT"]);
-            q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", r#"{"stats":{"hp":{"regen":0},"mp":{"regen":0},"stamina":{"regen":0}}}"#]);
+            q::<String>(
+                &mut c,
+                &[
+                    "ACCOUNT.CREATE",
+                    "ac:1",
+                    r#"{"stats":{"hp":{"regen":0},"mp":{"regen":0},"stamina":{"regen":0}}}"#,
+                ],
+            );
             assert_eq!(pair(&mut c, &["ACCOUNT.DAMAGE", "ac:1", "30"]), (70, 30));
-            assert_eq!(q::<Vec<Vec<i64>>>(&mut c, &["ACCOUNT.APPLY", "ac:1", "mp", "-5", "stamina", "-1"]), vec![vec![45, -5], vec![99, -1]]);
-            assert_eq!(q::<Vec<i64>>(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "hp", "10", "20"]), vec![10, 20]);
-            q::<String>(&mut c, &["ACCOUNT.SET", "ac:1", "bio.name", r#""A""#, "sessions.combat_id", r#""c""#]);
+            assert_eq!(
+                q::<Vec<Vec<i64>>>(
+                    &mut c,
+                    &["ACCOUNT.APPLY", "ac:1", "mp", "-5", "stamina", "-1"]
+                ),
+                vec![vec![45, -5], vec![99, -1]]
+            );
+            assert_eq!(
+                q::<Vec<i64>>(&mut c, &["ACCOUNT.SETSTAT", "ac:1", "hp", "10", "20"]),
+                vec![10, 20]
+            );
+            q::<String>(
+                &mut c,
+                &[
+                    "ACCOUNT.SET",
+                    "ac:1",
+                    "bio.name",
+                    r#""A""#,
+                    "sessions.combat_id",
+                    r#""c""#,
+                ],
+            );
             let mut doc = json_get(&mut c, "ac:1").unwrap();
             doc["stats"]["last_update"] = serde_json::Value::Null;
             docs.push(doc);
             let stats: String = q(&mut c, &["INFO", "commandstats"]);
             // The create and the setstat's null clock go by paths either way; the rest by MERGE.
-            assert_eq!(stats.contains("cmdstat_json.merge:"), merge == "yes", "{:?} json-merge {merge}: {stats}", s.flavor);
-            assert_eq!(stats.contains("cmdstat_json.mset:"), merge == "yes", "{:?} json-merge {merge}: {stats}", s.flavor);
-            assert_eq!(info_field(&mut c, "account_write_path"), if merge == "yes" { "merge" } else { "paths" });
+            assert_eq!(
+                stats.contains("cmdstat_json.merge:"),
+                merge == "yes",
+                "{:?} json-merge {merge}: {stats}",
+                s.flavor
+            );
+            assert_eq!(
+                stats.contains("cmdstat_json.mset:"),
+                merge == "yes",
+                "{:?} json-merge {merge}: {stats}",
+                s.flavor
+            );
+            assert_eq!(
+                info_field(&mut c, "account_write_path"),
+                if merge == "yes" { "merge" } else { "paths" }
+            );
         }
         assert_eq!(docs[0], docs[1]);
         q::<String>(&mut c, &["CONFIG", "SET", "account.json-merge", "yes"]);

@@ -35,7 +35,14 @@ pub struct Spec {
 }
 
 const fn spec(name: &'static str, kind: Kind) -> Spec {
-    Spec { name, kind, token: None, optional: false, multiple: false, sub: &[] }
+    Spec {
+        name,
+        kind,
+        token: None,
+        optional: false,
+        multiple: false,
+        sub: &[],
+    }
 }
 const fn key(name: &'static str) -> Spec {
     spec(name, Kind::Key(0))
@@ -51,73 +58,173 @@ const fn pattern(name: &'static str) -> Spec {
 }
 /// A keyword; its name is the keyword in lower case, as Redis's own commands name theirs.
 const fn word(name: &'static str, token: &'static str) -> Spec {
-    Spec { token: Some(token), ..spec(name, Kind::PureToken) }
+    Spec {
+        token: Some(token),
+        ..spec(name, Kind::PureToken)
+    }
 }
 const fn oneof(name: &'static str, sub: &'static [Spec]) -> Spec {
-    Spec { sub, ..spec(name, Kind::OneOf) }
+    Spec {
+        sub,
+        ..spec(name, Kind::OneOf)
+    }
 }
 const fn block(name: &'static str, sub: &'static [Spec]) -> Spec {
-    Spec { sub, ..spec(name, Kind::Block) }
+    Spec {
+        sub,
+        ..spec(name, Kind::Block)
+    }
 }
 
 impl Spec {
     const fn optional(self) -> Spec {
-        Spec { optional: true, ..self }
+        Spec {
+            optional: true,
+            ..self
+        }
     }
     const fn multiple(self) -> Spec {
-        Spec { multiple: true, ..self }
+        Spec {
+            multiple: true,
+            ..self
+        }
     }
     const fn after(self, token: &'static str) -> Spec {
-        Spec { token: Some(token), ..self }
+        Spec {
+            token: Some(token),
+            ..self
+        }
     }
     const fn spec_index(self, i: i32) -> Spec {
-        Spec { kind: Kind::Key(i), ..self }
+        Spec {
+            kind: Kind::Key(i),
+            ..self
+        }
     }
 }
 
-const STAT: Spec = oneof("stat", &[word("hp", "hp"), word("mp", "mp"), word("stamina", "stamina")]);
-const SESSION: Spec =
-    oneof("session", &[word("combat", "combat"), word("inventory", "inventory"), word("scenario", "scenario")]);
+const STAT: Spec = oneof(
+    "stat",
+    &[
+        word("hp", "hp"),
+        word("mp", "mp"),
+        word("stamina", "stamina"),
+    ],
+);
+const SESSION: Spec = oneof(
+    "session",
+    &[
+        word("combat", "combat"),
+        word("inventory", "inventory"),
+        word("scenario", "scenario"),
+    ],
+);
 
 /// The arguments of a command (after its name), by the name it is registered with.
 pub fn of(command: &str) -> &'static [Spec] {
     match command {
-        "account.create" => const { &[key("key"), string("json").optional(), word("nx", "NX").optional()] },
+        "account.create" => {
+            const {
+                &[
+                    key("key"),
+                    string("json").optional(),
+                    word("nx", "NX").optional(),
+                ]
+            }
+        }
         "account.get" => const { &[key("key"), string("path").optional()] },
         "account.exists" | "account.del" | "account.regen" => const { &[key("key")] },
-        "account.set" => const { &[key("key"), block("change", const { &[string("path"), string("json")] }).multiple()] },
-        "account.state" => const {
-            &[
-                key("key"),
-                string("new_state"),
-                string("expected").after("FROM").optional(),
-                block("set", const { &[block("change", const { &[string("path"), string("json")] }).multiple()] })
+        "account.set" => {
+            const {
+                &[
+                    key("key"),
+                    block("change", const { &[string("path"), string("json")] }).multiple(),
+                ]
+            }
+        }
+        "account.state" => {
+            const {
+                &[
+                    key("key"),
+                    string("new_state"),
+                    string("expected").after("FROM").optional(),
+                    block(
+                        "set",
+                        const {
+                            &[block("change", const { &[string("path"), string("json")] })
+                                .multiple()]
+                        },
+                    )
                     .after("SET")
                     .optional(),
-            ]
-        },
+                ]
+            }
+        }
         "account.move" => const { &[key("key"), string("location")] },
-        "account.session" => const { &[key("key"), SESSION, oneof("value", const { &[string("id"), word("none", "NONE")] })] },
-        "account.setstat" => const { &[key("key"), STAT, integer("cur"), integer("max").optional()] },
+        "account.session" => {
+            const {
+                &[
+                    key("key"),
+                    SESSION,
+                    oneof("value", const { &[string("id"), word("none", "NONE")] }),
+                ]
+            }
+        }
+        "account.setstat" => {
+            const { &[key("key"), STAT, integer("cur"), integer("max").optional()] }
+        }
         "account.incr" => const { &[key("key"), string("path"), integer("delta")] },
-        "account.damage" | "account.heal" => const { &[key("key"), integer("amount"), STAT.optional()] },
+        "account.damage" | "account.heal" => {
+            const { &[key("key"), integer("amount"), STAT.optional()] }
+        }
         "account.spend" => const { &[key("key"), STAT, integer("amount")] },
-        "account.apply" => const { &[key("key"), block("change", const { &[string("stat"), integer("delta")] }).multiple()] },
+        "account.apply" => {
+            const {
+                &[
+                    key("key"),
+                    block("change", const { &[string("stat"), integer("delta")] }).multiple(),
+                ]
+            }
+        }
         "account.logout" => const { &[key("key"), key("stream").spec_index(1)] },
-        "account.mget" => const { &[string("path").after("PATH").optional(), key("key").multiple()] },
+        "account.mget" => {
+            const {
+                &[
+                    string("path").after("PATH").optional(),
+                    key("key").multiple(),
+                ]
+            }
+        }
         "account.link" => const { &[SESSION, string("id"), key("key").multiple()] },
         "account.unlink" => const { &[SESSION, key("key").multiple()] },
-        "lobby.setcache" => const { &[key("key"), string("json"), integer("seconds").after("EX").optional()] },
+        "lobby.setcache" => {
+            const {
+                &[
+                    key("key"),
+                    string("json"),
+                    integer("seconds").after("EX").optional(),
+                ]
+            }
+        }
         "lobby.getcache" | "lobby.delcache" => const { &[key("key")] },
         // Two forms: docs/commands.md gives each its own syntax line.
-        "account.schema" => const { &[oneof("subcommand", const { &[word("get", "GET"), string("json").after("SET")] })] },
-        "account.check" => const {
-            &[
-                integer("cursor"),
-                pattern("pattern").after("MATCH").optional(),
-                integer("count").after("COUNT").optional(),
-            ]
-        },
+        "account.schema" => {
+            const {
+                &[oneof(
+                    "subcommand",
+                    const { &[word("get", "GET"), string("json").after("SET")] },
+                )]
+            }
+        }
+        "account.check" => {
+            const {
+                &[
+                    integer("cursor"),
+                    pattern("pattern").after("MATCH").optional(),
+                    integer("count").after("COUNT").optional(),
+                ]
+            }
+        }
         _ => &[],
     }
 }
@@ -131,7 +238,10 @@ pub struct CArgs {
 
 impl CArgs {
     pub fn new(specs: &[Spec]) -> CArgs {
-        let mut c = CArgs { strings: Vec::new(), arrays: Vec::new() };
+        let mut c = CArgs {
+            strings: Vec::new(),
+            arrays: Vec::new(),
+        };
         c.array(specs);
         c
     }
@@ -165,12 +275,30 @@ impl CArgs {
             };
             let (type_, key_spec_index) = match s.kind {
                 Kind::Key(i) => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY, i),
-                Kind::String => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_STRING, -1),
-                Kind::Integer => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER, -1),
-                Kind::Pattern => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PATTERN, -1),
-                Kind::PureToken => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN, -1),
-                Kind::OneOf => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_ONEOF, -1),
-                Kind::Block => (raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_BLOCK, -1),
+                Kind::String => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_STRING,
+                    -1,
+                ),
+                Kind::Integer => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER,
+                    -1,
+                ),
+                Kind::Pattern => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PATTERN,
+                    -1,
+                ),
+                Kind::PureToken => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN,
+                    -1,
+                ),
+                Kind::OneOf => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_ONEOF,
+                    -1,
+                ),
+                Kind::Block => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_BLOCK,
+                    -1,
+                ),
             };
             let mut flags = raw::REDISMODULE_CMD_ARG_NONE;
             if s.optional {
@@ -238,7 +366,9 @@ mod tests {
             assert!(!(*top).name.is_null() && (*top.add(2)).name.is_null());
             let block = &*top.add(1);
             let sub = block.subargs;
-            assert!(!sub.is_null() && !(*sub.add(1)).name.is_null() && (*sub.add(2)).name.is_null());
+            assert!(
+                !sub.is_null() && !(*sub.add(1)).name.is_null() && (*sub.add(2)).name.is_null()
+            );
         }
     }
 }

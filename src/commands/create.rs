@@ -18,7 +18,9 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         } else if body.is_none() {
             body = Some(a.bytes());
         } else {
-            return Err(Error::Syntax("expected: ACCOUNT.CREATE key [json] [NX]".into()));
+            return Err(Error::Syntax(
+                "expected: ACCOUNT.CREATE key [json] [NX]".into(),
+            ));
         }
     }
     let exists = store::account(ctx, key)?;
@@ -26,7 +28,13 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         None => Value::Object(Map::new()),
         Some(text) => json::parse(text)?,
     };
-    schema::rules().check_write(crate::config::policy(), None, &mut doc, None, &mut write::warn(ctx))?;
+    schema::rules().check_write(
+        crate::config::policy(),
+        None,
+        &mut doc,
+        None,
+        &mut write::warn(ctx),
+    )?;
     json::check_depth(&doc)?;
     schema::start_clocks(&mut doc, rm::now());
     if !store::write_document(ctx, key, &doc, nx, exists)? {

@@ -3,8 +3,8 @@
 use crate::error::{Error, Result};
 use crate::path::DocPath;
 use crate::rm::{self, Arg, Ctx, Reply};
-use crate::vitals;
 use crate::text::Text;
+use crate::vitals;
 use crate::{live, printed, regen, store};
 use serde_json::Value;
 
@@ -30,7 +30,12 @@ pub fn account_get(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
 fn hot_stats(ctx: Ctx, key: &Arg, now: f64) -> Result<Reply> {
     let reply = store::read_stats_text(ctx, key, |text| match printed::read(text) {
         Some(p) => Ok(p.with(&regen::stats_at(p.stats, now))),
-        None => Ok(regen::stats_at(vitals::stats_from(Text::new(text)).map_err(Error::stored)?, now).to_json().into_bytes()),
+        None => Ok(regen::stats_at(
+            vitals::stats_from(Text::new(text)).map_err(Error::stored)?,
+            now,
+        )
+        .to_json()
+        .into_bytes()),
     })?;
     Ok(reply.transpose()?.map_or(Reply::Nil, Reply::Bulk))
 }
@@ -57,7 +62,9 @@ pub fn read_live(ctx: Ctx, key: &Arg, path: Option<&DocPath>, now: f64) -> Resul
             other => other?,
         }
     } else {
-        let Some(s) = store::read_stats(ctx, key)? else { return Ok(None) };
+        let Some(s) = store::read_stats(ctx, key)? else {
+            return Ok(None);
+        };
         let mut v = live::stats_value(&regen::stats_at(s, now));
         for seg in &path.segments[1..] {
             v = v.get(seg.as_str()).cloned().unwrap_or(Value::Null);

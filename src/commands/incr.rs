@@ -26,9 +26,15 @@ fn parse_delta(text: &[u8], decimals: bool) -> Result<Num> {
     }
     let decimal = decimals
         && text.iter().any(|b| matches!(b, b'.' | b'e' | b'E'))
-        && text.iter().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-'))
+        && text
+            .iter()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-'))
         && matches!(text.first(), Some(b'0'..=b'9' | b'-'));
-    match std::str::from_utf8(text).ok().filter(|_| decimal).and_then(|s| s.parse::<f64>().ok()) {
+    match std::str::from_utf8(text)
+        .ok()
+        .filter(|_| decimal)
+        .and_then(|s| s.parse::<f64>().ok())
+    {
         Some(x) if x.is_finite() => Ok(Num::Float(x)),
         _ if decimals => Err(Error::BadNumber("delta must be a number".into())),
         _ => Err(Error::BadNumber("delta must be an integer".into())),
@@ -43,13 +49,23 @@ pub fn account_incr(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let decimals = match rules.number_kind(&path) {
         NumberKind::Integer => false,
         NumberKind::Number => true,
-        NumberKind::NotANumber => return Err(Error::Schema(format!("{} is not a number field", path.dotted()))),
+        NumberKind::NotANumber => {
+            return Err(Error::Schema(format!(
+                "{} is not a number field",
+                path.dotted()
+            )))
+        }
     };
     let delta = parse_delta(args[3].bytes(), decimals)?;
     let stored = write::read(ctx, key, &[path.section()])?;
-    let cur = match write::at(&stored.doc, &path).cloned().or_else(|| rules.default_at(&path)) {
+    let cur = match write::at(&stored.doc, &path)
+        .cloned()
+        .or_else(|| rules.default_at(&path))
+    {
         None | Some(Value::Null) => Num::Int(0),
-        Some(Value::Number(n)) => n.as_i64().map_or_else(|| Num::Float(n.as_f64().unwrap_or_default()), Num::Int),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map_or_else(|| Num::Float(n.as_f64().unwrap_or_default()), Num::Int),
         Some(_) => return Err(Error::Schema(format!("{} must be a number", path.dotted()))),
     };
     let new = match (cur, delta) {
@@ -93,10 +109,18 @@ mod tests {
         assert_eq!(int("10.5", false), None);
         assert_eq!(int("10.5", true), Some(10.5));
         assert_eq!(int("-2.5e1", true), Some(-25.0));
-        for bad in ["+1", "01", "-0", " 1", "1 ", "inf", "nan", "1e999", ".", "e", "0x10", ""] {
+        for bad in [
+            "+1", "01", "-0", " 1", "1 ", "inf", "nan", "1e999", ".", "e", "0x10", "",
+        ] {
             assert_eq!(int(bad, true), None, "{bad}");
         }
-        assert_eq!(parse_delta(b"x", false).unwrap_err().to_string(), "BADNUMBER delta must be an integer");
-        assert_eq!(parse_delta(b"x", true).unwrap_err().to_string(), "BADNUMBER delta must be a number");
+        assert_eq!(
+            parse_delta(b"x", false).unwrap_err().to_string(),
+            "BADNUMBER delta must be an integer"
+        );
+        assert_eq!(
+            parse_delta(b"x", true).unwrap_err().to_string(),
+            "BADNUMBER delta must be a number"
+        );
     }
 }

@@ -12,7 +12,11 @@ pub fn lobby_setcache(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let ttl = match args.len() {
         3 => config::lobby_ttl(),
         5 if args[3].is("EX") => parse_ttl(&args[4])?,
-        5 => return Err(Error::Syntax("expected: LOBBY.SETCACHE key json [EX seconds]".into())),
+        5 => {
+            return Err(Error::Syntax(
+                "expected: LOBBY.SETCACHE key json [EX seconds]".into(),
+            ))
+        }
         _ => return Err(Error::WrongArity),
     };
     let text = lobby::validate(&json::parse(body.bytes())?, config::lobby_max())?;
@@ -22,9 +26,14 @@ pub fn lobby_setcache(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
 }
 
 fn parse_ttl(a: &Arg) -> Result<i64> {
-    match std::str::from_utf8(a.bytes()).ok().and_then(|s| s.parse::<i64>().ok()) {
+    match std::str::from_utf8(a.bytes())
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+    {
         Some(n) if (1..=MAX_TTL).contains(&n) => Ok(n),
-        _ => Err(Error::BadNumber(format!("EX must be an integer from 1 to {MAX_TTL}"))),
+        _ => Err(Error::BadNumber(format!(
+            "EX must be an integer from 1 to {MAX_TTL}"
+        ))),
     }
 }
 
@@ -35,7 +44,8 @@ pub fn lobby_getcache(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         None => Ok(Reply::Nil),
         Some(text) => {
             // A cache somebody overwrote with something else is reported, not served.
-            let v = serde_json::from_slice(&text).map_err(|_| Error::Corrupt("lobby cache is not valid JSON".into()))?;
+            let v = serde_json::from_slice(&text)
+                .map_err(|_| Error::Corrupt("lobby cache is not valid JSON".into()))?;
             lobby::validate(&v, config::lobby_max()).map_err(|e| Error::Corrupt(e.to_string()))?;
             Ok(Reply::Bulk(text))
         }

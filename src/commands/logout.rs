@@ -12,7 +12,9 @@ use crate::{stats, store};
 pub fn account_logout(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let (key, stream) = (&args[1], &args[2]);
     if key.bytes() == stream.bytes() {
-        return Err(Error::Syntax("the stream must be another key than the account".into()));
+        return Err(Error::Syntax(
+            "the stream must be another key than the account".into(),
+        ));
     }
     let kind = rm::key_kind(ctx, stream);
     if !matches!(kind, rm::KeyKind::Missing | rm::KeyKind::Stream) {
@@ -22,7 +24,13 @@ pub fn account_logout(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         return Err(Error::NoAccount);
     }
     let now = rm::now();
-    let mut fields: Vec<CallArg> = vec![stream.into(), "*".into(), "key".into(), CallArg::Key(key), "ts".into()];
+    let mut fields: Vec<CallArg> = vec![
+        stream.into(),
+        "*".into(),
+        "key".into(),
+        CallArg::Key(key),
+        "ts".into(),
+    ];
     let ts = format!("{}", (now * 1000.0) as i64);
     fields.push((&ts).into());
     // Reads never refuse a document for breaking the schema: one that does is handed off as

@@ -28,12 +28,12 @@ mod write;
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
 use crate::stats;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use redis_module::commands::{BeginSearch, FindKeys, KeySpec, KeySpecFlags};
 use redis_module::raw;
 use std::ffi::CString;
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 type Handler = fn(Ctx, &[Arg]) -> Result<Reply>;
 type RawHandler = extern "C" fn(Ctx, *mut *mut raw::RedisModuleString, c_int) -> c_int;
@@ -82,11 +82,23 @@ impl Command {
 /// Runs a handler: the argument slice without copies, panics caught (the command then changed
 /// nothing and answers INTERNAL), the reply or error written. A command that needs RedisJSON
 /// answers NOJSON, without running, while RedisJSON is not loaded.
-fn dispatch(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int, handler: Handler, needs_json: bool) -> c_int {
+fn dispatch(
+    ctx: Ctx,
+    argv: *mut *mut raw::RedisModuleString,
+    argc: c_int,
+    handler: Handler,
+    needs_json: bool,
+) -> c_int {
     // SAFETY: Redis passes argc valid string pointers at argv, alive and unchanged for the
     // duration of the call, which the borrow ends within.
     let args: &[Arg] = unsafe { Arg::slice(argv, argc) };
-    let run = || if needs_json && !crate::rejson::present(ctx) { Err(Error::NoJson) } else { handler(ctx, args) };
+    let run = || {
+        if needs_json && !crate::rejson::present(ctx) {
+            Err(Error::NoJson)
+        } else {
+            handler(ctx, args)
+        }
+    };
     crate::redis::fault::begin();
     let result = catch_unwind(AssertUnwindSafe(run)).unwrap_or(Err(Error::Internal));
     crate::redis::fault::end();
@@ -419,7 +431,10 @@ pub fn table() -> Vec<Command> {
 
 /// (command name, calls) for INFO account.
 pub fn call_counts() -> Vec<(&'static str, u64)> {
-    table().into_iter().map(|c| (c.name, c.handler.1.load(Relaxed))).collect()
+    table()
+        .into_iter()
+        .map(|c| (c.name, c.handler.1.load(Relaxed)))
+        .collect()
 }
 
 /// Registers every command with its key specs and docs, and with ACL categories where the
@@ -447,7 +462,15 @@ pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
         // SAFETY: OnLoad context; name and flags are NUL-terminated and outlive the call (Redis
         // copies them); the handler is an extern "C" fn of the expected signature.
         let ok = unsafe {
-            raw::RedisModule_CreateCommand.unwrap()(ctx, name.as_ptr(), Some(c.handler.0), flags.as_ptr(), first, last, (first > 0) as c_int)
+            raw::RedisModule_CreateCommand.unwrap()(
+                ctx,
+                name.as_ptr(),
+                Some(c.handler.0),
+                flags.as_ptr(),
+                first,
+                last,
+                (first > 0) as c_int,
+            )
         };
         if ok != raw::REDISMODULE_OK as c_int {
             return Err(format!("cannot create command {}", c.name));
@@ -462,7 +485,11 @@ pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
         if let Some(set_acl) = unsafe { raw::RedisModule_SetCommandACLCategories } {
             // The administration commands (`@admin`: ACCOUNT.SCHEMA, ACCOUNT.CHECK) stay out of
             // `@account`, the category an application's user is granted (README).
-            let cats = if module_category && !c.is_admin() { format!("{} account", c.acl) } else { c.acl.to_string() };
+            let cats = if module_category && !c.is_admin() {
+                format!("{} account", c.acl)
+            } else {
+                c.acl.to_string()
+            };
             let cats = CString::new(cats).unwrap();
             // SAFETY: cmd is this module's command, cats a NUL-terminated string alive for the call.
             if unsafe { set_acl(cmd, cats.as_ptr()) } != raw::REDISMODULE_OK as c_int {
@@ -483,16 +510,32 @@ fn testfault(_ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     if args.len() != 2 {
         return Err(Error::WrongArity);
     }
-    let n = args[1].text()?.parse::<u32>().map_err(|_| Error::BadNumber("n must be an unsigned integer".into()))?;
+    let n = args[1]
+        .text()?
+        .parse::<u32>()
+        .map_err(|_| Error::BadNumber("n must be an unsigned integer".into()))?;
     let (calls, fired) = crate::redis::fault::arm(n);
-    Ok(Reply::Array(vec![Reply::Int(calls.into()), Reply::Int(fired.into())]))
+    Ok(Reply::Array(vec![
+        Reply::Int(calls.into()),
+        Reply::Int(fired.into()),
+    ]))
 }
 
 fn register_testfault(ctx: Ctx) -> std::result::Result<(), String> {
     let h = handler!(testfault, without_json);
     // SAFETY: OnLoad context; the name and flags are NUL-terminated literals (Redis copies
     // them); the handler is an extern "C" fn of the expected signature.
-    let ok = unsafe { raw::RedisModule_CreateCommand.unwrap()(ctx, c"account.testfault".as_ptr(), Some(h.0), c"fast".as_ptr(), 0, 0, 0) };
+    let ok = unsafe {
+        raw::RedisModule_CreateCommand.unwrap()(
+            ctx,
+            c"account.testfault".as_ptr(),
+            Some(h.0),
+            c"fast".as_ptr(),
+            0,
+            0,
+            0,
+        )
+    };
     if ok != raw::REDISMODULE_OK as c_int {
         return Err("cannot create command account.testfault".into());
     }
@@ -501,14 +544,23 @@ fn register_testfault(ctx: Ctx) -> std::result::Result<(), String> {
 
 fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Result<(), String> {
     // SAFETY: reads a function pointer that RedisModule_Init set (None on servers before 7.0).
-    let Some(set_info) = (unsafe { raw::RedisModule_SetCommandInfo }) else { return Ok(()) };
+    let Some(set_info) = (unsafe { raw::RedisModule_SetCommandInfo }) else {
+        return Ok(());
+    };
     let version = raw::RedisModuleCommandInfoVersion {
         version: 1,
         sizeof_historyentry: std::mem::size_of::<raw::RedisModuleCommandHistoryEntry>(),
         sizeof_keyspec: std::mem::size_of::<raw::RedisModuleCommandKeySpec>(),
         sizeof_arg: std::mem::size_of::<raw::RedisModuleCommandArg>(),
     };
-    let spec = |p: i32, flags: u32| KeySpec::new(None, KeySpecFlags::from_bits_truncate(flags), BeginSearch::new_index(p), FindKeys::new_range(0, 1, 0));
+    let spec = |p: i32, flags: u32| {
+        KeySpec::new(
+            None,
+            KeySpecFlags::from_bits_truncate(flags),
+            BeginSearch::new_index(p),
+            FindKeys::new_range(0, 1, 0),
+        )
+    };
     let (begin, find, flags) = match c.keys {
         Keys::None => {
             let specs = redis_module::commands::get_redis_key_spec(Vec::new());
@@ -516,11 +568,22 @@ fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Resu
         }
         Keys::AccountThenStream(a, b) => {
             let append = KeySpecFlags::READ_WRITE.bits() | KeySpecFlags::INSERT.bits();
-            let specs = redis_module::commands::get_redis_key_spec(vec![spec(a, c.key_flags.bits()), spec(b, append)]);
+            let specs = redis_module::commands::get_redis_key_spec(vec![
+                spec(a, c.key_flags.bits()),
+                spec(b, append),
+            ]);
             return set_info_with(set_info, cmd, c, &version, &specs);
         }
-        Keys::One(p) => (BeginSearch::new_index(p), FindKeys::new_range(0, 1, 0), c.key_flags.bits()),
-        Keys::Rest(p) => (BeginSearch::new_index(p), FindKeys::new_range(-1, 1, 0), c.key_flags.bits()),
+        Keys::One(p) => (
+            BeginSearch::new_index(p),
+            FindKeys::new_range(0, 1, 0),
+            c.key_flags.bits(),
+        ),
+        Keys::Rest(p) => (
+            BeginSearch::new_index(p),
+            FindKeys::new_range(-1, 1, 0),
+            c.key_flags.bits(),
+        ),
         // An incomplete spec makes Redis ask the command itself (getkeys-api).
         Keys::Movable(p) => (
             BeginSearch::new_index(p),
@@ -537,7 +600,8 @@ fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Resu
     set_info_with(set_info, cmd, c, &version, &specs)
 }
 
-type SetInfo = unsafe extern "C" fn(*mut raw::RedisModuleCommand, *const raw::RedisModuleCommandInfo) -> c_int;
+type SetInfo =
+    unsafe extern "C" fn(*mut raw::RedisModuleCommand, *const raw::RedisModuleCommandInfo) -> c_int;
 
 fn set_info_with(
     set_info: SetInfo,

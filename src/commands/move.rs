@@ -9,9 +9,14 @@ use serde_json::Value;
 pub fn account_move(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let key = &args[1];
     let to = Value::from(args[2].text()?);
-    let (current, prev) = (DocPath::parse("location.current")?, DocPath::parse("location.prev")?);
+    let (current, prev) = (
+        DocPath::parse("location.current")?,
+        DocPath::parse("location.prev")?,
+    );
     let stored = write::read(ctx, key, &[current.section()])?;
-    let from = write::at(&stored.doc, &current).cloned().unwrap_or(Value::Null);
+    let from = write::at(&stored.doc, &current)
+        .cloned()
+        .unwrap_or(Value::Null);
     write::change(ctx, key, stored, vec![(current, to), (prev, from.clone())])?;
     rm::notify(ctx, c"account.move", key);
     Ok(match from {

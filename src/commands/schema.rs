@@ -6,8 +6,8 @@
 
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
-use redis_module::raw;
 use crate::{schema, store};
+use redis_module::raw;
 
 const SYNTAX: &str = "expected: ACCOUNT.SCHEMA GET | ACCOUNT.SCHEMA SET json";
 
@@ -15,7 +15,12 @@ pub fn account_schema(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     match args.get(1) {
         Some(a) if a.is("GET") && args.len() == 2 => {
             let r = schema::rules();
-            let vitals = r.schema.vitals.iter().map(|v| Reply::Text(v.path.join("."))).collect();
+            let vitals = r
+                .schema
+                .vitals
+                .iter()
+                .map(|v| Reply::Text(v.path.join(".")))
+                .collect();
             Ok(Reply::Array(vec![
                 Reply::Text("hash".into()),
                 Reply::Text(r.schema.hash.clone()),
@@ -29,16 +34,25 @@ pub fn account_schema(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         }
         Some(a) if a.is("SET") && args.len() == 3 => {
             if args[2].bytes().len() > crate::limits::MAX_JSON_BYTES {
-                return Err(Error::Limit(format!("JSON argument larger than {} bytes", crate::limits::MAX_JSON_BYTES)));
+                return Err(Error::Limit(format!(
+                    "JSON argument larger than {} bytes",
+                    crate::limits::MAX_JSON_BYTES
+                )));
             }
-            let rules = schema::Rules::new(args[2].bytes(), "inline").map_err(|e| Error::Schema(format!("schema not loaded: {e}")))?;
+            let rules = schema::Rules::new(args[2].bytes(), "inline")
+                .map_err(|e| Error::Schema(format!("schema not loaded: {e}")))?;
             let hash = rules.schema.hash.clone();
             // Kept in a file in the server's dir, which CONFIG GET account.schema then names, so
             // that CONFIG REWRITE writes a config that starts again with this schema.
-            let kept = keep_inline(args[2].bytes(), &hash).map_err(|e| Error::Schema(format!("schema not loaded: {e}")))?;
+            let kept = keep_inline(args[2].bytes(), &hash)
+                .map_err(|e| Error::Schema(format!("schema not loaded: {e}")))?;
             schema::install(rules);
             crate::config::set_inline_file(&hash, &kept);
-            rm::log(ctx, "notice", &format!("account: schema {hash} in force (ACCOUNT.SCHEMA SET), kept in {kept}"));
+            rm::log(
+                ctx,
+                "notice",
+                &format!("account: schema {hash} in force (ACCOUNT.SCHEMA SET), kept in {kept}"),
+            );
             Ok(Reply::Text(hash))
         }
         _ => Err(Error::Syntax(SYNTAX.into())),
@@ -49,13 +63,17 @@ pub fn account_schema(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
 /// directory (its `dir`), beside and then renamed over, so a reader never sees half a file; an
 /// existing file with the same text is kept as it is. Returns the file's absolute path.
 fn keep_inline(text: &[u8], hash: &str) -> std::result::Result<String, String> {
-    let dir = std::env::current_dir().map_err(|e| format!("cannot keep it: the server's dir: {e}"))?;
+    let dir =
+        std::env::current_dir().map_err(|e| format!("cannot keep it: the server's dir: {e}"))?;
     let path = dir.join(format!("account-schema-{hash}.json"));
     let shown = path.to_string_lossy().into_owned();
     if std::fs::read(&path).is_ok_and(|old| old == text) {
         return Ok(shown);
     }
-    let tmp = dir.join(format!("account-schema-{hash}.json.{}.tmp", std::process::id()));
+    let tmp = dir.join(format!(
+        "account-schema-{hash}.json.{}.tmp",
+        std::process::id()
+    ));
     let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
@@ -68,10 +86,13 @@ fn keep_inline(text: &[u8], hash: &str) -> std::result::Result<String, String> {
 const MAX_COUNT: i64 = 10_000;
 
 pub fn account_check(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    let syntax = || Error::Syntax("expected: ACCOUNT.CHECK cursor [MATCH pattern] [COUNT count]".into());
+    let syntax =
+        || Error::Syntax("expected: ACCOUNT.CHECK cursor [MATCH pattern] [COUNT count]".into());
     let cursor = args[1].text()?;
     if cursor.is_empty() || !cursor.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::BadNumber("cursor must be an unsigned integer".into()));
+        return Err(Error::BadNumber(
+            "cursor must be an unsigned integer".into(),
+        ));
     }
     let (mut pattern, mut count) = (None, 100i64);
     let mut rest = &args[2..];
@@ -81,7 +102,11 @@ pub fn account_check(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         } else if opt.is("COUNT") {
             count = match crate::vitals::parse_i64(value.bytes()) {
                 Some(n) if (1..=MAX_COUNT).contains(&n) => n,
-                _ => return Err(Error::BadNumber(format!("COUNT must be an integer from 1 to {MAX_COUNT}"))),
+                _ => {
+                    return Err(Error::BadNumber(format!(
+                        "COUNT must be an integer from 1 to {MAX_COUNT}"
+                    )))
+                }
             };
         } else {
             return Err(syntax());
@@ -98,11 +123,28 @@ pub fn account_check(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         scan.push("MATCH".into());
         scan.push(rm::CallArg::Key(p));
     }
-    scan.extend(["COUNT".into(), (&count_text).into(), "TYPE".into(), "ReJSON-RL".into()]);
+    scan.extend([
+        "COUNT".into(),
+        (&count_text).into(),
+        "TYPE".into(),
+        "ReJSON-RL".into(),
+    ]);
     let reply = rm::call(ctx, false, c"SCAN", &scan)?;
     let items = reply.array_items();
-    let next = items.first().and_then(|e| e.bytes()).map(|b| String::from_utf8_lossy(b).into_owned()).ok_or(Error::Internal)?;
-    let keys: Vec<Vec<u8>> = items.get(1).map(|k| k.array_items().iter().filter_map(|e| e.bytes().map(<[u8]>::to_vec)).collect()).unwrap_or_default();
+    let next = items
+        .first()
+        .and_then(|e| e.bytes())
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .ok_or(Error::Internal)?;
+    let keys: Vec<Vec<u8>> = items
+        .get(1)
+        .map(|k| {
+            k.array_items()
+                .iter()
+                .filter_map(|e| e.bytes().map(<[u8]>::to_vec))
+                .collect()
+        })
+        .unwrap_or_default();
     let rules = schema::rules();
     let caller = Caller::current(ctx);
     let mut found = Vec::new();
@@ -138,7 +180,11 @@ impl Caller {
     fn current(ctx: Ctx) -> Caller {
         // SAFETY: reads function pointers RedisModule_Init set (both exist from Redis 7.0 and in
         // every Valkey; None on older servers).
-        let (Some(name_of), Some(user_of)) = (unsafe { raw::RedisModule_GetCurrentUserName }, unsafe { raw::RedisModule_GetModuleUserFromUserName }) else {
+        let (Some(name_of), Some(user_of)) =
+            (unsafe { raw::RedisModule_GetCurrentUserName }, unsafe {
+                raw::RedisModule_GetModuleUserFromUserName
+            })
+        else {
             return Caller::Nobody;
         };
         // SAFETY: ctx is the command's context; the name is a new string this function owns.
@@ -164,12 +210,21 @@ impl Caller {
             Caller::User(u) => *u,
         };
         // SAFETY: reads a function pointer RedisModule_Init set (Redis 7.0 and later, Valkey).
-        let Some(check) = (unsafe { raw::RedisModule_ACLCheckKeyPermissions }) else { return false };
+        let Some(check) = (unsafe { raw::RedisModule_ACLCheckKeyPermissions }) else {
+            return false;
+        };
         // SAFETY: ctx is the command's context; key is a live slice copied by Redis.
-        let name = unsafe { raw::RedisModule_CreateString.unwrap()(ctx, key.as_ptr().cast(), key.len()) };
+        let name =
+            unsafe { raw::RedisModule_CreateString.unwrap()(ctx, key.as_ptr().cast(), key.len()) };
         // SAFETY: user is a live module user (freed only in Drop), name a valid string; ACCESS
         // asks for read permission (`%R~` or `~`), as a read of the key's value would.
-        let ok = unsafe { check(user, name, raw::REDISMODULE_CMD_KEY_ACCESS as std::os::raw::c_int) } == raw::REDISMODULE_OK as std::os::raw::c_int;
+        let ok = unsafe {
+            check(
+                user,
+                name,
+                raw::REDISMODULE_CMD_KEY_ACCESS as std::os::raw::c_int,
+            )
+        } == raw::REDISMODULE_OK as std::os::raw::c_int;
         // SAFETY: name was created above and is not used after this.
         unsafe { raw::RedisModule_FreeString.unwrap()(ctx, name) };
         ok

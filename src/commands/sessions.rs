@@ -16,7 +16,11 @@ fn field(kind: &Arg) -> Result<DocPath> {
         b"combat" => "sessions.combat_id",
         b"inventory" => "sessions.inventory_id",
         b"scenario" => "sessions.scenario_id",
-        _ => return Err(Error::Syntax("session must be combat, inventory or scenario".into())),
+        _ => {
+            return Err(Error::Syntax(
+                "session must be combat, inventory or scenario".into(),
+            ))
+        }
     };
     DocPath::parse(name)
 }
@@ -35,7 +39,9 @@ pub fn account_session(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     }
     let (key, field, id) = (&args[1], field(&args[2])?, session_id(&args[3])?);
     let stored = write::read(ctx, key, &[field.section()])?;
-    let old = write::at(&stored.doc, &field).cloned().unwrap_or(Value::Null);
+    let old = write::at(&stored.doc, &field)
+        .cloned()
+        .unwrap_or(Value::Null);
     write::change(ctx, key, stored, vec![(field, id)])?;
     rm::notify(ctx, c"account.session", key);
     Ok(match old {
@@ -54,7 +60,12 @@ pub fn account_link(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let mut all = Vec::with_capacity(keys.len());
     for key in keys {
         let stored = write::read(ctx, key, &[field.section()])?;
-        all.push(write::prepare(ctx, key, stored, vec![(field.clone(), id.clone())])?);
+        all.push(write::prepare(
+            ctx,
+            key,
+            stored,
+            vec![(field.clone(), id.clone())],
+        )?);
     }
     write::write(ctx, &all, &[])?;
     for key in keys {
@@ -81,7 +92,12 @@ pub fn account_unlink(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         if write::at(&stored.doc, &field).is_none_or(Value::is_null) {
             untouched.push(key);
         } else {
-            all.push(write::prepare(ctx, key, stored, vec![(field.clone(), Value::Null)])?);
+            all.push(write::prepare(
+                ctx,
+                key,
+                stored,
+                vec![(field.clone(), Value::Null)],
+            )?);
             linked.push(key);
         }
     }

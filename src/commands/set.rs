@@ -1,8 +1,8 @@
 //! ACCOUNT.SET key path json [path json ...]
 
+use super::write;
 use crate::error::{Error, Result};
 use crate::rm::{self, Arg, Ctx, Reply};
-use super::write;
 
 pub fn account_set(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     if args.len() < 4 || !args.len().is_multiple_of(2) {

@@ -34,20 +34,40 @@ fn amount_and_stat(args: &[Arg]) -> Result<(i64, Stat)> {
 
 pub fn account_damage(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let (amount, stat) = amount_and_stat(args)?;
-    Ok(pair(ops::clamped(&mut store(ctx, args), &ServerClock, stat, amount, false)?))
+    Ok(pair(ops::clamped(
+        &mut store(ctx, args),
+        &ServerClock,
+        stat,
+        amount,
+        false,
+    )?))
 }
 
 pub fn account_heal(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let (amount, stat) = amount_and_stat(args)?;
-    Ok(pair(ops::clamped(&mut store(ctx, args), &ServerClock, stat, amount, true)?))
+    Ok(pair(ops::clamped(
+        &mut store(ctx, args),
+        &ServerClock,
+        stat,
+        amount,
+        true,
+    )?))
 }
 
 pub fn account_spend(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     if args.len() != 4 {
         return Err(Error::WrongArity);
     }
-    let (stat, amount) = (Stat::parse(args[2].bytes())?, parse_amount(args[3].bytes())?);
-    Ok(pair(ops::spend(&mut store(ctx, args), &ServerClock, stat, amount)?))
+    let (stat, amount) = (
+        Stat::parse(args[2].bytes())?,
+        parse_amount(args[3].bytes())?,
+    );
+    Ok(pair(ops::spend(
+        &mut store(ctx, args),
+        &ServerClock,
+        stat,
+        amount,
+    )?))
 }
 
 pub fn account_apply(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
@@ -63,15 +83,20 @@ pub fn account_apply(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
 }
 
 pub fn account_regen(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
-    Ok(Reply::Text(ops::regen_all(&mut store(ctx, args), &ServerClock)?.to_json()))
+    Ok(Reply::Text(
+        ops::regen_all(&mut store(ctx, args), &ServerClock)?.to_json(),
+    ))
 }
 
 pub fn account_setstat(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let stat = Stat::parse(args[2].bytes())?;
-    let cur = parse_i64(args[3].bytes()).ok_or_else(|| Error::BadNumber("cur must be an integer".into()))?;
+    let cur = parse_i64(args[3].bytes())
+        .ok_or_else(|| Error::BadNumber("cur must be an integer".into()))?;
     let max = match args.len() {
         4 => None,
-        5 => Some(parse_i64(args[4].bytes()).ok_or_else(|| Error::BadNumber("max must be an integer from 0 to 1000000000000000".into()))?),
+        5 => Some(parse_i64(args[4].bytes()).ok_or_else(|| {
+            Error::BadNumber("max must be an integer from 0 to 1000000000000000".into())
+        })?),
         _ => return Err(Error::WrongArity),
     };
     let v = ops::setstat(&mut store(ctx, args), &ServerClock, stat, cur, max)?;

@@ -15,7 +15,9 @@ pub(super) fn parse_pairs(args: &[Arg]) -> Result<Vec<(DocPath, Value)>> {
     let rules = schema::rules();
     let mut changes = Vec::with_capacity(args.len() / 2);
     for pair in args.chunks(2) {
-        let [path, value] = pair else { return Err(Error::WrongArity) };
+        let [path, value] = pair else {
+            return Err(Error::WrongArity);
+        };
         let path = parse_path(path)?;
         rules.check_path(&path)?;
         changes.push((path, json::parse(value.bytes())?));
@@ -62,12 +64,19 @@ pub(super) fn read(ctx: Ctx, key: &Arg, names: &[&str]) -> Result<Stored> {
             doc.insert(name, v);
         }
     }
-    Ok(Stored { doc: Value::Object(doc), part: Some((m.len, m.whole_len)) })
+    Ok(Stored {
+        doc: Value::Object(doc),
+        part: Some((m.len, m.whole_len)),
+    })
 }
 
 /// The top-level members a set of changes writes, and `also`, each once.
 pub(super) fn sections<'a>(changes: &'a [(DocPath, Value)], also: &[&'a str]) -> Vec<&'a str> {
-    let mut names: Vec<&str> = changes.iter().map(|(p, _)| p.section()).chain(also.iter().copied()).collect();
+    let mut names: Vec<&str> = changes
+        .iter()
+        .map(|(p, _)| p.section())
+        .chain(also.iter().copied())
+        .collect();
     names.sort_unstable();
     names.dedup();
     names
@@ -81,21 +90,37 @@ pub(super) struct Sections<'a> {
 }
 
 /// Puts the changes into what was read, checks the result, and returns the sections to write.
-pub(super) fn prepare<'a>(ctx: Ctx, key: &'a Arg<'a>, stored: Stored, changes: Vec<(DocPath, Value)>) -> Result<Sections<'a>> {
+pub(super) fn prepare<'a>(
+    ctx: Ctx,
+    key: &'a Arg<'a>,
+    stored: Stored,
+    changes: Vec<(DocPath, Value)>,
+) -> Result<Sections<'a>> {
     let rules = schema::rules();
-    let names: Vec<String> = sections(&changes, &[]).into_iter().map(String::from).collect();
+    let names: Vec<String> = sections(&changes, &[])
+        .into_iter()
+        .map(String::from)
+        .collect();
     let paths: Vec<DocPath> = changes.iter().map(|(p, _)| p.clone()).collect();
     let Stored { doc: before, part } = stored;
     let mut doc = before.clone();
     for (path, value) in changes {
-        schema::set_at(&mut doc, &path, value).map_err(|e| match stored_in_the_way(&rules, &before, &path) {
-            // The place in the way was stored breaking the schema: CORRUPT; a valid scalar in
-            // the way is the path's mistake: SCHEMA.
-            true => e.stored(),
-            false => e,
+        schema::set_at(&mut doc, &path, value).map_err(|e| {
+            match stored_in_the_way(&rules, &before, &path) {
+                // The place in the way was stored breaking the schema: CORRUPT; a valid scalar in
+                // the way is the path's mistake: SCHEMA.
+                true => e.stored(),
+                false => e,
+            }
         })?;
     }
-    rules.check_write(crate::config::policy(), Some(&before), &mut doc, Some(&paths), &mut warn(ctx))?;
+    rules.check_write(
+        crate::config::policy(),
+        Some(&before),
+        &mut doc,
+        Some(&paths),
+        &mut warn(ctx),
+    )?;
     json::check_depth(&doc)?;
     schema::start_clocks(&mut doc, rm::now());
     let mut sections = Vec::with_capacity(names.len());
@@ -120,7 +145,10 @@ pub(super) fn prepare<'a>(ctx: Ctx, key: &'a Arg<'a>, stored: Stored, changes: V
         }
     };
     if after.is_some_and(|n| n > limits::MAX_DOCUMENT_BYTES) {
-        return Err(Error::Limit(format!("document larger than {} bytes", limits::MAX_DOCUMENT_BYTES)));
+        return Err(Error::Limit(format!(
+            "document larger than {} bytes",
+            limits::MAX_DOCUMENT_BYTES
+        )));
     }
     Ok(Sections { key, sections })
 }
@@ -139,13 +167,25 @@ fn stored_in_the_way(rules: &schema::Rules, before: &Value, path: &DocPath) -> b
 pub(super) fn write(ctx: Ctx, all: &[Sections], touch: &[&Arg]) -> Result<()> {
     let puts: Vec<Put> = all
         .iter()
-        .flat_map(|s| s.sections.iter().map(|(member, path, json)| Put { key: s.key, member, path, json: json.clone() }))
+        .flat_map(|s| {
+            s.sections.iter().map(|(member, path, json)| Put {
+                key: s.key,
+                member,
+                path,
+                json: json.clone(),
+            })
+        })
         .collect();
     store::put_all(ctx, &puts, touch)
 }
 
 /// `prepare` and `write` for one key.
-pub(super) fn change<'a>(ctx: Ctx, key: &'a Arg<'a>, stored: Stored, changes: Vec<(DocPath, Value)>) -> Result<()> {
+pub(super) fn change<'a>(
+    ctx: Ctx,
+    key: &'a Arg<'a>,
+    stored: Stored,
+    changes: Vec<(DocPath, Value)>,
+) -> Result<()> {
     let s = prepare(ctx, key, stored, changes)?;
     write(ctx, &[s], &[])
 }
@@ -155,7 +195,11 @@ pub(super) fn change<'a>(ctx: Ctx, key: &'a Arg<'a>, stored: Stored, changes: Ve
 pub(super) fn warn(ctx: Ctx) -> impl FnMut(&str) {
     move |text: &str| {
         stats::add(&stats::SCHEMA_WARNINGS, 1);
-        rm::log(ctx, "warning", &format!("account: schema violation accepted (validation-action warn): {text}"));
+        rm::log(
+            ctx,
+            "warning",
+            &format!("account: schema violation accepted (validation-action warn): {text}"),
+        );
     }
 }
 

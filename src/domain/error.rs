@@ -29,7 +29,11 @@ pub enum Error {
     /// An option or keyword that the command does not know.
     Syntax(String),
     /// ACCOUNT.SPEND without enough of the resource.
-    Insufficient { stat: &'static str, cur: i64, need: i64 },
+    Insufficient {
+        stat: &'static str,
+        cur: i64,
+        need: i64,
+    },
     /// ACCOUNT.STATE ... FROM expected, and the state is something else.
     StateConflict { expected: String, actual: String },
     /// ACCOUNT.INCR: the result does not fit a signed 64-bit integer.
@@ -89,7 +93,10 @@ impl fmt::Display for Error {
             Error::NoAccount => write!(f, "NOACCOUNT no such account"),
             Error::WrongArity => write!(f, "ERR wrong number of arguments"),
             Error::WrongType => {
-                write!(f, "WRONGTYPE Operation against a key holding the wrong kind of value")
+                write!(
+                    f,
+                    "WRONGTYPE Operation against a key holding the wrong kind of value"
+                )
             }
             Error::Json(m) => write!(f, "INVALIDJSON {m}"),
             Error::Schema(m) => write!(f, "SCHEMA {m}"),
@@ -134,8 +141,15 @@ mod tests {
             Error::BadNumber("x".into()),
             Error::Limit("x".into()),
             Error::Syntax("x".into()),
-            Error::Insufficient { stat: "mp", cur: 1, need: 2 },
-            Error::StateConflict { expected: "a".into(), actual: "b".into() },
+            Error::Insufficient {
+                stat: "mp",
+                cur: 1,
+                need: 2,
+            },
+            Error::StateConflict {
+                expected: "a".into(),
+                actual: "b".into(),
+            },
             Error::Overflow,
             Error::Internal,
             Error::NoJson,
@@ -150,7 +164,12 @@ mod tests {
 
     #[test]
     fn schema_errors_in_stored_documents_become_corrupt() {
-        let e = Error::Schema("x must be an integer".into()).at("stats").stored();
-        assert_eq!(e.to_string(), "CORRUPT stored document: stats.x must be an integer");
+        let e = Error::Schema("x must be an integer".into())
+            .at("stats")
+            .stored();
+        assert_eq!(
+            e.to_string(),
+            "CORRUPT stored document: stats.x must be an integer"
+        );
     }
 }

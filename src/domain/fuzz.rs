@@ -27,7 +27,10 @@ mod tests {
     use crate::{json, lobby, path::DocPath, printed, schema, text::Text, vitals};
 
     fn cases() -> usize {
-        std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)
+        std::env::var("FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000)
     }
 
     /// A valid document, a lobby list, or a few random bytes, then mutated byte by byte.
@@ -73,14 +76,30 @@ mod tests {
             let bytes = input(&mut r, &seeds);
             if let Ok(v) = json::parse(&bytes) {
                 let mut doc = v.clone();
-                if schema::rules().check_write(schema::Policy::default(), None, &mut doc, None, &mut |_| {}).is_ok() {
+                if schema::rules()
+                    .check_write(schema::Policy::default(), None, &mut doc, None, &mut |_| {})
+                    .is_ok()
+                {
                     valid_docs += 1;
                     let mut again = doc.clone();
-                    schema::rules().check_write(schema::Policy::default(), None, &mut again, None, &mut |_| panic!("a checked document breaks nothing")).unwrap();
+                    schema::rules()
+                        .check_write(
+                            schema::Policy::default(),
+                            None,
+                            &mut again,
+                            None,
+                            &mut |_| panic!("a checked document breaks nothing"),
+                        )
+                        .unwrap();
                     assert_eq!(again, doc, "checking twice changes nothing");
-                    let stats = vitals::stats_from(&doc["stats"]).expect("a normalized document has valid stats");
+                    let stats = vitals::stats_from(&doc["stats"])
+                        .expect("a normalized document has valid stats");
                     assert_eq!(stats.to_json(), doc["stats"].to_string());
-                    assert_eq!(printed::stats(stats.to_json().as_bytes()), Some(stats), "the layout the module writes reads fast");
+                    assert_eq!(
+                        printed::stats(stats.to_json().as_bytes()),
+                        Some(stats),
+                        "the layout the module writes reads fast"
+                    );
                 }
                 if let Ok(text) = lobby::validate(&v, 4) {
                     valid_lobbies += 1;
@@ -95,7 +114,11 @@ mod tests {
                 }
             }
             if let Some(n) = vitals::parse_i64(&bytes) {
-                assert_eq!(n.to_string().as_bytes(), &bytes[..], "only canonical integers parse");
+                assert_eq!(
+                    n.to_string().as_bytes(),
+                    &bytes[..],
+                    "only canonical integers parse"
+                );
             }
             // The in-place readers: whatever the one-pass reader accepts, the general one accepts
             // the same way.

@@ -7,14 +7,21 @@ use serde_json::Value;
 /// Parses a JSON argument: at most `MAX_JSON_BYTES`, nested at most `MAX_DEPTH` deep.
 pub fn parse(bytes: &[u8]) -> Result<Value> {
     if bytes.len() > limits::MAX_JSON_BYTES {
-        return Err(Error::Limit(format!("JSON argument larger than {} bytes", limits::MAX_JSON_BYTES)));
+        return Err(Error::Limit(format!(
+            "JSON argument larger than {} bytes",
+            limits::MAX_JSON_BYTES
+        )));
     }
     // serde_json stops at 128 levels by itself, so the parse cannot overflow the stack.
     let v: Value = serde_json::from_slice(bytes).map_err(|e| {
         if e.to_string().contains("recursion limit") {
             too_deep()
         } else {
-            Error::Json(format!("malformed JSON at line {} column {}", e.line(), e.column()))
+            Error::Json(format!(
+                "malformed JSON at line {} column {}",
+                e.line(),
+                e.column()
+            ))
         }
     })?;
     if depth(&v) > limits::MAX_DEPTH {
@@ -34,7 +41,10 @@ pub fn check_depth(doc: &Value) -> Result<()> {
 }
 
 fn too_deep() -> Error {
-    Error::Limit(format!("JSON nested deeper than {} levels", limits::MAX_DEPTH))
+    Error::Limit(format!(
+        "JSON nested deeper than {} levels",
+        limits::MAX_DEPTH
+    ))
 }
 
 /// Nesting depth: 0 for a scalar, 1 for `[]` or `{}`, ...
@@ -52,9 +62,15 @@ mod tests {
 
     #[test]
     fn floats_print_as_redisjson_prints_them() {
-        let v: Value = serde_json::from_str("[1e20,-7.882026215383356e-10,0.1,1.0,-0.0,1e300,5e-324,123456789012345680000.0,3]").unwrap();
+        let v: Value = serde_json::from_str(
+            "[1e20,-7.882026215383356e-10,0.1,1.0,-0.0,1e300,5e-324,123456789012345680000.0,3]",
+        )
+        .unwrap();
         let text = to_string(&v);
-        assert_eq!(text, "[1e20,-7.882026215383356e-10,0.1,1.0,-0.0,1e300,5e-324,1.2345678901234568e20,3]");
+        assert_eq!(
+            text,
+            "[1e20,-7.882026215383356e-10,0.1,1.0,-0.0,1e300,5e-324,1.2345678901234568e20,3]"
+        );
         assert_eq!(text_len(&v), text.len());
         // Parsed exactly (float_roundtrip): the text reads back to the same doubles.
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
@@ -62,7 +78,10 @@ mod tests {
 
     #[test]
     fn malformed_json_names_the_place() {
-        assert_eq!(parse(b"{\"a\":").unwrap_err().to_string(), "INVALIDJSON malformed JSON at line 1 column 5");
+        assert_eq!(
+            parse(b"{\"a\":").unwrap_err().to_string(),
+            "INVALIDJSON malformed JSON at line 1 column 5"
+        );
         assert_eq!(parse(b"").unwrap_err().code(), "INVALIDJSON");
         assert_eq!(parse(&[0xff, 0xfe]).unwrap_err().code(), "INVALIDJSON");
         assert_eq!(parse(b"{} x").unwrap_err().code(), "INVALIDJSON");
@@ -71,11 +90,17 @@ mod tests {
     #[test]
     fn depth_and_size_limits() {
         let deep = format!("{}{}", "[".repeat(33), "]".repeat(33));
-        assert_eq!(parse(deep.as_bytes()).unwrap_err().to_string(), "LIMIT JSON nested deeper than 32 levels");
+        assert_eq!(
+            parse(deep.as_bytes()).unwrap_err().to_string(),
+            "LIMIT JSON nested deeper than 32 levels"
+        );
         let ok = format!("{}{}", "[".repeat(32), "]".repeat(32));
         assert!(parse(ok.as_bytes()).is_ok());
         let very_deep = "[".repeat(100_000);
-        assert_eq!(parse(very_deep.as_bytes()).unwrap_err().to_string(), "LIMIT JSON nested deeper than 32 levels");
+        assert_eq!(
+            parse(very_deep.as_bytes()).unwrap_err().to_string(),
+            "LIMIT JSON nested deeper than 32 levels"
+        );
         let big = vec![b' '; limits::MAX_JSON_BYTES + 1];
         assert_eq!(parse(&big).unwrap_err().code(), "LIMIT");
     }

@@ -29,7 +29,10 @@
 //! place and rule in the module's own error codes; and the documents are small, so a direct
 //! walk of the compiled tree is enough (docs/commands.md gives the figures).
 
-use crate::limits::{MAX_DEPTH, MAX_JSON_BYTES, MAX_SCHEMA_CHAIN, MAX_SCHEMA_DEFAULT_VALUES, MAX_SCHEMA_NODES, MAX_WALK_DEPTH, MAX_WALK_STEPS};
+use crate::limits::{
+    MAX_DEPTH, MAX_JSON_BYTES, MAX_SCHEMA_CHAIN, MAX_SCHEMA_DEFAULT_VALUES, MAX_SCHEMA_NODES,
+    MAX_WALK_DEPTH, MAX_WALK_STEPS,
+};
 use crate::vitals::{Scalar, Source};
 use serde_json::{Map, Number, Value};
 use std::cmp::Ordering;
@@ -37,18 +40,57 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Keywords that check a value.
 const ASSERTIONS: &[&str] = &[
-    "type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-    "minLength", "maxLength", "pattern", "required", "minProperties", "maxProperties", "minItems", "maxItems", "uniqueItems",
+    "type",
+    "enum",
+    "const",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "required",
+    "minProperties",
+    "maxProperties",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
 ];
 /// Keywords that apply sub-schemas.
-const APPLICATORS: &[&str] =
-    &["properties", "additionalProperties", "items", "prefixItems", "anyOf", "oneOf", "allOf", "not", "$ref", "$defs", "definitions"];
+const APPLICATORS: &[&str] = &[
+    "properties",
+    "additionalProperties",
+    "items",
+    "prefixItems",
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "not",
+    "$ref",
+    "$defs",
+    "definitions",
+];
 /// Keywords that are read (`default`, `description`, `x-vital`) or accepted and ignored, as
 /// 2020-12 makes them annotations (`format` included: 2020-12's default vocabulary does not
 /// assert it).
 const ANNOTATIONS: &[&str] = &[
-    "$schema", "$id", "$comment", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly",
-    "format", "contentEncoding", "contentMediaType", "discriminator", "x-vital",
+    "$schema",
+    "$id",
+    "$comment",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "format",
+    "contentEncoding",
+    "contentMediaType",
+    "discriminator",
+    "x-vital",
 ];
 
 /// `multipleOf` on a double: `x` is a multiple of `m` when `|x - k*m| <= MULTIPLE_TOLERANCE * |x|`
@@ -80,7 +122,11 @@ impl Violation {
         if self.rule.is_empty() {
             return format!("unknown field '{}'", self.place);
         }
-        let place = if self.place.is_empty() { "the document" } else { &self.place };
+        let place = if self.place.is_empty() {
+            "the document"
+        } else {
+            &self.place
+        };
         format!("{place} {}", self.rule)
     }
 }
@@ -154,7 +200,10 @@ struct Node {
 
 impl Node {
     fn property(&self, name: &str) -> Option<usize> {
-        self.properties.iter().find(|(k, _)| k == name).map(|(_, p)| *p)
+        self.properties
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, p)| *p)
     }
 }
 
@@ -221,7 +270,11 @@ struct Compiler<'a> {
 }
 
 fn load_err(pointer: &str, what: String) -> LoadError {
-    let at = if pointer.is_empty() { "the root".to_string() } else { format!("'{pointer}'") };
+    let at = if pointer.is_empty() {
+        "the root".to_string()
+    } else {
+        format!("'{pointer}'")
+    };
     LoadError(format!("{what} at {at}"))
 }
 
@@ -333,9 +386,19 @@ impl Compiler<'_> {
 
     fn compile(&mut self, v: &Value, at: &str) -> Result<Node, LoadError> {
         let m = match v {
-            Value::Bool(b) => return Ok(Node { always: Some(*b), ..Node::default() }),
+            Value::Bool(b) => {
+                return Ok(Node {
+                    always: Some(*b),
+                    ..Node::default()
+                })
+            }
             Value::Object(m) => m,
-            _ => return Err(load_err(at, "a schema must be an object or a boolean".into())),
+            _ => {
+                return Err(load_err(
+                    at,
+                    "a schema must be an object or a boolean".into(),
+                ))
+            }
         };
         let mut n = Node::default();
         for (k, x) in m {
@@ -360,7 +423,9 @@ impl Compiler<'_> {
                 },
                 "const" => n.constant = Some(x.clone()),
                 "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => {
-                    let Value::Number(num) = x else { return bad("a number") };
+                    let Value::Number(num) = x else {
+                        return bad("a number");
+                    };
                     if k == "multipleOf" && Num::of(num).as_f64() <= 0.0 {
                         return bad("a number above 0");
                     }
@@ -372,8 +437,11 @@ impl Compiler<'_> {
                         _ => &mut n.multiple_of,
                     } = Some(num.clone());
                 }
-                "minLength" | "maxLength" | "minProperties" | "maxProperties" | "minItems" | "maxItems" => {
-                    let Some(u) = x.as_u64() else { return bad("a non-negative integer") };
+                "minLength" | "maxLength" | "minProperties" | "maxProperties" | "minItems"
+                | "maxItems" => {
+                    let Some(u) = x.as_u64() else {
+                        return bad("a non-negative integer");
+                    };
                     *match k.as_str() {
                         "minLength" => &mut n.min_length,
                         "maxLength" => &mut n.max_length,
@@ -384,23 +452,44 @@ impl Compiler<'_> {
                     } = Some(u);
                 }
                 "pattern" => {
-                    let Some(p) = x.as_str() else { return bad("a string") };
+                    let Some(p) = x.as_str() else {
+                        return bad("a string");
+                    };
                     let re = regex::Regex::new(p).map_err(|e| {
                         let why = e.to_string();
-                        let why = why.lines().last().unwrap_or_default().trim().trim_start_matches("error: ");
-                        load_err(&here, format!("'pattern' is not a regular expression the module reads ({why})"))
+                        let why = why
+                            .lines()
+                            .last()
+                            .unwrap_or_default()
+                            .trim()
+                            .trim_start_matches("error: ");
+                        load_err(
+                            &here,
+                            format!(
+                                "'pattern' is not a regular expression the module reads ({why})"
+                            ),
+                        )
                     })?;
                     n.pattern = Some(re);
                 }
-                "uniqueItems" => n.unique_items = x.as_bool().ok_or_else(|| load_err(&here, format!("'{k}' must be a boolean")))?,
+                "uniqueItems" => {
+                    n.unique_items = x
+                        .as_bool()
+                        .ok_or_else(|| load_err(&here, format!("'{k}' must be a boolean")))?
+                }
                 "required" => match x.as_array() {
                     Some(a) if a.iter().all(Value::is_string) => {
-                        n.required = a.iter().filter_map(|s| s.as_str().map(String::from)).collect()
+                        n.required = a
+                            .iter()
+                            .filter_map(|s| s.as_str().map(String::from))
+                            .collect()
                     }
                     _ => return bad("an array of strings"),
                 },
                 "properties" => {
-                    let Some(props) = x.as_object() else { return bad("an object") };
+                    let Some(props) = x.as_object() else {
+                        return bad("an object");
+                    };
                     for name in props.keys() {
                         let id = self.node(&format!("{here}/{}", escape_pointer(name)))?;
                         n.properties.push((name.clone(), id));
@@ -416,8 +505,12 @@ impl Compiler<'_> {
                 "items" => n.items = Some(self.node(&here)?),
                 "not" => n.not = Some(self.node(&here)?),
                 "prefixItems" | "anyOf" | "oneOf" | "allOf" => {
-                    let Some(a) = x.as_array().filter(|a| !a.is_empty()) else { return bad("a non-empty array of schemas") };
-                    let ids = (0..a.len()).map(|i| self.node(&format!("{here}/{i}"))).collect::<Result<Vec<_>, _>>()?;
+                    let Some(a) = x.as_array().filter(|a| !a.is_empty()) else {
+                        return bad("a non-empty array of schemas");
+                    };
+                    let ids = (0..a.len())
+                        .map(|i| self.node(&format!("{here}/{i}")))
+                        .collect::<Result<Vec<_>, _>>()?;
                     match k.as_str() {
                         "prefixItems" => n.prefix_items = ids,
                         "anyOf" => n.any_of = ids,
@@ -426,7 +519,9 @@ impl Compiler<'_> {
                     }
                 }
                 "$ref" => {
-                    let Some(r) = x.as_str() else { return bad("a string") };
+                    let Some(r) = x.as_str() else {
+                        return bad("a string");
+                    };
                     let Some(pointer) = r.strip_prefix('#') else {
                         return Err(load_err(&here, format!("'$ref' '{r}' is not local: only references into this schema (#/...) are supported")));
                     };
@@ -436,15 +531,27 @@ impl Compiler<'_> {
                     n.reference = Some(self.node(pointer)?);
                 }
                 "$defs" | "definitions" => {
-                    let Some(defs) = x.as_object() else { return bad("an object") };
+                    let Some(defs) = x.as_object() else {
+                        return bad("an object");
+                    };
                     for name in defs.keys() {
                         self.node(&format!("{here}/{}", escape_pointer(name)))?;
                     }
                 }
                 "default" => n.default = Some(x.clone()),
-                "description" => n.description = x.as_str().map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")),
-                "x-vital" => n.vital = x.as_bool().ok_or_else(|| load_err(&here, format!("'{k}' must be a boolean")))?,
-                _ if ASSERTIONS.contains(&k.as_str()) || APPLICATORS.contains(&k.as_str()) || ANNOTATIONS.contains(&k.as_str()) => {}
+                "description" => {
+                    n.description = x
+                        .as_str()
+                        .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
+                }
+                "x-vital" => {
+                    n.vital = x
+                        .as_bool()
+                        .ok_or_else(|| load_err(&here, format!("'{k}' must be a boolean")))?
+                }
+                _ if ASSERTIONS.contains(&k.as_str())
+                    || APPLICATORS.contains(&k.as_str())
+                    || ANNOTATIONS.contains(&k.as_str()) => {}
                 _ => return Err(load_err(at, format!("unsupported keyword '{k}'"))),
             }
         }
@@ -491,16 +598,24 @@ fn type_of(v: &Value) -> u8 {
 }
 
 fn type_names(types: u8) -> String {
-    let names: Vec<&str> = TYPES.iter().filter(|(t, _, _)| types & (*t as u8) != 0).map(|(_, _, n)| *n).collect();
+    let names: Vec<&str> = TYPES
+        .iter()
+        .filter(|(t, _, _)| types & (*t as u8) != 0)
+        .map(|(_, _, n)| *n)
+        .collect();
     names.join(" or ")
 }
 
 /// `must be an integer`, told with the module's integer range for an integer outside it
 /// (`18446744073709551615` is a JSON integer, not one the module stores as an integer).
 fn type_rule(types: u8, v: &Value) -> String {
-    let outside = matches!(v, Value::Number(n) if Num::of(n).exact_int().is_some()) && types & (Type::Integer as u8 | Type::Number as u8) == Type::Integer as u8;
+    let outside = matches!(v, Value::Number(n) if Num::of(n).exact_int().is_some())
+        && types & (Type::Integer as u8 | Type::Number as u8) == Type::Integer as u8;
     if outside {
-        let names = type_names(types).replace("an integer", &format!("an integer from {} to {}", i64::MIN, i64::MAX));
+        let names = type_names(types).replace(
+            "an integer",
+            &format!("an integer from {} to {}", i64::MIN, i64::MAX),
+        );
         return format!("must be {names}");
     }
     format!("must be {}", type_names(types))
@@ -592,11 +707,18 @@ fn values_in(v: &Value) -> usize {
 impl Schema {
     /// Compiles a schema document. All or nothing: any problem is a `LoadError` naming it.
     pub fn compile(doc: &Value) -> Result<Schema, LoadError> {
-        let mut c = Compiler { doc, nodes: Vec::new(), pointers: Vec::new(), by_pointer: HashMap::new(), queue: VecDeque::new() };
+        let mut c = Compiler {
+            doc,
+            nodes: Vec::new(),
+            pointers: Vec::new(),
+            by_pointer: HashMap::new(),
+            queue: VecDeque::new(),
+        };
         let root = c.node("")?;
         while let Some(id) = c.queue.pop_front() {
             let pointer = c.pointers[id].clone();
-            let value = resolve_pointer(doc, &pointer).ok_or_else(|| load_err(&pointer, "nothing".into()))?;
+            let value = resolve_pointer(doc, &pointer)
+                .ok_or_else(|| load_err(&pointer, "nothing".into()))?;
             let node = c.compile(value, &pointer)?;
             c.nodes[id] = node;
         }
@@ -616,7 +738,10 @@ impl Schema {
         s.hash = short_hash(&s.text);
         s.link()?;
         if s.objects[s.root].is_none() {
-            return Err(LoadError("the schema must describe an object (type: object, or properties) at the root".into()));
+            return Err(LoadError(
+                "the schema must describe an object (type: object, or properties) at the root"
+                    .into(),
+            ));
         }
         s.make_defaults()?;
         s.vitals = s.find_vitals()?;
@@ -626,9 +751,12 @@ impl Schema {
     /// Parses and compiles a schema text (at most `MAX_JSON_BYTES`, however it is loaded).
     pub fn parse(text: &[u8]) -> Result<Schema, LoadError> {
         if text.len() > MAX_JSON_BYTES {
-            return Err(LoadError(format!("the schema is larger than {MAX_JSON_BYTES} bytes")));
+            return Err(LoadError(format!(
+                "the schema is larger than {MAX_JSON_BYTES} bytes"
+            )));
         }
-        let doc: Value = serde_json::from_slice(text).map_err(|e| LoadError(format!("not valid JSON: {e}")))?;
+        let doc: Value =
+            serde_json::from_slice(text).map_err(|e| LoadError(format!("not valid JSON: {e}")))?;
         Schema::compile(&doc)
     }
 
@@ -663,7 +791,10 @@ impl Schema {
                             }
                             1 => {
                                 let from = stack.iter().position(|&(n, _)| n == next).unwrap_or(0);
-                                let mut names: Vec<String> = stack[from..].iter().map(|&(n, _)| self.shown_pointer(n)).collect();
+                                let mut names: Vec<String> = stack[from..]
+                                    .iter()
+                                    .map(|&(n, _)| self.shown_pointer(n))
+                                    .collect();
                                 names.push(self.shown_pointer(next));
                                 return Err(load_err(
                                     &self.pointers[next],
@@ -676,7 +807,12 @@ impl Schema {
                     None => {
                         state[id] = 2;
                         let n = &self.nodes[id];
-                        chain[id] = 1 + (0..).map_while(|i| in_place(n, i)).map(|k| chain[k]).max().unwrap_or(0);
+                        chain[id] = 1
+                            + (0..)
+                                .map_while(|i| in_place(n, i))
+                                .map(|k| chain[k])
+                                .max()
+                                .unwrap_or(0);
                         if chain[id] > MAX_SCHEMA_CHAIN {
                             return Err(load_err(
                                 &self.pointers[id],
@@ -696,17 +832,29 @@ impl Schema {
         for &id in &order {
             let n = &self.nodes[id];
             if let Some(r) = n.reference {
-                if n.properties.is_empty() && n.types == 0 && n.any_of.is_empty() && n.one_of.is_empty() {
+                if n.properties.is_empty()
+                    && n.types == 0
+                    && n.any_of.is_empty()
+                    && n.one_of.is_empty()
+                {
                     self.targets[id] = self.targets[r];
                 }
             }
-            self.default_nodes[id] = if n.default.is_some() { Some(id) } else { n.reference.and_then(|r| self.default_nodes[r]) };
+            self.default_nodes[id] = if n.default.is_some() {
+                Some(id)
+            } else {
+                n.reference.and_then(|r| self.default_nodes[r])
+            };
             self.types[id] = if n.types != 0 {
                 n.types
             } else if let Some(r) = n.reference {
                 self.types[r]
             } else {
-                let branches = if n.any_of.is_empty() { &n.one_of } else { &n.any_of };
+                let branches = if n.any_of.is_empty() {
+                    &n.one_of
+                } else {
+                    &n.any_of
+                };
                 let mut t = 0;
                 for &b in branches {
                     match self.types[b] {
@@ -726,8 +874,13 @@ impl Schema {
             } else if let Some(o) = tn.reference.and_then(|r| self.objects[r]) {
                 Some(o)
             } else {
-                let branches = if tn.any_of.is_empty() { &tn.one_of } else { &tn.any_of };
-                let objects: Vec<usize> = branches.iter().filter_map(|&b| self.objects[b]).collect();
+                let branches = if tn.any_of.is_empty() {
+                    &tn.one_of
+                } else {
+                    &tn.any_of
+                };
+                let objects: Vec<usize> =
+                    branches.iter().filter_map(|&b| self.objects[b]).collect();
                 (objects.len() == 1).then(|| objects[0])
             };
         }
@@ -738,7 +891,12 @@ impl Schema {
     /// itself, nests deeper than a document may, or breaks its own schema.
     fn make_defaults(&mut self) -> Result<(), LoadError> {
         let count = self.nodes.len();
-        let mut d = Defaults { state: vec![0; count], made: vec![None; count], values: 0, error: None };
+        let mut d = Defaults {
+            state: vec![0; count],
+            made: vec![None; count],
+            values: 0,
+            error: None,
+        };
         for id in 0..count {
             if self.nodes[id].default.is_none() {
                 continue;
@@ -753,8 +911,15 @@ impl Schema {
                 return Err(load_err(&at, format!("the default, with its members' defaults, nests deeper than {MAX_DEPTH} levels")));
             }
             if let Err(e) = self.check_value(id, &v, "") {
-                let why = if e.place.is_empty() { e.rule.clone() } else { e.text() };
-                return Err(load_err(&at, format!("the default {} breaks its own schema: {why}", shown(&v))));
+                let why = if e.place.is_empty() {
+                    e.rule.clone()
+                } else {
+                    e.text()
+                };
+                return Err(load_err(
+                    &at,
+                    format!("the default {} breaks its own schema: {why}", shown(&v)),
+                ));
             }
         }
         self.defaults = d.made;
@@ -782,7 +947,9 @@ impl Schema {
             _ => {
                 d.state[dn] = 1;
                 let mut v = self.nodes[dn].default.clone()?;
-                self.fill(dn, &mut v, 0, &mut |pid, at_depth| self.make_default(pid, depth + at_depth + 1, d));
+                self.fill(dn, &mut v, 0, &mut |pid, at_depth| {
+                    self.make_default(pid, depth + at_depth + 1, d)
+                });
                 d.state[dn] = 2;
                 d.made[dn] = Some(v.clone());
                 Some(v)
@@ -791,7 +958,12 @@ impl Schema {
         if let Some(v) = &v {
             d.values = d.values.saturating_add(values_in(v));
             if d.values > MAX_SCHEMA_DEFAULT_VALUES && d.error.is_none() {
-                d.error = Some(load_err(&at, format!("the schema's defaults make more than {MAX_SCHEMA_DEFAULT_VALUES} values")));
+                d.error = Some(load_err(
+                    &at,
+                    format!(
+                        "the schema's defaults make more than {MAX_SCHEMA_DEFAULT_VALUES} values"
+                    ),
+                ));
             }
         }
         v
@@ -839,7 +1011,9 @@ impl Schema {
             let n = &self.nodes[o];
             if let Some(&branch) = n.all_of.get(i) {
                 top.1 += 1;
-                let Some(b) = self.objects[branch] else { continue };
+                let Some(b) = self.objects[branch] else {
+                    continue;
+                };
                 if !seen.insert(b) {
                     continue;
                 }
@@ -862,7 +1036,11 @@ impl Schema {
         let mut id = self.root;
         for (i, seg) in path.iter().enumerate() {
             let Some(obj) = self.object_node(id) else {
-                return if i == 0 { Place::Open } else { Place::NotAnObject(path[..i].join(".")) };
+                return if i == 0 {
+                    Place::Open
+                } else {
+                    Place::NotAnObject(path[..i].join("."))
+                };
             };
             match self.member(obj, seg) {
                 Ok(Some(next)) => id = next,
@@ -901,8 +1079,14 @@ impl Schema {
         match self.at(path) {
             Place::Node(PlaceRef(id)) => self.check_value(id, v, &path.join(".")),
             Place::Open => Ok(()),
-            Place::Forbidden(p) => Err(Violation { place: p, rule: String::new() }),
-            Place::NotAnObject(p) => Err(Violation { place: p, rule: "holds no fields".into() }),
+            Place::Forbidden(p) => Err(Violation {
+                place: p,
+                rule: String::new(),
+            }),
+            Place::NotAnObject(p) => Err(Violation {
+                place: p,
+                rule: "holds no fields".into(),
+            }),
         }
     }
 
@@ -950,7 +1134,13 @@ impl Schema {
 
     /// The filling walk, `depth` levels into the value; `default(member, depth)` gives the
     /// default of a missing member (the ones made at load, or, at load, the one being made).
-    fn fill(&self, id: usize, v: &mut Value, depth: usize, default: &mut dyn FnMut(usize, usize) -> Option<Value>) {
+    fn fill(
+        &self,
+        id: usize,
+        v: &mut Value,
+        depth: usize,
+        default: &mut dyn FnMut(usize, usize) -> Option<Value>,
+    ) {
         if depth > MAX_WALK_DEPTH {
             return;
         }
@@ -963,14 +1153,19 @@ impl Schema {
             return;
         }
         let Value::Object(m) = v else { return };
-        let Some(obj) = self.object_node(id) else { return };
+        let Some(obj) = self.object_node(id) else {
+            return;
+        };
         let props = &self.nodes[obj].properties;
         if props.is_empty() {
             return;
         }
         // Nothing to add (the usual case: a whole document, or one written before): fill inside
         // each member where it is, without rebuilding the map.
-        if !props.iter().any(|(name, pid)| !m.contains_key(name) && self.has_default(*pid)) {
+        if !props
+            .iter()
+            .any(|(name, pid)| !m.contains_key(name) && self.has_default(*pid))
+        {
             for (k, x) in m.iter_mut() {
                 let member = match props.iter().find(|(name, _)| name == k) {
                     Some((_, pid)) => Some(*pid),
@@ -1026,7 +1221,9 @@ impl Schema {
         if !v.is_object() {
             return false;
         }
-        let Some(obj) = self.object_node(id) else { return false };
+        let Some(obj) = self.object_node(id) else {
+            return false;
+        };
         let props = &self.nodes[obj].properties;
         if props.is_empty() {
             return false;
@@ -1041,7 +1238,9 @@ impl Schema {
                 needs = true;
                 return false;
             }
-            let Ok(name) = std::str::from_utf8(k) else { return true };
+            let Ok(name) = std::str::from_utf8(k) else {
+                return true;
+            };
             let member = match props.iter().position(|(p, _)| p == name) {
                 Some(i) => {
                     seen |= 1u128.checked_shl(i as u32).unwrap_or(0);
@@ -1054,7 +1253,11 @@ impl Schema {
         });
         needs
             || props.iter().enumerate().any(|(i, (name, pid))| {
-                let there = if i < 128 { seen & (1 << i) != 0 } else { v.field(name).is_some() };
+                let there = if i < 128 {
+                    seen & (1 << i) != 0
+                } else {
+                    v.field(name).is_some()
+                };
                 !there && self.has_default(*pid)
             })
     }
@@ -1076,10 +1279,15 @@ impl Schema {
     fn rule(&self, id: usize, rule: String, place: &str) -> Violation {
         // The description helps at a field; the document's own is not repeated on every error.
         let rule = match &self.nodes[id].description {
-            Some(d) if !d.is_empty() && !place.is_empty() => format!("{rule} ({})", d.chars().take(120).collect::<String>()),
+            Some(d) if !d.is_empty() && !place.is_empty() => {
+                format!("{rule} ({})", d.chars().take(120).collect::<String>())
+            }
             _ => rule,
         };
-        Violation { place: place.to_string(), rule }
+        Violation {
+            place: place.to_string(),
+            rule,
+        }
     }
 
     /// The numeric rules of a node that `x` breaks: the first, as `(words, bound)`.
@@ -1087,7 +1295,9 @@ impl Schema {
         let bounds: [(&Option<Number>, &'static str, fn(Ordering) -> bool); 4] = [
             (&n.minimum, "at least", |o| o != Ordering::Less),
             (&n.maximum, "at most", |o| o != Ordering::Greater),
-            (&n.exclusive_minimum, "greater than", |o| o == Ordering::Greater),
+            (&n.exclusive_minimum, "greater than", |o| {
+                o == Ordering::Greater
+            }),
             (&n.exclusive_maximum, "less than", |o| o == Ordering::Less),
         ];
         for (bound, words, ok) in bounds {
@@ -1122,7 +1332,10 @@ impl Schema {
         if n.types != 0 && n.types & type_of(v) == 0 {
             return false;
         }
-        if n.enumeration.as_ref().is_some_and(|values| !values.iter().any(|e| same(e, v))) {
+        if n.enumeration
+            .as_ref()
+            .is_some_and(|values| !values.iter().any(|e| same(e, v)))
+        {
             return false;
         }
         if n.constant.as_ref().is_some_and(|c| !same(c, v)) {
@@ -1136,7 +1349,9 @@ impl Schema {
         if let Value::String(s) = v {
             if n.min_length.is_some() || n.max_length.is_some() {
                 let chars = s.chars().count() as u64;
-                if n.max_length.is_some_and(|m| chars > m) || n.min_length.is_some_and(|m| chars < m) {
+                if n.max_length.is_some_and(|m| chars > m)
+                    || n.min_length.is_some_and(|m| chars < m)
+                {
                     return false;
                 }
             }
@@ -1162,7 +1377,9 @@ impl Schema {
                 }
             }
             let len = m.len() as u64;
-            if n.max_properties.is_some_and(|mx| len > mx) || n.min_properties.is_some_and(|mn| len < mn) {
+            if n.max_properties.is_some_and(|mx| len > mx)
+                || n.min_properties.is_some_and(|mn| len < mn)
+            {
                 return false;
             }
         }
@@ -1188,7 +1405,13 @@ impl Schema {
         if !n.any_of.is_empty() && !n.any_of.iter().any(|&s| self.valid(s, v, depth + 1, w)) {
             return false;
         }
-        if !n.one_of.is_empty() && n.one_of.iter().filter(|&&s| self.valid(s, v, depth + 1, w)).count() != 1 {
+        if !n.one_of.is_empty()
+            && n.one_of
+                .iter()
+                .filter(|&&s| self.valid(s, v, depth + 1, w))
+                .count()
+                != 1
+        {
             return false;
         }
         if n.not.is_some_and(|s| self.valid(s, v, depth + 1, w)) {
@@ -1197,16 +1420,28 @@ impl Schema {
         !w.over
     }
 
-    fn check(&self, id: usize, v: &Value, place: &str, depth: usize, w: &mut Walk) -> Result<(), Violation> {
+    fn check(
+        &self,
+        id: usize,
+        v: &Value,
+        place: &str,
+        depth: usize,
+        w: &mut Walk,
+    ) -> Result<(), Violation> {
         let n = &self.nodes[id];
         if !w.step(depth, 1 + n.enumeration.as_ref().map_or(0, Vec::len)) {
             return Err(over_budget(place));
         }
         if let Some(always) = n.always {
-            return if always { Ok(()) } else { Err(self.rule(id, "must not be present".into(), place)) };
+            return if always {
+                Ok(())
+            } else {
+                Err(self.rule(id, "must not be present".into(), place))
+            };
         }
         if let Some(r) = n.reference {
-            self.check(r, v, place, depth + 1, w).map_err(|e| self.with_description(id, e, place))?;
+            self.check(r, v, place, depth + 1, w)
+                .map_err(|e| self.with_description(id, e, place))?;
         }
         let t = type_of(v);
         if n.types != 0 && n.types & t == 0 {
@@ -1216,7 +1451,11 @@ impl Schema {
             if !values.iter().any(|e| same(e, v)) {
                 let list: Vec<String> = values.iter().take(12).map(shown).collect();
                 let more = if values.len() > 12 { ", ..." } else { "" };
-                return Err(self.rule(id, format!("must be one of {}{more}", list.join(", ")), place));
+                return Err(self.rule(
+                    id,
+                    format!("must be one of {}{more}", list.join(", ")),
+                    place,
+                ));
             }
         }
         if let Some(c) = &n.constant {
@@ -1232,19 +1471,40 @@ impl Schema {
         if let Value::String(s) = v {
             let chars = s.chars().count() as u64;
             if n.max_length.is_some_and(|m| chars > m) {
-                return Err(self.rule(id, format!("must be a string of at most {}", count(n.max_length, "character")), place));
+                return Err(self.rule(
+                    id,
+                    format!(
+                        "must be a string of at most {}",
+                        count(n.max_length, "character")
+                    ),
+                    place,
+                ));
             }
             if n.min_length.is_some_and(|m| chars < m) {
-                return Err(self.rule(id, format!("must be a string of at least {}", count(n.min_length, "character")), place));
+                return Err(self.rule(
+                    id,
+                    format!(
+                        "must be a string of at least {}",
+                        count(n.min_length, "character")
+                    ),
+                    place,
+                ));
             }
             if let Some(re) = n.pattern.as_ref().filter(|re| !re.is_match(s)) {
-                return Err(self.rule(id, format!("must be a string matching the pattern {}", re.as_str()), place));
+                return Err(self.rule(
+                    id,
+                    format!("must be a string matching the pattern {}", re.as_str()),
+                    place,
+                ));
             }
         }
         if let Value::Object(m) = v {
             for r in &n.required {
                 if !m.contains_key(r) {
-                    return Err(Violation { place: join(place, r), rule: "is required".into() });
+                    return Err(Violation {
+                        place: join(place, r),
+                        rule: "is required".into(),
+                    });
                 }
             }
             for (name, x) in m {
@@ -1252,17 +1512,32 @@ impl Schema {
                     Some(p) => self.check(p, x, &join(place, name), depth + 1, w)?,
                     None => match n.additional {
                         Additional::Any => {}
-                        Additional::Forbidden => return Err(Violation { place: join(place, name), rule: String::new() }),
-                        Additional::Schema(s) => self.check(s, x, &join(place, name), depth + 1, w)?,
+                        Additional::Forbidden => {
+                            return Err(Violation {
+                                place: join(place, name),
+                                rule: String::new(),
+                            })
+                        }
+                        Additional::Schema(s) => {
+                            self.check(s, x, &join(place, name), depth + 1, w)?
+                        }
                     },
                 }
             }
             let len = m.len() as u64;
             if n.max_properties.is_some_and(|mx| len > mx) {
-                return Err(self.rule(id, format!("must have at most {}", count(n.max_properties, "field")), place));
+                return Err(self.rule(
+                    id,
+                    format!("must have at most {}", count(n.max_properties, "field")),
+                    place,
+                ));
             }
             if n.min_properties.is_some_and(|mn| len < mn) {
-                return Err(self.rule(id, format!("must have at least {}", count(n.min_properties, "field")), place));
+                return Err(self.rule(
+                    id,
+                    format!("must have at least {}", count(n.min_properties, "field")),
+                    place,
+                ));
             }
         }
         if let Value::Array(a) = v {
@@ -1274,10 +1549,18 @@ impl Schema {
             }
             let len = a.len() as u64;
             if n.max_items.is_some_and(|mx| len > mx) {
-                return Err(self.rule(id, format!("must have at most {}", count(n.max_items, "item")), place));
+                return Err(self.rule(
+                    id,
+                    format!("must have at most {}", count(n.max_items, "item")),
+                    place,
+                ));
             }
             if n.min_items.is_some_and(|mn| len < mn) {
-                return Err(self.rule(id, format!("must have at least {}", count(n.min_items, "item")), place));
+                return Err(self.rule(
+                    id,
+                    format!("must have at least {}", count(n.min_items, "item")),
+                    place,
+                ));
             }
             if n.unique_items {
                 if !w.step(depth, a.len()) {
@@ -1321,7 +1604,11 @@ impl Schema {
                 return Err(self.none_matched(id, errors, place));
             }
             if matched > 1 {
-                return Err(self.rule(id, "must match exactly one of its alternatives".into(), place));
+                return Err(self.rule(
+                    id,
+                    "must match exactly one of its alternatives".into(),
+                    place,
+                ));
             }
         }
         if let Some(s) = n.not {
@@ -1340,7 +1627,10 @@ impl Schema {
     /// description when it has one and the referenced one did not say.
     fn with_description(&self, id: usize, e: Violation, place: &str) -> Violation {
         match &self.nodes[id].description {
-            Some(d) if e.place == place && !e.rule.ends_with(')') => Violation { rule: format!("{} ({d})", e.rule), ..e },
+            Some(d) if e.place == place && !e.rule.ends_with(')') => Violation {
+                rule: format!("{} ({d})", e.rule),
+                ..e
+            },
             _ => e,
         }
     }
@@ -1349,7 +1639,10 @@ impl Schema {
     /// their own are told together (`must be a string or null`); otherwise the problem found
     /// deepest in the value is told.
     fn none_matched(&self, id: usize, errors: Vec<Violation>, place: &str) -> Violation {
-        if errors.iter().all(|e| e.place == place && e.rule.starts_with("must be ")) {
+        if errors
+            .iter()
+            .all(|e| e.place == place && e.rule.starts_with("must be "))
+        {
             let mut parts: Vec<String> = Vec::new();
             for e in &errors {
                 let what = e.rule.trim_start_matches("must be ").to_string();
@@ -1359,19 +1652,25 @@ impl Schema {
             }
             return self.rule(id, format!("must be {}", parts.join(" or ")), place);
         }
-        errors.into_iter().max_by_key(|e| e.place.len()).unwrap_or_else(|| self.rule(id, "is not valid".into(), place))
+        errors
+            .into_iter()
+            .max_by_key(|e| e.place.len())
+            .unwrap_or_else(|| self.rule(id, "is not valid".into(), place))
     }
 
     /// Whether the node is a vital (`Some(true)`), an object to look into (`Some(false)`), or
     /// neither (`None`).
     fn vital_kind(&self, id: usize, marked: bool) -> Option<bool> {
-        let direct = self.nodes[id].vital || self.target(id) != id && self.nodes[self.target(id)].vital;
+        let direct =
+            self.nodes[id].vital || self.target(id) != id && self.nodes[self.target(id)].vital;
         let obj = self.object_node(id)?;
         Some(if marked {
             direct || self.nodes[obj].vital
         } else {
             ["cur", "max"].iter().all(|f| {
-                self.nodes[obj].properties.iter().any(|(k, p)| k == f && self.nodes[self.target(*p)].types & Type::Integer as u8 != 0)
+                self.nodes[obj].properties.iter().any(|(k, p)| {
+                    k == f && self.nodes[self.target(*p)].types & Type::Integer as u8 != 0
+                })
             })
         })
     }
@@ -1386,23 +1685,35 @@ impl Schema {
         const MOST_VISITS: usize = 1_000_000;
         let marked = self.nodes.iter().any(|n| n.vital);
         let mut out = Vec::new();
-        let mut stack: Vec<(usize, Vec<String>, Option<Value>)> = vec![(self.root, Vec::new(), None)];
+        let mut stack: Vec<(usize, Vec<String>, Option<Value>)> =
+            vec![(self.root, Vec::new(), None)];
         let mut seen: HashSet<(usize, usize)> = HashSet::new();
         let mut visits = 0usize;
         while let Some((id, path, dflt)) = stack.pop() {
-            if path.len() > 8 || out.len() > MOST_SHOWN || path.len() > 2 && !seen.insert((id, path.len())) {
+            if path.len() > 8
+                || out.len() > MOST_SHOWN
+                || path.len() > 2 && !seen.insert((id, path.len()))
+            {
                 continue;
             }
             visits += 1;
             if visits > MOST_VISITS {
                 return Err(LoadError(format!("the schema has more than {MOST_VISITS} places within 8 levels of the root to look for vitals in")));
             }
-            let Some(is_vital) = self.vital_kind(id, marked) else { continue };
+            let Some(is_vital) = self.vital_kind(id, marked) else {
+                continue;
+            };
             if is_vital && !path.is_empty() {
-                out.push(VitalDecl { name: path.last().cloned().unwrap_or_default(), path, default: dflt.or_else(|| self.default_of(id)) });
+                out.push(VitalDecl {
+                    name: path.last().cloned().unwrap_or_default(),
+                    path,
+                    default: dflt.or_else(|| self.default_of(id)),
+                });
                 continue;
             }
-            let Some(obj) = self.object_node(id) else { continue };
+            let Some(obj) = self.object_node(id) else {
+                continue;
+            };
             for (name, p) in self.nodes[obj].properties.iter().rev() {
                 let mut next = path.clone();
                 next.push(name.clone());
@@ -1420,9 +1731,13 @@ impl Schema {
         let mut id = self.root;
         let mut out = Vec::new();
         for seg in path {
-            let Some(obj) = self.object_node(id) else { break };
+            let Some(obj) = self.object_node(id) else {
+                break;
+            };
             let props = &self.nodes[obj].properties;
-            let Some(i) = props.iter().position(|(k, _)| k == seg) else { break };
+            let Some(i) = props.iter().position(|(k, _)| k == seg) else {
+                break;
+            };
             out.push(i);
             id = props[i].1;
         }
@@ -1458,9 +1773,15 @@ pub struct PlaceRef(usize);
 /// `9007199254740993` is not `9007199254740992`).
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => cmp_num(Num::of(x), Num::of(y)) == Some(Ordering::Equal),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, p)| y.get(k).is_some_and(|q| same(p, q))),
+        (Value::Number(x), Value::Number(y)) => {
+            cmp_num(Num::of(x), Num::of(y)) == Some(Ordering::Equal)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, p)| y.get(k).is_some_and(|q| same(p, q)))
+        }
         _ => a == b,
     }
 }
@@ -1524,7 +1845,12 @@ mod tests {
 
     /// An object built without serializing its members (`json!` would, recursively).
     fn obj<const N: usize>(members: [(&str, Value); N]) -> Value {
-        Value::Object(members.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Value::Object(
+            members
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 
     fn refused(v: Value) -> String {
@@ -1544,7 +1870,9 @@ mod tests {
             format!("{cycle} (#/properties/x -> #/properties/x) at '/properties/x'")
         );
         assert_eq!(
-            refused(json!({"type": "object", "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}})),
+            refused(
+                json!({"type": "object", "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}})
+            ),
             format!("{cycle} (#/$defs/a -> #/$defs/b -> #/$defs/a) at '/$defs/a'")
         );
         for k in ["anyOf", "oneOf", "allOf"] {
@@ -1555,15 +1883,30 @@ mod tests {
             refused(at_x(json!({"not": {"$ref": "#/properties/x"}}))),
             format!("{cycle} (#/properties/x -> #/properties/x/not -> #/properties/x) at '/properties/x'")
         );
-        assert_eq!(refused(json!({"type": "object", "$ref": "#"})), format!("{cycle} (# -> #) at the root"));
+        assert_eq!(
+            refused(json!({"type": "object", "$ref": "#"})),
+            format!("{cycle} (# -> #) at the root")
+        );
         for t in ["integer", "object"] {
             let e = refused(at_x(json!({"type": t, "$ref": "#/properties/x"})));
-            assert_eq!(e, format!("{cycle} (#/properties/x -> #/properties/x) at '/properties/x'"), "{t}");
+            assert_eq!(
+                e,
+                format!("{cycle} (#/properties/x -> #/properties/x) at '/properties/x'"),
+                "{t}"
+            );
         }
         // items, prefixItems and additionalProperties whose schema is itself.
-        for (k, inner) in [("items", "items"), ("prefixItems", "prefixItems/0"), ("additionalProperties", "additionalProperties")] {
+        for (k, inner) in [
+            ("items", "items"),
+            ("prefixItems", "prefixItems/0"),
+            ("additionalProperties", "additionalProperties"),
+        ] {
             let sub = json!({"$ref": format!("#/properties/x/{inner}")});
-            let x = if k == "prefixItems" { json!({k: [sub]}) } else { json!({k: sub}) };
+            let x = if k == "prefixItems" {
+                json!({k: [sub]})
+            } else {
+                json!({k: sub})
+            };
             let e = refused(at_x(x));
             assert_eq!(e, format!("{cycle} (#/properties/x/{inner} -> #/properties/x/{inner}) at '/properties/x/{inner}'"), "{k}");
         }
@@ -1585,7 +1928,8 @@ mod tests {
         for i in 0..30 {
             chain = json!({"v": i, "next": chain});
         }
-        let doc = json!({"list": chain, "tree": [[[], [[]]]], "pair": [[[]]], "map": {"a": {"b": {}}}});
+        let doc =
+            json!({"list": chain, "tree": [[[], [[]]]], "pair": [[[]]], "map": {"a": {"b": {}}}});
         assert!(s.validate(&doc).is_ok());
         assert!(s.needs_fill(&doc));
         let mut filled = doc.clone();
@@ -1596,10 +1940,20 @@ mod tests {
         for _ in 0..30 {
             last = &last["next"];
         }
-        assert_eq!(last.to_string(), r#"{"v":1,"next":null}"#, "the innermost node got its default and its integer");
-        assert_eq!(err(&s, json!({"list": {"next": {"next": {"v": "x"}}}})), "list.next.next.v must be an integer");
+        assert_eq!(
+            last.to_string(),
+            r#"{"v":1,"next":null}"#,
+            "the innermost node got its default and its integer"
+        );
+        assert_eq!(
+            err(&s, json!({"list": {"next": {"next": {"v": "x"}}}})),
+            "list.next.next.v must be an integer"
+        );
         assert_eq!(err(&s, json!({"tree": [[1]]})), "tree.0.0 must be an array");
-        assert_eq!(err(&s, json!({"map": {"a": {"b": 1}}})), "map.a.b must be an object");
+        assert_eq!(
+            err(&s, json!({"map": {"a": {"b": 1}}})),
+            "map.a.b must be an object"
+        );
         // A document deeper than any walk goes (built, not parsed: a parse stops at 128 levels).
         let mut deep = json!([]);
         for _ in 0..5000 {
@@ -1607,14 +1961,24 @@ mod tests {
         }
         let doc = obj([("tree", deep)]);
         let e = s.validate(&doc).unwrap_err();
-        assert_eq!(e.rule, "cannot be checked against the schema within 1024 levels and 1000000 steps");
-        assert!(e.place.starts_with("tree.0.0.0.0") && e.place.len() <= "tree".len() + 2 * 1024, "where the walk ran out: {}", e.place);
+        assert_eq!(
+            e.rule,
+            "cannot be checked against the schema within 1024 levels and 1000000 steps"
+        );
+        assert!(
+            e.place.starts_with("tree.0.0.0.0") && e.place.len() <= "tree".len() + 2 * 1024,
+            "where the walk ran out: {}",
+            e.place
+        );
         let mut map = json!({});
         for _ in 0..5000 {
             map = obj([("a", map), ("n", json!(1))]);
         }
         let mut d = obj([("map", map)]);
-        assert!(s.needs_fill(&d), "past the walk's depth the parsed way decides");
+        assert!(
+            s.needs_fill(&d),
+            "past the walk's depth the parsed way decides"
+        );
         s.fill_defaults(&mut d);
         assert!(s.validate(&d).is_err());
         // Dropping 5000 levels recurses in serde_json: taken apart without recursion instead.
@@ -1638,7 +2002,11 @@ mod tests {
     fn the_walks_fit_a_small_stack() {
         // Validation, its error text, filling and needs_fill at the deepest walk, on a thread
         // with 1 MiB of stack in an optimized build (a Redis main thread has 8 MiB).
-        let stack = if cfg!(debug_assertions) { 8 << 20 } else { 1 << 20 };
+        let stack = if cfg!(debug_assertions) {
+            8 << 20
+        } else {
+            1 << 20
+        };
         let t = std::thread::Builder::new().stack_size(stack).spawn(|| {
             let s = schema(json!({"type": "object", "properties": {"t": {"$ref": "#/$defs/T"}},
                 "$defs": {"T": {"anyOf": [{"type": "array", "items": {"$ref": "#/$defs/T"}}, {"type": "integer"}]}}}));
@@ -1663,18 +2031,28 @@ mod tests {
         // 4,593 $ref links (the acyclic chain that overflowed the stack at load).
         let mut defs = Map::new();
         for i in 0..4593 {
-            defs.insert(format!("d{i}"), json!({"$ref": format!("#/$defs/d{}", i + 1)}));
+            defs.insert(
+                format!("d{i}"),
+                json!({"$ref": format!("#/$defs/d{}", i + 1)}),
+            );
         }
         defs.insert("d4593".into(), json!({"type": "integer"}));
-        let e = refused(json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}));
+        let e = refused(
+            json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}),
+        );
         assert!(e.starts_with("more than 64 references and applicators in a row without going down into the document at '/$defs/d"), "{e}");
         // 64 in a row load.
         let mut defs = Map::new();
         for i in 0..62 {
-            defs.insert(format!("d{i}"), json!({"$ref": format!("#/$defs/d{}", i + 1)}));
+            defs.insert(
+                format!("d{i}"),
+                json!({"$ref": format!("#/$defs/d{}", i + 1)}),
+            );
         }
         defs.insert("d62".into(), json!({"type": "integer"}));
-        let s = schema(json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}));
+        let s = schema(
+            json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}),
+        );
         assert_eq!(err(&s, json!({"x": "a"})), "x must be an integer");
         // Past the node budget.
         let many: Vec<Value> = (0..25_000).map(|_| json!({})).collect();
@@ -1683,11 +2061,17 @@ mod tests {
             "the schema has more than 20000 schema objects (the most the module compiles) at '/anyOf/19999'"
         );
         // The root with 8 properties each the root again: linear, not 8^8.
-        let props: Map<String, Value> = (0..8).map(|i| (format!("p{i}"), json!({"$ref": "#"}))).collect();
+        let props: Map<String, Value> = (0..8)
+            .map(|i| (format!("p{i}"), json!({"$ref": "#"})))
+            .collect();
         let s = schema(json!({"type": "object", "properties": props}));
         assert!(s.validate(&json!({"p0": {"p1": {"p7": {}}}})).is_ok());
         assert!(s.vitals.is_empty());
-        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
@@ -1697,21 +2081,43 @@ mod tests {
         let mut defs = Map::new();
         for i in 0..30 {
             let next = format!("#/$defs/d{}", i + 1);
-            defs.insert(format!("d{i}"), json!({"anyOf": [{"$ref": next}, {"$ref": next}]}));
+            defs.insert(
+                format!("d{i}"),
+                json!({"anyOf": [{"$ref": next}, {"$ref": next}]}),
+            );
         }
         defs.insert("d30".into(), json!(false));
-        let s = schema(json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}));
+        let s = schema(
+            json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}),
+        );
         let start = std::time::Instant::now();
-        assert_eq!(err(&s, json!({"x": 1})), "x cannot be checked against the schema within 1024 levels and 1000000 steps");
-        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+        assert_eq!(
+            err(&s, json!({"x": 1})),
+            "x cannot be checked against the schema within 1024 levels and 1000000 steps"
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
         // uniqueItems over a long array: linear.
-        let s = schema(json!({"type": "object", "properties": {"u": {"type": "array", "uniqueItems": true}}}));
+        let s = schema(
+            json!({"type": "object", "properties": {"u": {"type": "array", "uniqueItems": true}}}),
+        );
         let mut items: Vec<Value> = (0..100_000).map(Value::from).collect();
         assert!(s.validate(&json!({"u": items.clone()})).is_ok());
         items.push(json!(5.0));
         assert_eq!(err(&s, json!({"u": items})), "u must hold unique items");
-        assert_eq!(err(&s, json!({"u": [{"a": 1, "b": [1.0]}, {"b": [1], "a": 1.0}]})), "u must hold unique items");
-        assert!(s.validate(&json!({"u": [9007199254740993u64, 9007199254740992.0, 0.5, "0.5"]})).is_ok());
+        assert_eq!(
+            err(
+                &s,
+                json!({"u": [{"a": 1, "b": [1.0]}, {"b": [1], "a": 1.0}]})
+            ),
+            "u must hold unique items"
+        );
+        assert!(s
+            .validate(&json!({"u": [9007199254740993u64, 9007199254740992.0, 0.5, "0.5"]}))
+            .is_ok());
     }
 
     #[test]
@@ -1725,82 +2131,182 @@ mod tests {
             "the default {\"n\":1} breaks its own schema: n must be a string at '/properties/x/default'"
         );
         // A default that holds itself through its members' defaults never ends.
-        let e = refused(json!({"type": "object", "properties": {"x": {"$ref": "#/$defs/N"}},
-            "$defs": {"N": {"type": "object", "default": {}, "properties": {"next": {"$ref": "#/$defs/N"}}}}}));
+        let e = refused(
+            json!({"type": "object", "properties": {"x": {"$ref": "#/$defs/N"}},
+            "$defs": {"N": {"type": "object", "default": {}, "properties": {"next": {"$ref": "#/$defs/N"}}}}}),
+        );
         assert_eq!(e, "filling in the default never ends: it holds itself through its members' defaults at '/$defs/N/default'");
         // Fan-out of defaults: 8 members, each 8 members, ... 8^12 values.
         let mut defs = Map::new();
         for i in 0..12 {
-            let props: Map<String, Value> = (0..8).map(|j| (format!("m{j}"), json!({"$ref": format!("#/$defs/d{}", i + 1)}))).collect();
-            defs.insert(format!("d{i}"), json!({"type": "object", "default": {}, "properties": props}));
+            let props: Map<String, Value> = (0..8)
+                .map(|j| {
+                    (
+                        format!("m{j}"),
+                        json!({"$ref": format!("#/$defs/d{}", i + 1)}),
+                    )
+                })
+                .collect();
+            defs.insert(
+                format!("d{i}"),
+                json!({"type": "object", "default": {}, "properties": props}),
+            );
         }
         defs.insert("d12".into(), json!({"type": "integer", "default": 1}));
-        let e = refused(json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}));
-        assert!(e.starts_with("the schema's defaults make more than 200000 values at"), "{e}");
+        let e = refused(
+            json!({"type": "object", "$defs": defs, "properties": {"x": {"$ref": "#/$defs/d0"}}}),
+        );
+        assert!(
+            e.starts_with("the schema's defaults make more than 200000 values at"),
+            "{e}"
+        );
         // Defaults that keep their schema load, filled once.
-        let s = schema(at_x(json!({"type": "object", "default": {}, "properties": {"n": {"type": "integer", "default": 3.0}}})));
+        let s = schema(at_x(
+            json!({"type": "object", "default": {}, "properties": {"n": {"type": "integer", "default": 3.0}}}),
+        ));
         assert_eq!(s.default_at(&["x".to_string()]), Some(json!({"n": 3})));
     }
 
     #[test]
     fn numbers_compare_exactly() {
-        let s = schema(at_x(json!({"enum": [9007199254740993u64, 18446744073709551615u64, -9223372036854775808i64]})));
-        assert_eq!(err(&s, json!({"x": 9007199254740992u64})), "x must be one of 9007199254740993, 18446744073709551615, -9223372036854775808");
-        assert_eq!(err(&s, json!({"x": 9007199254740992.0})), "x must be one of 9007199254740993, 18446744073709551615, -9223372036854775808");
-        assert_eq!(err(&s, json!({"x": 18446744073709551614u64})), "x must be one of 9007199254740993, 18446744073709551615, -9223372036854775808");
-        for ok in [json!(9007199254740993u64), json!(18446744073709551615u64), json!(-9223372036854775808i64), json!(-9223372036854775808.0)] {
+        let s = schema(at_x(
+            json!({"enum": [9007199254740993u64, 18446744073709551615u64, -9223372036854775808i64]}),
+        ));
+        assert_eq!(
+            err(&s, json!({"x": 9007199254740992u64})),
+            "x must be one of 9007199254740993, 18446744073709551615, -9223372036854775808"
+        );
+        assert_eq!(
+            err(&s, json!({"x": 9007199254740992.0})),
+            "x must be one of 9007199254740993, 18446744073709551615, -9223372036854775808"
+        );
+        assert_eq!(
+            err(&s, json!({"x": 18446744073709551614u64})),
+            "x must be one of 9007199254740993, 18446744073709551615, -9223372036854775808"
+        );
+        for ok in [
+            json!(9007199254740993u64),
+            json!(18446744073709551615u64),
+            json!(-9223372036854775808i64),
+            json!(-9223372036854775808.0),
+        ] {
             assert!(s.validate(&json!({"x": ok})).is_ok(), "{ok}");
         }
         let s = schema(at_x(json!({"const": 9007199254740993u64})));
-        assert_eq!(err(&s, json!({"x": 9007199254740992u64})), "x must be 9007199254740993");
-        let s = schema(at_x(json!({"minimum": 9007199254740993u64, "exclusiveMaximum": 18446744073709551615u64})));
-        assert_eq!(err(&s, json!({"x": 9007199254740992u64})), "x must be at least 9007199254740993");
-        assert_eq!(err(&s, json!({"x": 9007199254740992.0})), "x must be at least 9007199254740993");
-        assert_eq!(err(&s, json!({"x": 18446744073709551615u64})), "x must be less than 18446744073709551615");
+        assert_eq!(
+            err(&s, json!({"x": 9007199254740992u64})),
+            "x must be 9007199254740993"
+        );
+        let s = schema(at_x(
+            json!({"minimum": 9007199254740993u64, "exclusiveMaximum": 18446744073709551615u64}),
+        ));
+        assert_eq!(
+            err(&s, json!({"x": 9007199254740992u64})),
+            "x must be at least 9007199254740993"
+        );
+        assert_eq!(
+            err(&s, json!({"x": 9007199254740992.0})),
+            "x must be at least 9007199254740993"
+        );
+        assert_eq!(
+            err(&s, json!({"x": 18446744073709551615u64})),
+            "x must be less than 18446744073709551615"
+        );
         assert!(s.validate(&json!({"x": 9007199254740993u64})).is_ok());
         assert!(s.validate(&json!({"x": 18446744073709551614u64})).is_ok());
-        let s = schema(at_x(json!({"maximum": 0.5, "exclusiveMinimum": -9223372036854775808i64})));
+        let s = schema(at_x(
+            json!({"maximum": 0.5, "exclusiveMinimum": -9223372036854775808i64}),
+        ));
         assert_eq!(err(&s, json!({"x": 1})), "x must be at most 0.5");
-        assert_eq!(err(&s, json!({"x": -9223372036854775808i64})), "x must be greater than -9223372036854775808");
+        assert_eq!(
+            err(&s, json!({"x": -9223372036854775808i64})),
+            "x must be greater than -9223372036854775808"
+        );
         assert!(s.validate(&json!({"x": 0})).is_ok());
         assert!(s.validate(&json!({"x": -9223372036854775807i64})).is_ok());
         // multipleOf: exact on integers, relative on doubles.
         let s = schema(at_x(json!({"multipleOf": 1e10})));
-        assert_eq!(err(&s, json!({"x": 1})), "x must be a multiple of 10000000000");
-        assert_eq!(err(&s, json!({"x": 5})), "x must be a multiple of 10000000000");
-        assert_eq!(err(&s, json!({"x": 10000000001i64})), "x must be a multiple of 10000000000");
+        assert_eq!(
+            err(&s, json!({"x": 1})),
+            "x must be a multiple of 10000000000"
+        );
+        assert_eq!(
+            err(&s, json!({"x": 5})),
+            "x must be a multiple of 10000000000"
+        );
+        assert_eq!(
+            err(&s, json!({"x": 10000000001i64})),
+            "x must be a multiple of 10000000000"
+        );
         assert!(s.validate(&json!({"x": 0})).is_ok());
         assert!(s.validate(&json!({"x": 20000000000i64})).is_ok());
         assert!(s.validate(&json!({"x": -3e10})).is_ok());
         let s = schema(at_x(json!({"multipleOf": 3})));
         assert!(s.validate(&json!({"x": 9223372036854775806i64})).is_ok());
-        assert_eq!(err(&s, json!({"x": 9223372036854775807i64})), "x must be a multiple of 3");
-        assert_eq!(err(&s, json!({"x": 18446744073709551614u64})), "x must be a multiple of 3");
+        assert_eq!(
+            err(&s, json!({"x": 9223372036854775807i64})),
+            "x must be a multiple of 3"
+        );
+        assert_eq!(
+            err(&s, json!({"x": 18446744073709551614u64})),
+            "x must be a multiple of 3"
+        );
         let s = schema(at_x(json!({"multipleOf": 0.1})));
         for ok in [0.3, -0.3, 0.7, 1e-1, 123456.7, 0.0] {
             assert!(s.validate(&json!({"x": ok})).is_ok(), "{ok}");
         }
         for no in [0.35, 1e-20, 0.1000001] {
-            assert_eq!(err(&s, json!({"x": no})), "x must be a multiple of 0.1", "{no}");
+            assert_eq!(
+                err(&s, json!({"x": no})),
+                "x must be a multiple of 0.1",
+                "{no}"
+            );
         }
     }
 
     #[test]
     fn unknown_keywords_are_refused_with_their_place() {
         let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"type": "object", "patternProperties": {"^x": {}}}}})).unwrap_err();
-        assert_eq!(e.0, "unsupported keyword 'patternProperties' at '/properties/a'");
-        let e = Schema::compile(&json!({"$defs": {"X": {"if": {}}}, "type": "object"})).unwrap_err();
+        assert_eq!(
+            e.0,
+            "unsupported keyword 'patternProperties' at '/properties/a'"
+        );
+        let e =
+            Schema::compile(&json!({"$defs": {"X": {"if": {}}}, "type": "object"})).unwrap_err();
         assert_eq!(e.0, "unsupported keyword 'if' at '/$defs/X'");
-        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"$ref": "other.json#/x"}}})).unwrap_err();
+        let e = Schema::compile(
+            &json!({"type": "object", "properties": {"a": {"$ref": "other.json#/x"}}}),
+        )
+        .unwrap_err();
         assert_eq!(e.0, "'$ref' 'other.json#/x' is not local: only references into this schema (#/...) are supported at '/properties/a/$ref'");
-        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/Nope"}}})).unwrap_err();
-        assert_eq!(e.0, "'$ref' '#/$defs/Nope' points to nothing at '/properties/a/$ref'");
-        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"type": "text"}}})).unwrap_err();
-        assert_eq!(e.0, "'type' must be a type name or an array of them at '/properties/a/type'");
-        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"maxLength": -1}}})).unwrap_err();
-        assert_eq!(e.0, "'maxLength' must be a non-negative integer at '/properties/a/maxLength'");
-        assert_eq!(Schema::compile(&json!({"type": "string"})).unwrap_err().0, "the schema must describe an object (type: object, or properties) at the root");
-        assert_eq!(Schema::parse(b"{").unwrap_err().0, "not valid JSON: EOF while parsing an object at line 1 column 1");
+        let e = Schema::compile(
+            &json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/Nope"}}}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0,
+            "'$ref' '#/$defs/Nope' points to nothing at '/properties/a/$ref'"
+        );
+        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"type": "text"}}}))
+            .unwrap_err();
+        assert_eq!(
+            e.0,
+            "'type' must be a type name or an array of them at '/properties/a/type'"
+        );
+        let e = Schema::compile(&json!({"type": "object", "properties": {"a": {"maxLength": -1}}}))
+            .unwrap_err();
+        assert_eq!(
+            e.0,
+            "'maxLength' must be a non-negative integer at '/properties/a/maxLength'"
+        );
+        assert_eq!(
+            Schema::compile(&json!({"type": "string"})).unwrap_err().0,
+            "the schema must describe an object (type: object, or properties) at the root"
+        );
+        assert_eq!(
+            Schema::parse(b"{").unwrap_err().0,
+            "not valid JSON: EOF while parsing an object at line 1 column 1"
+        );
     }
 
     #[test]
@@ -1817,20 +2323,49 @@ mod tests {
             },
             "required": ["level"]
         }));
-        assert!(s.validate(&json!({"level": 5, "name": null, "rate": null})).is_ok());
-        assert!(s.validate(&json!({"level": 5.0, "other": [1]})).is_ok(), "integral numbers are integers; open by default");
+        assert!(s
+            .validate(&json!({"level": 5, "name": null, "rate": null}))
+            .is_ok());
+        assert!(
+            s.validate(&json!({"level": 5.0, "other": [1]})).is_ok(),
+            "integral numbers are integers; open by default"
+        );
         assert_eq!(err(&s, json!({})), "level is required");
         assert_eq!(err(&s, json!({"level": 1.5})), "level must be an integer");
         assert_eq!(err(&s, json!({"level": 0})), "level must be at least 1");
         assert_eq!(err(&s, json!({"level": 100})), "level must be at most 99");
-        assert_eq!(err(&s, json!({"level": 1, "name": 5})), "name must be a string or null (the hero's name)");
-        assert_eq!(err(&s, json!({"level": 1, "name": "Aragorn"})), "name must be a string of at most 4 characters or null (the hero's name)");
-        assert_eq!(err(&s, json!({"level": 1, "rate": 0})), "rate must be greater than 0");
-        assert_eq!(err(&s, json!({"level": 1, "kind": "c"})), r#"kind must be one of "a", "b""#);
-        assert_eq!(err(&s, json!({"level": 1, "tag": "y"})), r#"tag must be "x""#);
-        assert_eq!(err(&s, json!({"level": 1, "list": [1, "2"]})), "list.1 must be an integer");
-        assert_eq!(err(&s, json!({"level": 1, "list": [1, 2, 3]})), "list must have at most 2 items");
-        assert_eq!(err(&s, json!({"level": 1, "list": [1, 1.0]})), "list must hold unique items");
+        assert_eq!(
+            err(&s, json!({"level": 1, "name": 5})),
+            "name must be a string or null (the hero's name)"
+        );
+        assert_eq!(
+            err(&s, json!({"level": 1, "name": "Aragorn"})),
+            "name must be a string of at most 4 characters or null (the hero's name)"
+        );
+        assert_eq!(
+            err(&s, json!({"level": 1, "rate": 0})),
+            "rate must be greater than 0"
+        );
+        assert_eq!(
+            err(&s, json!({"level": 1, "kind": "c"})),
+            r#"kind must be one of "a", "b""#
+        );
+        assert_eq!(
+            err(&s, json!({"level": 1, "tag": "y"})),
+            r#"tag must be "x""#
+        );
+        assert_eq!(
+            err(&s, json!({"level": 1, "list": [1, "2"]})),
+            "list.1 must be an integer"
+        );
+        assert_eq!(
+            err(&s, json!({"level": 1, "list": [1, 2, 3]})),
+            "list must have at most 2 items"
+        );
+        assert_eq!(
+            err(&s, json!({"level": 1, "list": [1, 1.0]})),
+            "list must hold unique items"
+        );
         assert_eq!(err(&s, json!([])), "the document must be an object");
     }
 
@@ -1841,17 +2376,34 @@ mod tests {
             "type": "object",
             "properties": {"bio": {"$ref": "#/$defs/Bio"}, "tags": {"type": "object", "additionalProperties": {"type": "integer"}}}
         }));
-        assert!(s.validate(&json!({"bio": {"name": "x"}, "tags": {"a": 1}})).is_ok());
-        assert_eq!(err(&s, json!({"bio": {"age": 3}})), "unknown field 'bio.age'");
-        assert_eq!(err(&s, json!({"tags": {"a": "x"}})), "tags.a must be an integer");
+        assert!(s
+            .validate(&json!({"bio": {"name": "x"}, "tags": {"a": 1}}))
+            .is_ok());
+        assert_eq!(
+            err(&s, json!({"bio": {"age": 3}})),
+            "unknown field 'bio.age'"
+        );
+        assert_eq!(
+            err(&s, json!({"tags": {"a": "x"}})),
+            "tags.a must be an integer"
+        );
         let p = |t: &str| t.split('.').map(String::from).collect::<Vec<_>>();
         assert!(matches!(s.at(&p("bio.name")), Place::Node(_)));
         assert_eq!(s.at(&p("bio.age")), Place::Forbidden("bio.age".into()));
-        assert_eq!(s.at(&p("bio.name.x")), Place::NotAnObject("bio.name".into()));
+        assert_eq!(
+            s.at(&p("bio.name.x")),
+            Place::NotAnObject("bio.name".into())
+        );
         assert_eq!(s.at(&p("active_quest")), Place::Open);
         assert!(matches!(s.at(&p("tags.z")), Place::Node(_)));
-        assert_eq!(s.validate_at(&p("bio.name"), &json!(3)).unwrap_err().text(), "bio.name must be a string");
-        assert_eq!(s.validate_at(&p("tags.z"), &json!("x")).unwrap_err().text(), "tags.z must be an integer");
+        assert_eq!(
+            s.validate_at(&p("bio.name"), &json!(3)).unwrap_err().text(),
+            "bio.name must be a string"
+        );
+        assert_eq!(
+            s.validate_at(&p("tags.z"), &json!("x")).unwrap_err().text(),
+            "tags.z must be an integer"
+        );
         assert!(s.validate_at(&p("anything.else"), &json!({"x": 1})).is_ok());
     }
 
@@ -1867,8 +2419,14 @@ mod tests {
         }));
         let mut d = json!({"extra": 1, "luck": -0.0});
         s.fill_defaults(&mut d);
-        assert_eq!(d.to_string(), r#"{"state":"onboarding","bio":{"name":null},"luck":0,"extra":1}"#);
-        assert_eq!(s.default_at(&["bio".to_string()]), Some(json!({"name": null})));
+        assert_eq!(
+            d.to_string(),
+            r#"{"state":"onboarding","bio":{"name":null},"luck":0,"extra":1}"#
+        );
+        assert_eq!(
+            s.default_at(&["bio".to_string()]),
+            Some(json!({"name": null}))
+        );
     }
 
     #[test]
@@ -1909,7 +2467,11 @@ mod tests {
             let mut filled = serde_json::from_str::<Value>(&text).unwrap();
             s.fill_defaults(&mut filled);
             let changes = filled.to_string() != text;
-            assert_eq!(s.needs_fill(crate::text::Text::new(text.as_bytes())), changes, "{text}");
+            assert_eq!(
+                s.needs_fill(crate::text::Text::new(text.as_bytes())),
+                changes,
+                "{text}"
+            );
             assert_eq!(s.needs_fill(&d), changes, "{text}");
         }
     }
@@ -1921,14 +2483,21 @@ mod tests {
             "tag": {"anyOf": [{"type": "string", "pattern": "ab"}, {"type": "null"}]}}}));
         assert!(s.validate(&json!({"loc": "52_52", "tag": "xaby"})).is_ok());
         assert!(s.validate(&json!({"loc": "52_52", "tag": null})).is_ok());
-        assert_eq!(err(&s, json!({"loc": "town"})), "loc must be a string matching the pattern ^\\d+_\\d+$");
+        assert_eq!(
+            err(&s, json!({"loc": "town"})),
+            "loc must be a string matching the pattern ^\\d+_\\d+$"
+        );
         assert!(err(&s, json!({"tag": "ba"})).starts_with("tag must"));
         // Numbers are not strings: pattern says nothing about them (type does).
         let loose = schema(json!({"type": "object", "properties": {"any": {"pattern": "^x"}}}));
         assert!(loose.validate(&json!({"any": 5})).is_ok());
         assert!(loose.validate(&json!({"any": "y"})).is_err());
         let e = Schema::compile(&json!({"properties": {"a": {"pattern": "(?=x)"}}})).unwrap_err();
-        assert!(e.0.starts_with("'pattern' is not a regular expression the module reads (look-around"), "{}", e.0);
+        assert!(
+            e.0.starts_with("'pattern' is not a regular expression the module reads (look-around"),
+            "{}",
+            e.0
+        );
     }
 
     #[test]
@@ -1957,22 +2526,46 @@ mod tests {
             s.fill_defaults(&mut filled);
             let changes = filled.to_string() != text;
             // A name with a backslash is never trusted to need nothing: the text is parsed.
-            assert!(s.needs_fill(crate::text::Text::new(text.as_bytes())), "{text}");
-            assert!(s.needs_fill(&serde_json::from_str::<Value>(text).unwrap()) || !changes, "{text}");
+            assert!(
+                s.needs_fill(crate::text::Text::new(text.as_bytes())),
+                "{text}"
+            );
+            assert!(
+                s.needs_fill(&serde_json::from_str::<Value>(text).unwrap()) || !changes,
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn vitals_are_marked_or_found_by_shape() {
         let vital = json!({"type": "object", "properties": {"cur": {"type": "integer"}, "max": {"type": "integer"}, "regen": {"type": "number"}}});
-        let s = schema(json!({"$defs": {"V": vital}, "type": "object", "properties": {"stats": {"type": "object", "properties": {
-            "hp": {"$ref": "#/$defs/V", "default": {"cur": 100, "max": 100, "regen": 1.0}}, "mp": {"$ref": "#/$defs/V"}}}}}));
-        let names: Vec<_> = s.vitals.iter().map(|v| (v.path.join("."), v.default.clone())).collect();
-        assert_eq!(names, vec![("stats.hp".to_string(), Some(json!({"cur": 100, "max": 100, "regen": 1.0}))), ("stats.mp".to_string(), None)]);
+        let s = schema(
+            json!({"$defs": {"V": vital}, "type": "object", "properties": {"stats": {"type": "object", "properties": {
+            "hp": {"$ref": "#/$defs/V", "default": {"cur": 100, "max": 100, "regen": 1.0}}, "mp": {"$ref": "#/$defs/V"}}}}}),
+        );
+        let names: Vec<_> = s
+            .vitals
+            .iter()
+            .map(|v| (v.path.join("."), v.default.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                (
+                    "stats.hp".to_string(),
+                    Some(json!({"cur": 100, "max": 100, "regen": 1.0}))
+                ),
+                ("stats.mp".to_string(), None)
+            ]
+        );
         // Marked: only the marked ones.
         let s = schema(json!({"type": "object", "properties": {
             "rage": {"type": "object", "x-vital": true, "properties": {"cur": {"type": "integer"}}},
             "shield": vital}}));
-        assert_eq!(s.vitals.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), vec!["rage"]);
+        assert_eq!(
+            s.vitals.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
+            vec!["rage"]
+        );
     }
 }

@@ -18,7 +18,9 @@ pub fn compile(text: &[u8]) -> std::result::Result<Schema, String> {
     let schema = Schema::parse(text).map_err(|e| e.0)?;
     for place in ["character_id", "user_id"] {
         if schema.number_kind(&[place.to_string()]) != NumberKind::Integer {
-            return Err(format!("the lobby schema must declare '{place}' as an integer"));
+            return Err(format!(
+                "the lobby schema must declare '{place}' as an integer"
+            ));
         }
     }
     Ok(schema)
@@ -39,7 +41,8 @@ pub fn lobby_schema() -> (Arc<Schema>, String) {
 
 /// Puts a lobby schema in force.
 pub fn install(schema: Schema, source: &str) {
-    *LOBBY.write().unwrap_or_else(|e| e.into_inner()) = Some((Arc::new(schema), source.to_string()));
+    *LOBBY.write().unwrap_or_else(|e| e.into_inner()) =
+        Some((Arc::new(schema), source.to_string()));
 }
 
 /// Validates a lobby array and returns its compact text, the form that is stored.
@@ -49,18 +52,34 @@ pub fn validate(v: &Value, max_entries: usize) -> Result<String> {
 
 /// `validate` against a given entry schema.
 pub fn validate_with(schema: &Schema, v: &Value, max_entries: usize) -> Result<String> {
-    let Value::Array(entries) = v else { return Err(Error::Lobby("value must be a JSON array".into())) };
+    let Value::Array(entries) = v else {
+        return Err(Error::Lobby("value must be a JSON array".into()));
+    };
     if entries.len() > max_entries {
-        return Err(Error::Lobby(format!("at most {max_entries} characters per user, got {}", entries.len())));
+        return Err(Error::Lobby(format!(
+            "at most {max_entries} characters per user, got {}",
+            entries.len()
+        )));
     }
     let mut user: Option<i64> = None;
     let mut ids: Vec<i64> = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter().enumerate() {
-        schema.validate(e).map_err(|why| Error::Lobby(format!("entry {i}: {}", why.text().replacen("the document", "the entry", 1))))?;
-        let int = |name: &str| e.get(name).and_then(crate::schema::as_int).unwrap_or_default();
+        schema.validate(e).map_err(|why| {
+            Error::Lobby(format!(
+                "entry {i}: {}",
+                why.text().replacen("the document", "the entry", 1)
+            ))
+        })?;
+        let int = |name: &str| {
+            e.get(name)
+                .and_then(crate::schema::as_int)
+                .unwrap_or_default()
+        };
         let (cid, uid) = (int("character_id"), int("user_id"));
         if *user.get_or_insert(uid) != uid {
-            return Err(Error::Lobby("all entries must have the same user_id".into()));
+            return Err(Error::Lobby(
+                "all entries must have the same user_id".into(),
+            ));
         }
         if ids.contains(&cid) {
             return Err(Error::Lobby(format!("character_id {cid} appears twice")));
@@ -69,7 +88,10 @@ pub fn validate_with(schema: &Schema, v: &Value, max_entries: usize) -> Result<S
     }
     let text = crate::json::to_string(v);
     if text.len() > limits::MAX_LOBBY_BYTES {
-        return Err(Error::Limit(format!("lobby array larger than {} bytes", limits::MAX_LOBBY_BYTES)));
+        return Err(Error::Limit(format!(
+            "lobby array larger than {} bytes",
+            limits::MAX_LOBBY_BYTES
+        )));
     }
     Ok(text)
 }
@@ -95,25 +117,53 @@ mod tests {
     fn rule_breaks_are_named() {
         let e = |v: Value| validate(&v, 4).unwrap_err().to_string();
         assert_eq!(e(json!({})), "LOBBY value must be a JSON array");
-        assert_eq!(e(json!([entry(1), entry(2), entry(3), entry(4), entry(5)])), "LOBBY at most 4 characters per user, got 5");
+        assert_eq!(
+            e(json!([entry(1), entry(2), entry(3), entry(4), entry(5)])),
+            "LOBBY at most 4 characters per user, got 5"
+        );
         assert_eq!(e(json!([1])), "LOBBY entry 0: the entry must be an object");
-        assert_eq!(e(json!([{"user_id": 7}])), "LOBBY entry 0: character_id is required");
-        assert_eq!(e(json!([{"character_id": "1", "user_id": 7}])), "LOBBY entry 0: character_id must be an integer");
-        assert_eq!(e(json!([{"character_id": 1, "user_id": 7, "gender": "x"}])), "LOBBY entry 0: gender must be one of \"male\", \"female\", \"other\", null");
+        assert_eq!(
+            e(json!([{"user_id": 7}])),
+            "LOBBY entry 0: character_id is required"
+        );
+        assert_eq!(
+            e(json!([{"character_id": "1", "user_id": 7}])),
+            "LOBBY entry 0: character_id must be an integer"
+        );
+        assert_eq!(
+            e(json!([{"character_id": 1, "user_id": 7, "gender": "x"}])),
+            "LOBBY entry 0: gender must be one of \"male\", \"female\", \"other\", null"
+        );
         // Open where the game is open: a field the schema does not name is kept.
         assert!(validate(&json!([{"character_id": 1, "user_id": 7, "level": 3}]), 4).is_ok());
-        assert_eq!(e(json!([entry(1), entry(1)])), "LOBBY character_id 1 appears twice");
+        assert_eq!(
+            e(json!([entry(1), entry(1)])),
+            "LOBBY character_id 1 appears twice"
+        );
         let mut other = entry(2);
         other["user_id"] = json!(8);
-        assert_eq!(e(json!([entry(1), other])), "LOBBY all entries must have the same user_id");
+        assert_eq!(
+            e(json!([entry(1), other])),
+            "LOBBY all entries must have the same user_id"
+        );
     }
 
     #[test]
     fn a_lobby_schema_must_declare_the_places_the_list_rules_need() {
-        assert_eq!(compile(br#"{"type":"object","properties":{"user_id":{"type":"integer"}}}"#).unwrap_err(), "the lobby schema must declare 'character_id' as an integer");
+        assert_eq!(
+            compile(br#"{"type":"object","properties":{"user_id":{"type":"integer"}}}"#)
+                .unwrap_err(),
+            "the lobby schema must declare 'character_id' as an integer"
+        );
         let strict = compile(br#"{"type":"object","properties":{"character_id":{"type":"integer"},"user_id":{"type":"integer"}},"additionalProperties":false}"#).unwrap();
         assert_eq!(
-            validate_with(&strict, &json!([{"character_id": 1, "user_id": 7, "level": 3}]), 4).unwrap_err().to_string(),
+            validate_with(
+                &strict,
+                &json!([{"character_id": 1, "user_id": 7, "level": 3}]),
+                4
+            )
+            .unwrap_err()
+            .to_string(),
             "LOBBY entry 0: unknown field 'level'"
         );
     }

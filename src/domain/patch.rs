@@ -44,7 +44,11 @@ pub fn vitals(changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Pat
         out.push(b'"');
         out.extend_from_slice(stat.name().as_bytes());
         out.extend_from_slice(b"\":");
-        if (Vital { cur: before.cur, ..after }) == before {
+        if (Vital {
+            cur: before.cur,
+            ..after
+        }) == before
+        {
             out.extend_from_slice(b"{\"cur\":");
             push_i64(&mut out, after.cur);
             out.push(b'}');
@@ -93,10 +97,17 @@ mod tests {
         }
     }
 
-    const HP: Vital = Vital { cur: 80, max: 100, regen: 1.0, since: Some(1_700_000_000.5) };
+    const HP: Vital = Vital {
+        cur: 80,
+        max: 100,
+        regen: 1.0,
+        since: Some(1_700_000_000.5),
+    };
 
     fn applied(doc: &Value, p: &Patch) -> Value {
-        let Patch::Merge(text) = p else { panic!("{p:?}") };
+        let Patch::Merge(text) = p else {
+            panic!("{p:?}")
+        };
         let mut d = doc.clone();
         merge(&mut d, &serde_json::from_str(text).unwrap());
         d
@@ -112,18 +123,66 @@ mod tests {
     fn other_changes_write_the_whole_vital_and_nulls_need_paths() {
         let rest = Vital { since: None, ..HP };
         assert_eq!(
-            vitals(&[(Stat::named("mp"), rest, Vital { cur: 10, since: Some(5.25), ..rest })], None),
-            Patch::Merge(r#"{"stats":{"mp":{"cur":10,"max":100,"regen":1.0,"since":5.25}}}"#.into())
+            vitals(
+                &[(
+                    Stat::named("mp"),
+                    rest,
+                    Vital {
+                        cur: 10,
+                        since: Some(5.25),
+                        ..rest
+                    }
+                )],
+                None
+            ),
+            Patch::Merge(
+                r#"{"stats":{"mp":{"cur":10,"max":100,"regen":1.0,"since":5.25}}}"#.into()
+            )
         );
-        assert_eq!(vitals(&[(Stat::named("hp"), HP, Vital { cur: 100, since: None, ..HP })], None), Patch::NeedsNull);
-        assert_eq!(vitals(&[(Stat::named("hp"), HP, HP), (Stat::named("mp"), HP, HP)], None), Patch::Unchanged);
+        assert_eq!(
+            vitals(
+                &[(
+                    Stat::named("hp"),
+                    HP,
+                    Vital {
+                        cur: 100,
+                        since: None,
+                        ..HP
+                    }
+                )],
+                None
+            ),
+            Patch::NeedsNull
+        );
+        assert_eq!(
+            vitals(
+                &[(Stat::named("hp"), HP, HP), (Stat::named("mp"), HP, HP)],
+                None
+            ),
+            Patch::Unchanged
+        );
     }
 
     #[test]
     fn several_vitals_and_the_clock_in_one_patch() {
-        let p = vitals(&[(Stat::named("hp"), HP, HP), (Stat::named("mp"), HP, Vital { cur: 1, ..HP }), (Stat::named("stamina"), HP, Vital { cur: 2, ..HP })], Some(9.5));
-        assert_eq!(p, Patch::Merge(r#"{"stats":{"mp":{"cur":1},"stamina":{"cur":2},"last_update":9.5}}"#.into()));
-        assert_eq!(vitals(&[], Some(9.5)), Patch::Merge(r#"{"stats":{"last_update":9.5}}"#.into()));
+        let p = vitals(
+            &[
+                (Stat::named("hp"), HP, HP),
+                (Stat::named("mp"), HP, Vital { cur: 1, ..HP }),
+                (Stat::named("stamina"), HP, Vital { cur: 2, ..HP }),
+            ],
+            Some(9.5),
+        );
+        assert_eq!(
+            p,
+            Patch::Merge(
+                r#"{"stats":{"mp":{"cur":1},"stamina":{"cur":2},"last_update":9.5}}"#.into()
+            )
+        );
+        assert_eq!(
+            vitals(&[], Some(9.5)),
+            Patch::Merge(r#"{"stats":{"last_update":9.5}}"#.into())
+        );
     }
 
     /// Applying the patch to the stored document gives exactly the document a path write
@@ -133,7 +192,12 @@ mod tests {
         let mut r = crate::fuzz::Rng(0x2545_f491_4f6c_dd1du64);
         let mut rnd = |n: u64| r.next() % n;
         fn vital(r: &mut dyn FnMut(u64) -> u64) -> Vital {
-            Vital { cur: r(5) as i64, max: 4 + r(2) as i64, regen: [0.0, 1.0, 0.25][r(3) as usize], since: [None, Some(1.5), Some(7.0)][r(3) as usize] }
+            Vital {
+                cur: r(5) as i64,
+                max: 4 + r(2) as i64,
+                regen: [0.0, 1.0, 0.25][r(3) as usize],
+                since: [None, Some(1.5), Some(7.0)][r(3) as usize],
+            }
         }
         let mut seen = [0; 3];
         for _ in 0..2000 {
@@ -143,7 +207,14 @@ mod tests {
                 let before = vital(&mut rnd);
                 doc["stats"][stat.name()] = serde_json::from_str(&before.to_json()).unwrap();
                 if rnd(2) == 0 {
-                    let after = if rnd(2) == 0 { Vital { cur: rnd(5) as i64, ..before } } else { vital(&mut rnd) };
+                    let after = if rnd(2) == 0 {
+                        Vital {
+                            cur: rnd(5) as i64,
+                            ..before
+                        }
+                    } else {
+                        vital(&mut rnd)
+                    };
                     changes.push((stat, before, after));
                 }
             }
@@ -161,7 +232,9 @@ mod tests {
                     0
                 }
                 Patch::NeedsNull => {
-                    assert!(changes.iter().any(|(_, b, a)| Vital { cur: b.cur, ..*a } != *b && a.since.is_none()));
+                    assert!(changes
+                        .iter()
+                        .any(|(_, b, a)| Vital { cur: b.cur, ..*a } != *b && a.since.is_none()));
                     1
                 }
                 p => {

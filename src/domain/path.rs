@@ -20,7 +20,9 @@ impl DocPath {
         let mut segments = Vec::new();
         for seg in text.split('.') {
             let valid = !seg.is_empty()
-                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !valid || segments.len() == limits::MAX_PATH_SEGMENTS {
                 return Err(nopath());
             }
@@ -60,7 +62,10 @@ impl DocPath {
 
 /// A path for an error message: invalid UTF-8 and control characters shown as '?'.
 pub fn printable(text: &str) -> String {
-    text.chars().take(64).map(|c| if c.is_control() || c == '\'' { '?' } else { c }).collect()
+    text.chars()
+        .take(64)
+        .map(|c| if c.is_control() || c == '\'' { '?' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -69,18 +74,43 @@ mod tests {
 
     #[test]
     fn paths_become_jsonpaths() {
-        assert_eq!(DocPath::parse("stats.hp.cur").unwrap().jsonpath(), "$.stats.hp.cur");
+        assert_eq!(
+            DocPath::parse("stats.hp.cur").unwrap().jsonpath(),
+            "$.stats.hp.cur"
+        );
         assert_eq!(DocPath::parse("bio").unwrap().jsonpath(), "$.bio");
-        assert_eq!(DocPath::parse("skills.fire-ball.lvl").unwrap().jsonpath(), "$.skills[\"fire-ball\"].lvl");
-        assert_eq!(DocPath::parse("skills.2nd").unwrap().jsonpath(), "$.skills[\"2nd\"]");
-        assert_eq!(DocPath::parse("active_quest").unwrap().dotted(), "active_quest");
+        assert_eq!(
+            DocPath::parse("skills.fire-ball.lvl").unwrap().jsonpath(),
+            "$.skills[\"fire-ball\"].lvl"
+        );
+        assert_eq!(
+            DocPath::parse("skills.2nd").unwrap().jsonpath(),
+            "$.skills[\"2nd\"]"
+        );
+        assert_eq!(
+            DocPath::parse("active_quest").unwrap().dotted(),
+            "active_quest"
+        );
     }
 
     #[test]
     fn malformed_paths_are_nopath() {
-        for bad in ["", "stats..hp", "$.bio", "bio.", ".bio", "a b", "stats.hp[0]", "é"] {
+        for bad in [
+            "",
+            "stats..hp",
+            "$.bio",
+            "bio.",
+            ".bio",
+            "a b",
+            "stats.hp[0]",
+            "é",
+        ] {
             let e = DocPath::parse(bad).unwrap_err();
-            assert_eq!(e.to_string(), format!("NOPATH no such path '{bad}'"), "{bad}");
+            assert_eq!(
+                e.to_string(),
+                format!("NOPATH no such path '{bad}'"),
+                "{bad}"
+            );
         }
         let deep = vec!["skills"; 17].join(".");
         assert!(DocPath::parse(&deep).is_err());

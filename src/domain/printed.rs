@@ -7,7 +7,9 @@
 //! checks it on random texts); it only skips the general reader's searching.
 
 use crate::text::Text;
-use crate::vitals::{parse_i64, vital_set, Scalar, Source, Stat, Stats, Vital, VitalParts, MAX_VITALS};
+use crate::vitals::{
+    parse_i64, vital_set, Scalar, Source, Stat, Stats, Vital, VitalParts, MAX_VITALS,
+};
 use std::ops::Range;
 
 struct Cursor<'a> {
@@ -62,13 +64,30 @@ impl<'a> Cursor<'a> {
         self.lit(b",\"since\":")?;
         let since = self.scalar()?;
         self.lit(b"}")?;
-        let printed = matches!((cur, max, regen, since), (Scalar::Int(_), Scalar::Int(_), Scalar::Float(_), Scalar::Null | Scalar::Float(_)));
+        let printed = matches!(
+            (cur, max, regen, since),
+            (
+                Scalar::Int(_),
+                Scalar::Int(_),
+                Scalar::Float(_),
+                Scalar::Null | Scalar::Float(_)
+            )
+        );
         if !printed {
             return None;
         }
-        let parts = VitalParts { cur: Some(cur), max: Some(max), regen: Some(regen), since: Some(since), unknown: None };
+        let parts = VitalParts {
+            cur: Some(cur),
+            max: Some(max),
+            regen: Some(regen),
+            since: Some(since),
+            unknown: None,
+        };
         // Every field is present in this layout: no default is used.
-        Some((Vital::from_parts(&parts, stat.path(), 0, 0.0).ok()?, start..self.i))
+        Some((
+            Vital::from_parts(&parts, stat.path(), 0, 0.0).ok()?,
+            start..self.i,
+        ))
     }
 }
 
@@ -90,7 +109,12 @@ pub fn read(text: &[u8]) -> Option<Printed<'_>> {
     let set = vital_set();
     let mut c = Cursor { t: text, i: 0 };
     c.lit(b"{")?;
-    let mut vitals = [Vital { cur: 0, max: 0, regen: 0.0, since: None }; MAX_VITALS];
+    let mut vitals = [Vital {
+        cur: 0,
+        max: 0,
+        regen: 0.0,
+        since: None,
+    }; MAX_VITALS];
     let mut spans: [Range<usize>; MAX_VITALS] = Default::default();
     for &stat in &set.all {
         let (v, at) = c.vital(stat)?;
@@ -106,7 +130,11 @@ pub fn read(text: &[u8]) -> Option<Printed<'_>> {
         _ => return None,
     };
     c.lit(b"}")?;
-    let stats = Stats { vitals, set, last_update };
+    let stats = Stats {
+        vitals,
+        set,
+        last_update,
+    };
     (c.i == text.len()).then_some(Printed { stats, text, spans })
 }
 
@@ -153,7 +181,10 @@ mod tests {
         live.vitals[0].cur = 3;
         live.vitals[0].since = Some(1700000004.25);
         let want = br#"{"hp":{"cur":3,"max":9,"regen":0.5,"since":1700000004.25},"mp":{"cur":1,"max":2,"regen":1e-5,"since":null},"stamina":{"cur":1,"max":2,"regen":1.0,"since":null},"last_update":3}"#;
-        assert_eq!(String::from_utf8(p.with(&live)).unwrap(), String::from_utf8(want.to_vec()).unwrap());
+        assert_eq!(
+            String::from_utf8(p.with(&live)).unwrap(),
+            String::from_utf8(want.to_vec()).unwrap()
+        );
     }
 
     #[test]
@@ -184,11 +215,21 @@ mod tests {
                 regen: [0.0, 0.5, -2.0, 1e300][r(4) as usize],
                 since: [None, Some(1700000000.25), Some(-1.0)][r(3) as usize],
             };
-            let mut vitals = [Vital { cur: 0, max: 0, regen: 0.0, since: None }; MAX_VITALS];
+            let mut vitals = [Vital {
+                cur: 0,
+                max: 0,
+                regen: 0.0,
+                since: None,
+            }; MAX_VITALS];
             for slot in vitals.iter_mut().take(3) {
                 *slot = v(&mut rnd);
             }
-            let s = Stats { vitals, set: vital_set(), last_update: [None, Some(Scalar::Int(5)), Some(Scalar::Float(2.5))][rnd(3) as usize] };
+            let s = Stats {
+                vitals,
+                set: vital_set(),
+                last_update: [None, Some(Scalar::Int(5)), Some(Scalar::Float(2.5))]
+                    [rnd(3) as usize],
+            };
             let mut text = s.to_json().into_bytes();
             if rnd(2) == 0 {
                 let i = rnd(text.len() as u64) as usize;
@@ -197,11 +238,22 @@ mod tests {
             let general = stats_from(Text::new(&text));
             match stats(&text) {
                 Some(fast) => {
-                    assert_eq!(Ok(fast), general.map_err(|e| e.to_string()), "{}", String::from_utf8_lossy(&text));
+                    assert_eq!(
+                        Ok(fast),
+                        general.map_err(|e| e.to_string()),
+                        "{}",
+                        String::from_utf8_lossy(&text)
+                    );
                     accepted += 1;
                 }
                 None => {
-                    assert!(general.as_ref().map_or(true, |g| text != g.to_json().as_bytes()), "{}", String::from_utf8_lossy(&text));
+                    assert!(
+                        general
+                            .as_ref()
+                            .map_or(true, |g| text != g.to_json().as_bytes()),
+                        "{}",
+                        String::from_utf8_lossy(&text)
+                    );
                     declined += 1;
                 }
             }

@@ -28,8 +28,14 @@ impl<'a> Text<'a> {
 }
 
 fn trim(t: &[u8]) -> &[u8] {
-    let start = t.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(t.len());
-    let end = t.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = t
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(t.len());
+    let end = t
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &t[start..end]
 }
 
@@ -78,7 +84,9 @@ fn value_end(t: &[u8], i: usize) -> Option<usize> {
             }
         }
         _ => {
-            let n = t[i..].iter().position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace());
+            let n = t[i..]
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace());
             Some(n.map_or(t.len(), |n| i + n))
         }
     }
@@ -97,11 +105,19 @@ impl Source for Text<'_> {
             if let Some(n) = parse_i64(t) {
                 return Scalar::Int(n);
             }
-            if t[0] != b'-' && std::str::from_utf8(t).ok().and_then(|s| s.parse::<u64>().ok()).is_some() {
+            if t[0] != b'-'
+                && std::str::from_utf8(t)
+                    .ok()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .is_some()
+            {
                 return Scalar::Other;
             }
         }
-        match std::str::from_utf8(t).ok().and_then(|s| s.parse::<f64>().ok()) {
+        match std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+        {
             Some(x) if x.is_finite() => Scalar::Float(x),
             _ => Scalar::Other,
         }
@@ -156,7 +172,8 @@ mod tests {
             let mut members = Vec::new();
             s.each(&mut |k, v| {
                 let raw = String::from_utf8_lossy(k);
-                let name: String = serde_json::from_str(&format!("\"{raw}\"")).unwrap_or_else(|_| raw.to_string());
+                let name: String =
+                    serde_json::from_str(&format!("\"{raw}\"")).unwrap_or_else(|_| raw.to_string());
                 members.push(json!([name, seen(v)]));
                 true
             });
@@ -188,14 +205,24 @@ mod tests {
     fn stats_validate_the_same_from_text() {
         let doc = crate::schema::rules().new_document();
         let text = doc["stats"].to_string();
-        assert_eq!(vitals::stats_from(Text::new(text.as_bytes())).unwrap(), vitals::stats_from(&doc["stats"]).unwrap());
+        assert_eq!(
+            vitals::stats_from(Text::new(text.as_bytes())).unwrap(),
+            vitals::stats_from(&doc["stats"]).unwrap()
+        );
         let odd = r#"{"hp":{"cur":1.5},"mp":{},"stamina":{}}"#;
-        assert_eq!(vitals::stats_from(Text::new(odd.as_bytes())).unwrap_err().to_string(), "SCHEMA stats.hp.cur must be an integer from 0 to 1000000000000000");
+        assert_eq!(
+            vitals::stats_from(Text::new(odd.as_bytes()))
+                .unwrap_err()
+                .to_string(),
+            "SCHEMA stats.hp.cur must be an integer from 0 to 1000000000000000"
+        );
     }
 
     /// Whether an object shown by `seen` names a member twice, at any depth.
     fn repeats_a_name(v: &Value) -> bool {
-        let Value::Array(members) = v else { return false };
+        let Value::Array(members) = v else {
+            return false;
+        };
         let names: std::collections::HashSet<_> = members.iter().map(|m| &m[0]).collect();
         names.len() < members.len() || members.iter().any(|m| repeats_a_name(&m[1]))
     }
@@ -230,8 +257,18 @@ mod tests {
                 // RedisJSON never stores an object with a repeated name (serde_json keeps the last).
                 Ok(v) if !repeats_a_name(&seen(Text::new(&t))) => {
                     valid += 1;
-                    assert_eq!(seen(Text::new(&t)), seen(&v), "{}", String::from_utf8_lossy(&t));
-                    assert_eq!(from_text.is_ok(), vitals::stats_from(&v).is_ok(), "{}", String::from_utf8_lossy(&t));
+                    assert_eq!(
+                        seen(Text::new(&t)),
+                        seen(&v),
+                        "{}",
+                        String::from_utf8_lossy(&t)
+                    );
+                    assert_eq!(
+                        from_text.is_ok(),
+                        vitals::stats_from(&v).is_ok(),
+                        "{}",
+                        String::from_utf8_lossy(&t)
+                    );
                 }
                 _ => {
                     broken += 1;
@@ -239,6 +276,9 @@ mod tests {
                 }
             }
         }
-        assert!(valid > 100 && broken > 10_000, "valid {valid}, broken {broken}");
+        assert!(
+            valid > 100 && broken > 10_000,
+            "valid {valid}, broken {broken}"
+        );
     }
 }

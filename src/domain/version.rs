@@ -6,7 +6,11 @@
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The version as MODULE LIST's `ver`.
-pub const MODULE_VERSION: i32 = encode(env!("CARGO_PKG_VERSION_MAJOR"), env!("CARGO_PKG_VERSION_MINOR"), env!("CARGO_PKG_VERSION_PATCH"));
+pub const MODULE_VERSION: i32 = encode(
+    env!("CARGO_PKG_VERSION_MAJOR"),
+    env!("CARGO_PKG_VERSION_MINOR"),
+    env!("CARGO_PKG_VERSION_PATCH"),
+);
 
 /// The version that added the commands of the first release (COMMAND DOCS `since`).
 pub const FIRST: &str = "0.1.0";
@@ -25,7 +29,10 @@ const fn number(s: &str) -> i32 {
 
 const fn encode(major: &str, minor: &str, patch: &str) -> i32 {
     let (major, minor, patch) = (number(major), number(minor), number(patch));
-    assert!(minor < 100 && patch < 100, "minor and patch must stay below 100 for MODULE LIST's number");
+    assert!(
+        minor < 100 && patch < 100,
+        "minor and patch must stay below 100 for MODULE LIST's number"
+    );
     major * 10000 + minor * 100 + patch
 }
 
@@ -36,6 +43,13 @@ mod tests {
         assert_eq!(super::encode("0", "1", "0"), 100);
         assert_eq!(super::encode("1", "2", "3"), 10203);
         assert_eq!(super::encode("2", "8", "3"), 20803);
-        assert_eq!(super::MODULE_VERSION, super::encode(env!("CARGO_PKG_VERSION_MAJOR"), env!("CARGO_PKG_VERSION_MINOR"), env!("CARGO_PKG_VERSION_PATCH")));
+        assert_eq!(
+            super::MODULE_VERSION,
+            super::encode(
+                env!("CARGO_PKG_VERSION_MAJOR"),
+                env!("CARGO_PKG_VERSION_MINOR"),
+                env!("CARGO_PKG_VERSION_PATCH")
+            )
+        );
     }
 }

@@ -71,7 +71,9 @@ impl VitalSet {
             set.section == section
                 && set.all.len() == vitals.len()
                 && set.all.iter().zip(vitals).all(|(s, (name, max, regen))| {
-                    s.0.name == name && s.0.default_max == *max && s.0.default_regen.to_bits() == regen.to_bits()
+                    s.0.name == name
+                        && s.0.default_max == *max
+                        && s.0.default_regen.to_bits() == regen.to_bits()
                 })
         };
         if let Some(set) = kept.iter().find(same) {
@@ -118,7 +120,10 @@ impl VitalSet {
 
     /// The vital of this set named exactly `name`.
     pub fn named(&self, name: &[u8]) -> Option<Stat> {
-        self.all.iter().copied().find(|s| s.0.name.as_bytes() == name)
+        self.all
+            .iter()
+            .copied()
+            .find(|s| s.0.name.as_bytes() == name)
     }
 }
 
@@ -146,7 +151,9 @@ impl Stat {
 
     /// The vital named `name` in the set in force (tests and fixed names).
     pub fn named(name: &str) -> Stat {
-        vital_set().named(name.as_bytes()).unwrap_or_else(|| panic!("no vital {name}"))
+        vital_set()
+            .named(name.as_bytes())
+            .unwrap_or_else(|| panic!("no vital {name}"))
     }
 
     pub fn name(self) -> &'static str {
@@ -192,15 +199,27 @@ impl Vital {
         let max = match max {
             None => self.max,
             Some(m) if (0..=limits::MAX_VITAL).contains(&m) => m,
-            Some(_) => return Err(Error::BadNumber(format!("max must be an integer from 0 to {}", limits::MAX_VITAL))),
+            Some(_) => {
+                return Err(Error::BadNumber(format!(
+                    "max must be an integer from 0 to {}",
+                    limits::MAX_VITAL
+                )))
+            }
         };
-        Ok(Vital { cur: cur.clamp(0, max), max, ..self })
+        Ok(Vital {
+            cur: cur.clamp(0, max),
+            max,
+            ..self
+        })
     }
 
     /// Adds a signed delta, clamped into `[0, max]`.
     pub fn apply(self, delta: i64) -> Change {
         let cur = self.cur.saturating_add(delta).clamp(0, self.max);
-        Change { after: Vital { cur, ..self }, applied: cur - self.cur }
+        Change {
+            after: Vital { cur, ..self },
+            applied: cur - self.cur,
+        }
     }
 
     /// `amount` > 0 taken away, never below 0.
@@ -216,9 +235,16 @@ impl Vital {
     /// `amount` taken only if there is enough of it.
     pub fn spend(self, stat: Stat, amount: i64) -> Result<Vital> {
         if self.cur < amount {
-            return Err(Error::Insufficient { stat: stat.name(), cur: self.cur, need: amount });
+            return Err(Error::Insufficient {
+                stat: stat.name(),
+                cur: self.cur,
+                need: amount,
+            });
         }
-        Ok(Vital { cur: self.cur - amount, ..self })
+        Ok(Vital {
+            cur: self.cur - amount,
+            ..self
+        })
     }
 }
 
@@ -246,7 +272,12 @@ impl Vital {
     /// A stored vital: validated as `from_parts`, except that a `cur` above `max` (the original
     /// game's `update_stat_current` stores raw values) is read as `max` instead of refused: it
     /// is served, and changed, clamped.
-    pub fn from_stored_parts(mut p: VitalParts, path: &str, default_max: i64, default_regen: f64) -> Result<Vital> {
+    pub fn from_stored_parts(
+        mut p: VitalParts,
+        path: &str,
+        default_max: i64,
+        default_regen: f64,
+    ) -> Result<Vital> {
         if let (Some(Scalar::Int(cur)), Some(Scalar::Int(max))) = (p.cur, p.max) {
             if cur > max {
                 p.cur = Some(Scalar::Int(max));
@@ -259,17 +290,27 @@ impl Vital {
     /// integers in `[0, MAX_VITAL]` with `cur <= max`, `regen` a number within `MAX_REGEN`;
     /// a missing `max` is `default_max`, a missing `cur` is `max`, a missing `regen` is
     /// `default_regen`.
-    pub fn from_parts(p: &VitalParts, path: &str, default_max: i64, default_regen: f64) -> Result<Vital> {
+    pub fn from_parts(
+        p: &VitalParts,
+        path: &str,
+        default_max: i64,
+        default_regen: f64,
+    ) -> Result<Vital> {
         if let Some(k) = &p.unknown {
             return Err(Error::Schema(format!("unknown field '{path}.{k}'")));
         }
         let count = |v: Option<Scalar>, name: &str, dflt: i64| match v {
             None => Ok(dflt),
             Some(Scalar::Int(n)) if (0..=limits::MAX_VITAL).contains(&n) => Ok(n),
-            Some(Scalar::Float(x)) if float_int(x).is_some_and(|n| (0..=limits::MAX_VITAL).contains(&n)) => {
+            Some(Scalar::Float(x))
+                if float_int(x).is_some_and(|n| (0..=limits::MAX_VITAL).contains(&n)) =>
+            {
                 Ok(x as i64)
             }
-            Some(_) => Err(Error::Schema(format!("{path}.{name} must be an integer from 0 to {}", limits::MAX_VITAL))),
+            Some(_) => Err(Error::Schema(format!(
+                "{path}.{name} must be an integer from 0 to {}",
+                limits::MAX_VITAL
+            ))),
         };
         let max = count(p.max, "max", default_max)?;
         let cur = count(p.cur, "cur", max)?;
@@ -277,18 +318,34 @@ impl Vital {
             None => default_regen,
             Some(Scalar::Int(n)) if (n as f64).abs() <= limits::MAX_REGEN => n as f64,
             Some(Scalar::Float(r)) if r.abs() <= limits::MAX_REGEN => r,
-            Some(_) => return Err(Error::Schema(format!("{path}.regen must be a number from -{0:e} to {0:e}", limits::MAX_REGEN))),
+            Some(_) => {
+                return Err(Error::Schema(format!(
+                    "{path}.regen must be a number from -{0:e} to {0:e}",
+                    limits::MAX_REGEN
+                )))
+            }
         };
         let since = match p.since {
             None | Some(Scalar::Null) => None,
             Some(Scalar::Int(n)) if n >= 0 => Some(n as f64),
             Some(Scalar::Float(t)) if t >= 0.0 => Some(t),
-            Some(_) => return Err(Error::Schema(format!("{path}.since must be a non-negative number (unix seconds) or null"))),
+            Some(_) => {
+                return Err(Error::Schema(format!(
+                    "{path}.since must be a non-negative number (unix seconds) or null"
+                )))
+            }
         };
         if cur > max {
-            return Err(Error::Schema(format!("{path}.cur must not exceed {path}.max")));
+            return Err(Error::Schema(format!(
+                "{path}.cur must not exceed {path}.max"
+            )));
         }
-        Ok(Vital { cur, max, regen, since })
+        Ok(Vital {
+            cur,
+            max,
+            regen,
+            since,
+        })
     }
 }
 
@@ -316,8 +373,12 @@ pub trait Source: Copy {
 impl Source for &serde_json::Value {
     fn scalar(self) -> Scalar {
         match self {
-            serde_json::Value::Number(n) if n.is_i64() => Scalar::Int(n.as_i64().unwrap_or_default()),
-            serde_json::Value::Number(n) if n.is_f64() => Scalar::Float(n.as_f64().unwrap_or_default()),
+            serde_json::Value::Number(n) if n.is_i64() => {
+                Scalar::Int(n.as_i64().unwrap_or_default())
+            }
+            serde_json::Value::Number(n) if n.is_f64() => {
+                Scalar::Float(n.as_f64().unwrap_or_default())
+            }
             serde_json::Value::Null => Scalar::Null,
             _ => Scalar::Other,
         }
@@ -383,7 +444,12 @@ pub struct Stats {
     pub last_update: Option<Scalar>,
 }
 
-const NO_VITAL: Vital = Vital { cur: 0, max: 0, regen: 0.0, since: None };
+const NO_VITAL: Vital = Vital {
+    cur: 0,
+    max: 0,
+    regen: 0.0,
+    since: None,
+};
 
 impl Stats {
     /// The vitals of the set, in its order.
@@ -414,9 +480,20 @@ pub fn stats_from<S: Source>(stats: S) -> Result<Stats> {
                 _ if v.is_null() => {}
                 Scalar::Int(n) if n >= 0 => last_update = Some(Scalar::Int(n)),
                 Scalar::Float(t) if t >= 0.0 => last_update = Some(Scalar::Float(t)),
-                _ => bad = Some(Error::Schema(format!("{}.last_update must be a non-negative number (unix seconds) or null", set.section))),
+                _ => {
+                    bad = Some(Error::Schema(format!(
+                        "{}.last_update must be a non-negative number (unix seconds) or null",
+                        set.section
+                    )))
+                }
             },
-            _ => bad = Some(Error::Schema(format!("unknown field '{}.{}'", set.section, String::from_utf8_lossy(k)))),
+            _ => {
+                bad = Some(Error::Schema(format!(
+                    "unknown field '{}.{}'",
+                    set.section,
+                    String::from_utf8_lossy(k)
+                )))
+            }
         }
         bad.is_none()
     });
@@ -427,7 +504,11 @@ pub fn stats_from<S: Source>(stats: S) -> Result<Stats> {
     for &stat in &set.all {
         vitals[stat.index()] = vital_from(found[stat.index()].ok_or_else(|| missing(stat))?, stat)?;
     }
-    Ok(Stats { vitals, set, last_update })
+    Ok(Stats {
+        vitals,
+        set,
+        last_update,
+    })
 }
 
 impl Stats {
@@ -480,7 +561,10 @@ fn push_f64(out: &mut Vec<u8>, x: f64) {
 
 /// Unix seconds as JSON: a number or null.
 pub fn time_json(t: Option<f64>) -> String {
-    t.map_or_else(|| "null".to_string(), |t| crate::json::to_string(&serde_json::Value::from(t)))
+    t.map_or_else(
+        || "null".to_string(),
+        |t| crate::json::to_string(&serde_json::Value::from(t)),
+    )
 }
 
 impl Vital {
@@ -559,41 +643,109 @@ pub fn parse_i64(text: &[u8]) -> Option<i64> {
 mod tests {
     use super::*;
 
-    const HP: Vital = Vital { cur: 80, max: 100, regen: 1.0, since: None };
+    const HP: Vital = Vital {
+        cur: 80,
+        max: 100,
+        regen: 1.0,
+        since: None,
+    };
 
     #[test]
     fn damage_never_goes_below_zero_and_reports_what_it_took() {
-        assert_eq!(HP.damage(30), Change { after: Vital { cur: 50, ..HP }, applied: -30 });
-        assert_eq!(HP.damage(500), Change { after: Vital { cur: 0, ..HP }, applied: -80 });
-        assert_eq!(HP.damage(i64::MAX), Change { after: Vital { cur: 0, ..HP }, applied: -80 });
+        assert_eq!(
+            HP.damage(30),
+            Change {
+                after: Vital { cur: 50, ..HP },
+                applied: -30
+            }
+        );
+        assert_eq!(
+            HP.damage(500),
+            Change {
+                after: Vital { cur: 0, ..HP },
+                applied: -80
+            }
+        );
+        assert_eq!(
+            HP.damage(i64::MAX),
+            Change {
+                after: Vital { cur: 0, ..HP },
+                applied: -80
+            }
+        );
     }
 
     #[test]
     fn heal_never_goes_above_max() {
-        assert_eq!(HP.heal(5), Change { after: Vital { cur: 85, ..HP }, applied: 5 });
-        assert_eq!(HP.heal(i64::MAX), Change { after: Vital { cur: 100, ..HP }, applied: 20 });
+        assert_eq!(
+            HP.heal(5),
+            Change {
+                after: Vital { cur: 85, ..HP },
+                applied: 5
+            }
+        );
+        assert_eq!(
+            HP.heal(i64::MAX),
+            Change {
+                after: Vital { cur: 100, ..HP },
+                applied: 20
+            }
+        );
     }
 
     #[test]
     fn spend_takes_only_when_enough() {
         assert_eq!(HP.spend(Stat::named("mp"), 80).unwrap().cur, 0);
-        assert_eq!(HP.spend(Stat::named("mp"), 81).unwrap_err().to_string(), "INSUFFICIENT mp is 80, needs 81");
+        assert_eq!(
+            HP.spend(Stat::named("mp"), 81).unwrap_err().to_string(),
+            "INSUFFICIENT mp is 80, needs 81"
+        );
     }
 
     #[test]
     fn set_clamps_cur_and_checks_max() {
         assert_eq!(HP.set(150, None).unwrap(), Vital { cur: 100, ..HP });
         assert_eq!(HP.set(-5, None).unwrap(), Vital { cur: 0, ..HP });
-        assert_eq!(HP.set(150, Some(200)).unwrap(), Vital { cur: 150, max: 200, ..HP });
-        assert_eq!(HP.set(50, Some(10)).unwrap(), Vital { cur: 10, max: 10, ..HP });
-        assert_eq!(HP.set(1, Some(-1)).unwrap_err().to_string(), "BADNUMBER max must be an integer from 0 to 1000000000000000");
+        assert_eq!(
+            HP.set(150, Some(200)).unwrap(),
+            Vital {
+                cur: 150,
+                max: 200,
+                ..HP
+            }
+        );
+        assert_eq!(
+            HP.set(50, Some(10)).unwrap(),
+            Vital {
+                cur: 10,
+                max: 10,
+                ..HP
+            }
+        );
+        assert_eq!(
+            HP.set(1, Some(-1)).unwrap_err().to_string(),
+            "BADNUMBER max must be an integer from 0 to 1000000000000000"
+        );
     }
 
     #[test]
     fn amounts_are_strict_integers() {
         assert_eq!(parse_amount(b"15").unwrap(), 15);
-        for bad in [&b"0"[..], b"-3", b"1.5", b"", b"abc", b" 5", b"+5", b"99999999999999999999", b"1e3"] {
-            assert_eq!(parse_amount(bad).unwrap_err().to_string(), "BADNUMBER amount must be a positive integer");
+        for bad in [
+            &b"0"[..],
+            b"-3",
+            b"1.5",
+            b"",
+            b"abc",
+            b" 5",
+            b"+5",
+            b"99999999999999999999",
+            b"1e3",
+        ] {
+            assert_eq!(
+                parse_amount(bad).unwrap_err().to_string(),
+                "BADNUMBER amount must be a positive integer"
+            );
         }
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"9223372036854775808"), None);
@@ -601,8 +753,20 @@ mod tests {
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_i64(b"-9223372036854775809"), None);
         assert_eq!(parse_delta(b"-9223372036854775808").unwrap(), i64::MIN);
-        assert_eq!(HP.apply(i64::MIN), Change { after: Vital { cur: 0, ..HP }, applied: -80 });
-        assert_eq!(HP.apply(i64::MAX), Change { after: Vital { cur: 100, ..HP }, applied: 20 });
+        assert_eq!(
+            HP.apply(i64::MIN),
+            Change {
+                after: Vital { cur: 0, ..HP },
+                applied: -80
+            }
+        );
+        assert_eq!(
+            HP.apply(i64::MAX),
+            Change {
+                after: Vital { cur: 100, ..HP },
+                applied: 20
+            }
+        );
         assert_eq!(parse_i64(b"0"), Some(0));
         assert_eq!(parse_i64(b"007"), None);
         assert_eq!(parse_i64(b"-0"), None);
@@ -616,11 +780,22 @@ mod tests {
         let doc = crate::schema::rules().new_document();
         let stats = stats_from(&doc["stats"]).unwrap();
         assert_eq!(stats.to_json(), doc["stats"].to_string());
-        assert_eq!(stored_vital(&doc, Stat::named("mp")).unwrap(), Vital { cur: 50, max: 50, regen: 1.0, since: None });
+        assert_eq!(
+            stored_vital(&doc, Stat::named("mp")).unwrap(),
+            Vital {
+                cur: 50,
+                max: 50,
+                regen: 1.0,
+                since: None
+            }
+        );
         let odd = json!({"hp": {"cur": 1, "max": 2, "regen": 0.25, "since": 1700000000.25}, "mp": {"max": 3}, "stamina": {"cur": 0, "regen": -2},
                          "last_update": 1700000000.5});
         let s = stats_from(&odd).unwrap();
-        assert_eq!(s.to_json(), r#"{"hp":{"cur":1,"max":2,"regen":0.25,"since":1700000000.25},"mp":{"cur":3,"max":3,"regen":1.0,"since":null},"stamina":{"cur":0,"max":100,"regen":-2.0,"since":null},"last_update":1700000000.5}"#);
+        assert_eq!(
+            s.to_json(),
+            r#"{"hp":{"cur":1,"max":2,"regen":0.25,"since":1700000000.25},"mp":{"cur":3,"max":3,"regen":1.0,"since":null},"stamina":{"cur":0,"max":100,"regen":-2.0,"since":null},"last_update":1700000000.5}"#
+        );
     }
 
     #[test]
@@ -628,15 +803,46 @@ mod tests {
         use serde_json::json;
         let e = |v: serde_json::Value| stats_from(&v).unwrap_err().to_string();
         assert_eq!(e(json!([])), "SCHEMA stats must be an object");
-        assert_eq!(e(json!({"hp": {}, "mp": {}})), "SCHEMA no stats.stamina object");
-        assert_eq!(e(json!({"hp": 5, "mp": {}, "stamina": {}})), "SCHEMA stats.hp must be an object");
-        assert_eq!(e(json!({"hp": {"cur": 1.5}, "mp": {}, "stamina": {}})), "SCHEMA stats.hp.cur must be an integer from 0 to 1000000000000000");
-        assert_eq!(e(json!({"hp": {"cur": "1"}, "mp": {}, "stamina": {}})), "SCHEMA stats.hp.cur must be an integer from 0 to 1000000000000000");
-        assert_eq!(e(json!({"hp": {"x": 1}, "mp": {}, "stamina": {}})), "SCHEMA unknown field 'stats.hp.x'");
-        assert_eq!(e(json!({"hp": {}, "mp": {}, "stamina": {}, "xp": 1})), "SCHEMA unknown field 'stats.xp'");
-        assert_eq!(e(json!({"hp": {}, "mp": {}, "stamina": {}, "last_update": "now"})), "SCHEMA stats.last_update must be a non-negative number (unix seconds) or null");
-        assert_eq!(stored_vital(&json!({"state": "x"}), Stat::named("hp")).unwrap_err().to_string(), "SCHEMA no stats.hp object");
-        assert_eq!(stored_vital(&json!([1]), Stat::named("hp")).unwrap_err().to_string(), "SCHEMA no stats.hp object");
+        assert_eq!(
+            e(json!({"hp": {}, "mp": {}})),
+            "SCHEMA no stats.stamina object"
+        );
+        assert_eq!(
+            e(json!({"hp": 5, "mp": {}, "stamina": {}})),
+            "SCHEMA stats.hp must be an object"
+        );
+        assert_eq!(
+            e(json!({"hp": {"cur": 1.5}, "mp": {}, "stamina": {}})),
+            "SCHEMA stats.hp.cur must be an integer from 0 to 1000000000000000"
+        );
+        assert_eq!(
+            e(json!({"hp": {"cur": "1"}, "mp": {}, "stamina": {}})),
+            "SCHEMA stats.hp.cur must be an integer from 0 to 1000000000000000"
+        );
+        assert_eq!(
+            e(json!({"hp": {"x": 1}, "mp": {}, "stamina": {}})),
+            "SCHEMA unknown field 'stats.hp.x'"
+        );
+        assert_eq!(
+            e(json!({"hp": {}, "mp": {}, "stamina": {}, "xp": 1})),
+            "SCHEMA unknown field 'stats.xp'"
+        );
+        assert_eq!(
+            e(json!({"hp": {}, "mp": {}, "stamina": {}, "last_update": "now"})),
+            "SCHEMA stats.last_update must be a non-negative number (unix seconds) or null"
+        );
+        assert_eq!(
+            stored_vital(&json!({"state": "x"}), Stat::named("hp"))
+                .unwrap_err()
+                .to_string(),
+            "SCHEMA no stats.hp object"
+        );
+        assert_eq!(
+            stored_vital(&json!([1]), Stat::named("hp"))
+                .unwrap_err()
+                .to_string(),
+            "SCHEMA no stats.hp object"
+        );
     }
 
     #[test]
@@ -651,12 +857,36 @@ mod tests {
     #[test]
     fn stat_names() {
         assert_eq!(Stat::parse(b"HP").unwrap(), Stat::named("hp"));
-        let five = VitalSet::new("stats", &[("hp".into(), 100, 1.0), ("mp".into(), 50, 1.0), ("stamina".into(), 100, 5.0), ("rage".into(), 0, -1.0), ("energy".into(), 10, 0.5)]);
+        let five = VitalSet::new(
+            "stats",
+            &[
+                ("hp".into(), 100, 1.0),
+                ("mp".into(), 50, 1.0),
+                ("stamina".into(), 100, 5.0),
+                ("rage".into(), 0, -1.0),
+                ("energy".into(), 10, 0.5),
+            ],
+        );
         assert_eq!(five.parse(b"Rage").unwrap().path(), "stats.rage");
-        assert_eq!(five.parse(b"xp").unwrap_err().to_string(), "SYNTAX stat must be hp, mp, stamina, rage or energy");
+        assert_eq!(
+            five.parse(b"xp").unwrap_err().to_string(),
+            "SYNTAX stat must be hp, mp, stamina, rage or energy"
+        );
         assert_eq!(five.all[4].def().cur_jsonpath, "$.stats.energy.cur");
-        let again = VitalSet::new("stats", &[("hp".into(), 100, 1.0), ("mp".into(), 50, 1.0), ("stamina".into(), 100, 5.0), ("rage".into(), 0, -1.0), ("energy".into(), 10, 0.5)]);
+        let again = VitalSet::new(
+            "stats",
+            &[
+                ("hp".into(), 100, 1.0),
+                ("mp".into(), 50, 1.0),
+                ("stamina".into(), 100, 5.0),
+                ("rage".into(), 0, -1.0),
+                ("energy".into(), 10, 0.5),
+            ],
+        );
         assert!(std::ptr::eq(five, again), "the same vitals reuse one set");
-        assert_eq!(Stat::parse(b"xp").unwrap_err().to_string(), "SYNTAX stat must be hp, mp or stamina");
+        assert_eq!(
+            Stat::parse(b"xp").unwrap_err().to_string(),
+            "SYNTAX stat must be hp, mp or stamina"
+        );
     }
 }

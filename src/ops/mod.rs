@@ -66,22 +66,43 @@ fn announce<S: Store>(store: &mut S, event: Event, stat: Stat, before: &Vital, a
 
 /// ACCOUNT.DAMAGE / ACCOUNT.HEAL: one clamped change after regeneration. Returns the new `cur`
 /// and the (positive) amount actually applied.
-pub fn clamped<S: Store, C: Clock>(store: &mut S, clock: &C, stat: Stat, amount: i64, heal: bool) -> Result<(i64, i64)> {
+pub fn clamped<S: Store, C: Clock>(
+    store: &mut S,
+    clock: &C,
+    stat: Stat,
+    amount: i64,
+    heal: bool,
+) -> Result<(i64, i64)> {
     let (stored, live, now) = live(store, clock, stat)?;
-    let c: Change = if heal { live.heal(amount) } else { live.damage(amount) };
+    let c: Change = if heal {
+        live.heal(amount)
+    } else {
+        live.damage(amount)
+    };
     let after = regen::settle(&live, c.after, now);
     if c.applied.abs() < amount {
         store.count(Count::Clamp);
     }
     store.save(&[(stat, stored, after)], None)?;
     if after != stored {
-        announce(store, if heal { Event::Heal } else { Event::Damage }, stat, &live, &after);
+        announce(
+            store,
+            if heal { Event::Heal } else { Event::Damage },
+            stat,
+            &live,
+            &after,
+        );
     }
     Ok((after.cur, c.applied.abs()))
 }
 
 /// ACCOUNT.SPEND: takes `amount` only if there is enough (after regeneration).
-pub fn spend<S: Store, C: Clock>(store: &mut S, clock: &C, stat: Stat, amount: i64) -> Result<(i64, i64)> {
+pub fn spend<S: Store, C: Clock>(
+    store: &mut S,
+    clock: &C,
+    stat: Stat,
+    amount: i64,
+) -> Result<(i64, i64)> {
     let (stored, live, now) = live(store, clock, stat)?;
     let after = regen::settle(&live, live.spend(stat, amount)?, now);
     store.save(&[(stat, stored, after)], None)?;
@@ -91,7 +112,11 @@ pub fn spend<S: Store, C: Clock>(store: &mut S, clock: &C, stat: Stat, amount: i
 
 /// ACCOUNT.APPLY: signed deltas to several vitals in one step. Returns `[new cur, applied]`
 /// per delta.
-pub fn apply<S: Store, C: Clock>(store: &mut S, clock: &C, deltas: &[(Stat, i64)]) -> Result<Vec<(i64, i64)>> {
+pub fn apply<S: Store, C: Clock>(
+    store: &mut S,
+    clock: &C,
+    deltas: &[(Stat, i64)],
+) -> Result<Vec<(i64, i64)>> {
     let stored = store.stats()?;
     let now = clock.now();
     let mut live = stored;
@@ -117,7 +142,13 @@ pub fn apply<S: Store, C: Clock>(store: &mut S, clock: &C, deltas: &[(Stat, i64)
         .set
         .all
         .iter()
-        .map(|&s| (s, stored.vitals[s.index()], regen::settle(&live.vitals[s.index()], after.vitals[s.index()], now)))
+        .map(|&s| {
+            (
+                s,
+                stored.vitals[s.index()],
+                regen::settle(&live.vitals[s.index()], after.vitals[s.index()], now),
+            )
+        })
         .collect();
     store.save(&changes, None)?;
     let first = after.set.all[0];
@@ -138,7 +169,12 @@ pub fn regen_all<S: Store, C: Clock>(store: &mut S, clock: &C) -> Result<Stats> 
         *v = live;
     }
     s.last_update = Some(crate::vitals::Scalar::Float(now));
-    let changes: Vec<(Stat, Vital, Vital)> = s.set.all.iter().map(|&st| (st, stored.vitals[st.index()], s.vitals[st.index()])).collect();
+    let changes: Vec<(Stat, Vital, Vital)> = s
+        .set
+        .all
+        .iter()
+        .map(|&st| (st, stored.vitals[st.index()], s.vitals[st.index()]))
+        .collect();
     store.save(&changes, Some(now))?;
     store.announce(Event::Regen);
     Ok(s)
@@ -146,10 +182,23 @@ pub fn regen_all<S: Store, C: Clock>(store: &mut S, clock: &C) -> Result<Stats> 
 
 /// ACCOUNT.SETSTAT: `cur` clamped into `[0, max]`, `max` kept unless given; the value given is
 /// the value now (regeneration, if it does not rest, counts from here).
-pub fn setstat<S: Store, C: Clock>(store: &mut S, clock: &C, stat: Stat, cur: i64, max: Option<i64>) -> Result<Vital> {
+pub fn setstat<S: Store, C: Clock>(
+    store: &mut S,
+    clock: &C,
+    stat: Stat,
+    cur: i64,
+    max: Option<i64>,
+) -> Result<Vital> {
     let stored = store.vital(stat)?;
     let set = stored.set(cur, max)?;
-    let vital = if regen::at_rest(&set) { set } else { Vital { since: Some(clock.now()), ..set } };
+    let vital = if regen::at_rest(&set) {
+        set
+    } else {
+        Vital {
+            since: Some(clock.now()),
+            ..set
+        }
+    };
     if vital.cur != cur {
         store.count(Count::Clamp);
     }
@@ -176,7 +225,12 @@ mod tests {
 
     impl Memory {
         fn with(stats: Value) -> Memory {
-            Memory { doc: Some(json!({"stats": stats})), writes: 0, events: Vec::new(), counts: Vec::new() }
+            Memory {
+                doc: Some(json!({"stats": stats})),
+                writes: 0,
+                events: Vec::new(),
+                counts: Vec::new(),
+            }
         }
         fn vital_json(&self, name: &str) -> Value {
             self.doc.as_ref().unwrap()["stats"][name].clone()
@@ -192,7 +246,11 @@ mod tests {
             let doc = self.doc.as_ref().ok_or(Error::NoAccount)?;
             stats_from(&doc["stats"]).map_err(Error::stored)
         }
-        fn save(&mut self, changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Result<()> {
+        fn save(
+            &mut self,
+            changes: &[(Stat, Vital, Vital)],
+            last_update: Option<f64>,
+        ) -> Result<()> {
             let doc = self.doc.as_mut().ok_or(Error::NoAccount)?;
             let mut wrote = false;
             for (stat, before, after) in changes {
@@ -235,10 +293,26 @@ mod tests {
     #[test]
     fn damage_and_heal_clamp_write_once_and_announce() {
         // (stored hp, heal?, amount) -> (reply, events, counts, writes)
-        type Case = (i64, bool, i64, (i64, i64), &'static [Event], &'static [Count], usize);
+        type Case = (
+            i64,
+            bool,
+            i64,
+            (i64, i64),
+            &'static [Event],
+            &'static [Count],
+            usize,
+        );
         let cases: &[Case] = &[
             (100, false, 30, (70, 30), &[Event::Damage], &[], 1),
-            (20, false, 500, (0, 20), &[Event::Damage, Event::Death], &[Count::Clamp], 1),
+            (
+                20,
+                false,
+                500,
+                (0, 20),
+                &[Event::Damage, Event::Death],
+                &[Count::Clamp],
+                1,
+            ),
             (0, false, 5, (0, 0), &[], &[Count::Clamp], 0),
             (95, true, 10, (100, 5), &[Event::Heal], &[Count::Clamp], 1),
             (100, true, 1, (100, 0), &[], &[Count::Clamp], 0),
@@ -248,8 +322,16 @@ mod tests {
             stats["hp"]["cur"] = json!(cur);
             let mut m = Memory::with(stats);
             let clock = Fixed(Cell::new(1_700_000_000.0));
-            assert_eq!(clamped(&mut m, &clock, hp(), amount, heal).unwrap(), reply, "{cur} {heal} {amount}");
-            assert_eq!((m.events.as_slice(), m.counts.as_slice(), m.writes), (events, counts, writes), "{cur} {heal} {amount}");
+            assert_eq!(
+                clamped(&mut m, &clock, hp(), amount, heal).unwrap(),
+                reply,
+                "{cur} {heal} {amount}"
+            );
+            assert_eq!(
+                (m.events.as_slice(), m.counts.as_slice(), m.writes),
+                (events, counts, writes),
+                "{cur} {heal} {amount}"
+            );
             assert_eq!(m.vital_json("hp")["cur"], reply.0);
         }
     }
@@ -262,13 +344,19 @@ mod tests {
         let clock = Fixed(Cell::new(1003.0));
         // 3 s at 0.5/s: 1 whole unit (the half left is kept by moving the clock only 2 s).
         assert_eq!(clamped(&mut m, &clock, hp(), 10, false).unwrap(), (41, 10));
-        assert_eq!(m.vital_json("hp"), json!({"cur": 41, "max": 100, "regen": 0.5, "since": 1002.0}));
+        assert_eq!(
+            m.vital_json("hp"),
+            json!({"cur": 41, "max": 100, "regen": 0.5, "since": 1002.0})
+        );
         assert_eq!(m.counts, [Count::Regen]);
         clock.0.set(1010.0);
         // 8 s more: 4 units.
         assert_eq!(spend(&mut m, &clock, hp(), 45).unwrap(), (0, 45));
         assert_eq!(m.events, [Event::Damage, Event::Spend, Event::Death]);
-        assert_eq!(spend(&mut m, &clock, hp(), 1).unwrap_err().to_string(), "INSUFFICIENT hp is 0, needs 1");
+        assert_eq!(
+            spend(&mut m, &clock, hp(), 1).unwrap_err().to_string(),
+            "INSUFFICIENT hp is 0, needs 1"
+        );
         assert_eq!(m.writes, 2, "a refused SPEND writes nothing");
     }
 
@@ -279,8 +367,18 @@ mod tests {
         let mp = Stat::named("mp");
         let got = apply(&mut m, &clock, &[(hp(), -30), (mp, -60), (hp(), 5)]).unwrap();
         assert_eq!(got, [(70, -30), (0, -50), (75, 5)]);
-        assert_eq!((m.writes, m.vital_json("hp")["cur"].clone(), m.vital_json("mp")["cur"].clone()), (1, json!(75), json!(0)));
-        assert_eq!((m.events.as_slice(), m.counts.as_slice()), (&[Event::Apply][..], &[Count::Clamp][..]));
+        assert_eq!(
+            (
+                m.writes,
+                m.vital_json("hp")["cur"].clone(),
+                m.vital_json("mp")["cur"].clone()
+            ),
+            (1, json!(75), json!(0))
+        );
+        assert_eq!(
+            (m.events.as_slice(), m.counts.as_slice()),
+            (&[Event::Apply][..], &[Count::Clamp][..])
+        );
     }
 
     #[test]
@@ -304,17 +402,32 @@ mod tests {
         assert_eq!((v.cur, v.max, v.since), (100, 100, None));
         assert_eq!(m.counts, [Count::Clamp]);
         let v = setstat(&mut m, &Fixed(Cell::new(42.0)), hp(), 40, Some(80)).unwrap();
-        assert_eq!((v.cur, v.max, v.since), (40, 80, Some(42.0)), "off its rest point: the clock starts now");
+        assert_eq!(
+            (v.cur, v.max, v.since),
+            (40, 80, Some(42.0)),
+            "off its rest point: the clock starts now"
+        );
     }
 
     #[test]
     fn a_missing_or_broken_account_is_an_error_and_nothing_is_written() {
-        let mut m = Memory { doc: None, writes: 0, events: Vec::new(), counts: Vec::new() };
+        let mut m = Memory {
+            doc: None,
+            writes: 0,
+            events: Vec::new(),
+            counts: Vec::new(),
+        };
         let clock = Fixed(Cell::new(0.0));
-        assert_eq!(clamped(&mut m, &clock, hp(), 1, false).unwrap_err(), Error::NoAccount);
+        assert_eq!(
+            clamped(&mut m, &clock, hp(), 1, false).unwrap_err(),
+            Error::NoAccount
+        );
         let mut m = Memory::with(json!({"hp": {"cur": "x"}}));
         let e = apply(&mut m, &clock, &[(hp(), 1)]).unwrap_err();
-        assert_eq!(e.to_string(), "CORRUPT stored document: stats.hp.cur must be an integer from 0 to 1000000000000000");
+        assert_eq!(
+            e.to_string(),
+            "CORRUPT stored document: stats.hp.cur must be an integer from 0 to 1000000000000000"
+        );
         assert_eq!((m.writes, m.events.len()), (0, 0));
     }
 }

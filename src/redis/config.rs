@@ -72,11 +72,17 @@ pub static VALIDATION_LEVEL: std::sync::Mutex<Level> = std::sync::Mutex::new(Lev
 pub static VALIDATION_ACTION: std::sync::Mutex<Action> = std::sync::Mutex::new(Action::error);
 
 pub fn validation_level() -> Level {
-    VALIDATION_LEVEL.lock().map(|l| l.clone()).unwrap_or(Level::moderate)
+    VALIDATION_LEVEL
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or(Level::moderate)
 }
 
 pub fn validation_warns() -> bool {
-    VALIDATION_ACTION.lock().map(|a| *a == Action::warn).unwrap_or(false)
+    VALIDATION_ACTION
+        .lock()
+        .map(|a| *a == Action::warn)
+        .unwrap_or(false)
 }
 
 /// The validation policy in force, for the pure rules (`schema::Rules::check_write`).
@@ -87,7 +93,10 @@ pub fn policy() -> crate::schema::Policy {
         Level::moderate => L::Moderate,
         Level::off => L::Off,
     };
-    crate::schema::Policy { level, warn: validation_warns() }
+    crate::schema::Policy {
+        level,
+        warn: validation_warns(),
+    }
 }
 
 /// `account.schema`: the path of the schema file in force; empty = the shipped schema. Setting
@@ -101,15 +110,22 @@ pub struct SchemaFile;
 static INLINE_FILE: std::sync::Mutex<Option<(String, String)>> = std::sync::Mutex::new(None);
 
 pub fn set_inline_file(hash: &str, path: &str) {
-    *INLINE_FILE.lock().unwrap_or_else(|e| e.into_inner()) = Some((hash.to_string(), path.to_string()));
+    *INLINE_FILE.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some((hash.to_string(), path.to_string()));
 }
 
 pub static SCHEMA_FILE: SchemaFile = SchemaFile;
 
 impl redis_module::ConfigurationValue<redis_module::RedisString> for SchemaFile {
-    fn get(&self, _ctx: &redis_module::configuration::ConfigurationContext) -> redis_module::RedisString {
+    fn get(
+        &self,
+        _ctx: &redis_module::configuration::ConfigurationContext,
+    ) -> redis_module::RedisString {
         let rules = crate::schema::rules();
-        let kept = INLINE_FILE.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let kept = INLINE_FILE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let shown = match (rules.source.as_str(), kept) {
             ("shipped", _) => String::new(),
             ("inline", Some((hash, path))) if hash == rules.schema.hash => path,
@@ -118,7 +134,11 @@ impl redis_module::ConfigurationValue<redis_module::RedisString> for SchemaFile 
         redis_module::RedisString::create(None, shown.as_str())
     }
 
-    fn set(&self, _ctx: &redis_module::configuration::ConfigurationContext, val: redis_module::RedisString) -> Result<(), redis_module::RedisError> {
+    fn set(
+        &self,
+        _ctx: &redis_module::configuration::ConfigurationContext,
+        val: redis_module::RedisString,
+    ) -> Result<(), redis_module::RedisError> {
         let path = val.to_string_lossy();
         let rules = load_schema_file(&path).map_err(redis_module::RedisError::String)?;
         crate::schema::install(rules);
@@ -142,19 +162,42 @@ pub struct LobbySchemaFile;
 pub static LOBBY_SCHEMA_FILE: LobbySchemaFile = LobbySchemaFile;
 
 impl redis_module::ConfigurationValue<redis_module::RedisString> for LobbySchemaFile {
-    fn get(&self, _ctx: &redis_module::configuration::ConfigurationContext) -> redis_module::RedisString {
+    fn get(
+        &self,
+        _ctx: &redis_module::configuration::ConfigurationContext,
+    ) -> redis_module::RedisString {
         let (_, source) = crate::lobby::lobby_schema();
-        redis_module::RedisString::create(None, if source == "shipped" { "" } else { source.as_str() })
+        redis_module::RedisString::create(
+            None,
+            if source == "shipped" {
+                ""
+            } else {
+                source.as_str()
+            },
+        )
     }
 
-    fn set(&self, _ctx: &redis_module::configuration::ConfigurationContext, val: redis_module::RedisString) -> Result<(), redis_module::RedisError> {
+    fn set(
+        &self,
+        _ctx: &redis_module::configuration::ConfigurationContext,
+        val: redis_module::RedisString,
+    ) -> Result<(), redis_module::RedisError> {
         let path = val.to_string_lossy();
         let (text, source) = if path.is_empty() {
-            (crate::lobby::SHIPPED.as_bytes().to_vec(), "shipped".to_string())
+            (
+                crate::lobby::SHIPPED.as_bytes().to_vec(),
+                "shipped".to_string(),
+            )
         } else {
-            (std::fs::read(&path).map_err(|e| redis_module::RedisError::String(format!("LOBBY cannot read {path}: {e}")))?, path.clone())
+            (
+                std::fs::read(&path).map_err(|e| {
+                    redis_module::RedisError::String(format!("LOBBY cannot read {path}: {e}"))
+                })?,
+                path.clone(),
+            )
         };
-        let schema = crate::lobby::compile(&text).map_err(|e| redis_module::RedisError::String(format!("LOBBY {source}: {e}")))?;
+        let schema = crate::lobby::compile(&text)
+            .map_err(|e| redis_module::RedisError::String(format!("LOBBY {source}: {e}")))?;
         crate::lobby::install(schema, &source);
         Ok(())
     }

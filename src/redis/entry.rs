@@ -9,7 +9,11 @@ use std::ffi::CString;
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
     // Test-only fault injection (redis/fault.rs): only the exact pair `unsafe-test-faults yes`
     // among the load arguments turns it on, before the commands are registered.
-    if args.chunks(2).any(|p| p.len() == 2 && p[0].as_slice() == crate::redis::fault::LOAD_ARGUMENT.as_bytes() && p[1].as_slice() == b"yes") {
+    if args.chunks(2).any(|p| {
+        p.len() == 2
+            && p[0].as_slice() == crate::redis::fault::LOAD_ARGUMENT.as_bytes()
+            && p[1].as_slice() == b"yes"
+    }) {
         crate::redis::fault::enable();
         crate::rejson::log_at(ctx.ctx, c"warning", "unsafe-test-faults is on: ACCOUNT.TESTFAULT can make commands fail (for tests only, never in production)");
     }
@@ -46,7 +50,13 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
     unsafe { raw::RedisModule_InfoAddSection.unwrap()(c, c"stats".as_ptr()) };
     for (name, n) in crate::commands::call_counts() {
         // Redis prefixes every field with the module name: account_calls_damage, ...
-        field(&format!("calls_{}", name.trim_start_matches("account.").replace('.', "_")), n);
+        field(
+            &format!(
+                "calls_{}",
+                name.trim_start_matches("account.").replace('.', "_")
+            ),
+            n,
+        );
     }
     for (code, n) in stats::CODES.iter().zip(stats::REJECTED.iter()) {
         field(&format!("rejected_{}", code.to_lowercase()), stats::get(n));
@@ -71,8 +81,18 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
     let (lobby, lobby_source) = crate::lobby::lobby_schema();
     text("lobby_schema_hash", &lobby.hash);
     text("lobby_schema_source", &lobby_source);
-    text("validation_level", &format!("{:?}", crate::config::validation_level()));
-    text("validation_action", if crate::config::validation_warns() { "warn" } else { "error" });
+    text(
+        "validation_level",
+        &format!("{:?}", crate::config::validation_level()),
+    );
+    text(
+        "validation_action",
+        if crate::config::validation_warns() {
+            "warn"
+        } else {
+            "error"
+        },
+    );
 }
 
 redis_module! {

@@ -99,7 +99,10 @@ pub fn read_path() -> (&'static str, String) {
         return ("rm-call", "account.shared-api is no".into());
     }
     match API.get() {
-        None => ("undecided", "no account command has read a document yet".into()),
+        None => (
+            "undecided",
+            "no account command has read a document yet".into(),
+        ),
         Some(Shared(Some(_), why)) => ("shared-api", why.clone()),
         Some(Shared(None, why)) => ("rm-call", why.clone()),
     }
@@ -107,24 +110,43 @@ pub fn read_path() -> (&'static str, String) {
 
 fn load(ctx: Ctx) -> (Option<&'static Api>, String) {
     let Some(version) = rejson_version(ctx) else {
-        return (None, "RedisJSON (module ReJSON) is not in MODULE LIST: reading through RM_Call".into());
+        return (
+            None,
+            "RedisJSON (module ReJSON) is not in MODULE LIST: reading through RM_Call".into(),
+        );
     };
     if !VERIFIED.iter().any(|r| r.contains(&version)) {
-        return (None, format!("RedisJSON {version} has an unverified shared API layout: reading through RM_Call"));
+        return (
+            None,
+            format!(
+                "RedisJSON {version} has an unverified shared API layout: reading through RM_Call"
+            ),
+        );
     }
     // SAFETY: ctx is a live module context; RM_GetSharedAPI only looks the name up.
     let v6 = unsafe { raw::RedisModule_GetSharedAPI.unwrap()(ctx, c"RedisJSON_V6".as_ptr()) };
     if !v6.is_null() {
-        return (None, format!("RedisJSON {version} exports RedisJSON_V6, a later layout: reading through RM_Call"));
+        return (
+            None,
+            format!(
+                "RedisJSON {version} exports RedisJSON_V6, a later layout: reading through RM_Call"
+            ),
+        );
     }
     // SAFETY: as above.
     let p = unsafe { raw::RedisModule_GetSharedAPI.unwrap()(ctx, c"RedisJSON_V5".as_ptr()) };
     if p.is_null() {
-        return (None, "RedisJSON_V5 is not exported: reading through RM_Call".into());
+        return (
+            None,
+            "RedisJSON_V5 is not exported: reading through RM_Call".into(),
+        );
     }
     // SAFETY: RedisJSON 2.8.0-8.2.x exports RedisJSON_V5 as a static `RedisJSONAPI`, whose layout
     // `Api` reproduces (checked against rejson_api.h of those tags); it lives as long as the module.
-    (Some(unsafe { &*(p as *const Api) }), format!("reading through the shared API of RedisJSON {version} (2.8 layout verified)"))
+    (
+        Some(unsafe { &*(p as *const Api) }),
+        format!("reading through the shared API of RedisJSON {version} (2.8 layout verified)"),
+    )
 }
 
 fn log(ctx: Ctx, msg: &str) {
@@ -152,7 +174,11 @@ pub fn present(ctx: Ctx) -> bool {
     }
     // COMMAND INFO answers [nil] for a command the server does not know.
     let found = rm::call(ctx, false, c"COMMAND", &["INFO".into(), "JSON.GET".into()])
-        .map(|r| r.array_items().first().is_some_and(|e| !e.array_items().is_empty()))
+        .map(|r| {
+            r.array_items()
+                .first()
+                .is_some_and(|e| !e.array_items().is_empty())
+        })
         .unwrap_or(false);
     if found {
         PRESENT.store(true, Relaxed);
@@ -169,11 +195,20 @@ fn has(ctx: Ctx, cell: &std::sync::atomic::AtomicU8, cmd: &str) -> bool {
         2 => false,
         _ => {
             let found = rm::call(ctx, false, c"COMMAND", &["INFO".into(), cmd.into()])
-                .map(|r| r.array_items().first().is_some_and(|e| !e.array_items().is_empty()))
+                .map(|r| {
+                    r.array_items()
+                        .first()
+                        .is_some_and(|e| !e.array_items().is_empty())
+                })
                 .unwrap_or(false);
             cell.store(if found { 1 } else { 2 }, Relaxed);
             if !found {
-                log(ctx, &format!("{cmd} is not available (RedisJSON before 2.6?): writing by paths instead"));
+                log(
+                    ctx,
+                    &format!(
+                        "{cmd} is not available (RedisJSON before 2.6?): writing by paths instead"
+                    ),
+                );
             }
             found
         }
@@ -213,11 +248,20 @@ fn rejson_version(ctx: Ctx) -> Option<i64> {
     let reply = rm::call(ctx, false, c"MODULE", &["LIST".into()]).ok()?;
     reply.array_items().iter().find_map(|m| {
         let fields = m.array_items();
-        let name = fields.chunks(2).find(|kv| kv[0].bytes() == Some(b"name"))?.get(1)?.bytes()?.to_vec();
+        let name = fields
+            .chunks(2)
+            .find(|kv| kv[0].bytes() == Some(b"name"))?
+            .get(1)?
+            .bytes()?
+            .to_vec();
         if name != b"ReJSON" {
             return None;
         }
-        fields.chunks(2).find(|kv| kv[0].bytes() == Some(b"ver"))?.get(1)?.integer()
+        fields
+            .chunks(2)
+            .find(|kv| kv[0].bytes() == Some(b"ver"))?
+            .get(1)?
+            .integer()
     })
 }
 
@@ -248,8 +292,16 @@ pub fn open<'a>(ctx: Ctx, api: &'static Api, key: &'a Arg<'a>) -> Open<'a> {
     // for reading and returns its document (or NULL), owned by the key, not by us.
     let ptr = unsafe { (api.open_key)(ctx, key.as_ptr()) };
     if !ptr.is_null() {
-        let root = Node { api, ptr, key: PhantomData };
-        return if root.is_object() { Open::Doc(root) } else { Open::NotObject };
+        let root = Node {
+            api,
+            ptr,
+            key: PhantomData,
+        };
+        return if root.is_object() {
+            Open::Doc(root)
+        } else {
+            Open::NotObject
+        };
     }
     match rm::key_kind(ctx, key) {
         rm::KeyKind::Missing => Open::Missing,
@@ -313,7 +365,14 @@ impl<'a> crate::vitals::Source for Node<'a> {
                 break;
             }
             let Some(name) = name else { continue };
-            if !f(name.bytes(), Node { api: self.api, ptr: v, key: PhantomData }) {
+            if !f(
+                name.bytes(),
+                Node {
+                    api: self.api,
+                    ptr: v,
+                    key: PhantomData,
+                },
+            ) {
                 break;
             }
         }

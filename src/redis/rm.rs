@@ -3,9 +3,9 @@
 
 use crate::error::{Error, Result};
 use redis_module::raw;
-use std::os::raw::{c_char, c_int};
 use std::ffi::CStr;
 use std::marker::PhantomData;
+use std::os::raw::{c_char, c_int};
 use std::ptr::{self, NonNull};
 
 pub type Ctx = *mut raw::RedisModuleCtx;
@@ -24,7 +24,10 @@ impl<'a> Arg<'a> {
     /// # Safety
     /// `ptr` must point to a live `RedisModuleString` that nobody frees or changes during `'a`.
     pub(crate) unsafe fn new(ptr: NonNull<raw::RedisModuleString>) -> Arg<'a> {
-        Arg { ptr, owner: PhantomData }
+        Arg {
+            ptr,
+            owner: PhantomData,
+        }
     }
 
     /// The arguments Redis passed to a command, without a copy.
@@ -32,7 +35,10 @@ impl<'a> Arg<'a> {
     /// # Safety
     /// `argv` must hold `argc` non-null pointers to strings that stay alive and unchanged during
     /// `'a` (Redis keeps a command's arguments for the whole call).
-    pub(crate) unsafe fn slice(argv: *mut *mut raw::RedisModuleString, argc: c_int) -> &'a [Arg<'a>] {
+    pub(crate) unsafe fn slice(
+        argv: *mut *mut raw::RedisModuleString,
+        argc: c_int,
+    ) -> &'a [Arg<'a>] {
         if argv.is_null() || argc <= 0 {
             return &[];
         }
@@ -54,7 +60,8 @@ impl<'a> Arg<'a> {
 
     /// The argument as UTF-8 text, or SYNTAX if it is not.
     pub(crate) fn text(&self) -> Result<&str> {
-        std::str::from_utf8(self.bytes()).map_err(|_| Error::Syntax("argument is not valid UTF-8".into()))
+        std::str::from_utf8(self.bytes())
+            .map_err(|_| Error::Syntax("argument is not valid UTF-8".into()))
     }
 
     /// Case-insensitive keyword comparison.
@@ -92,8 +99,17 @@ impl OwnedString {
     pub(crate) fn new(bytes: &[u8]) -> OwnedString {
         // SAFETY: RM_CreateString copies `bytes`; a null context makes a string the module owns
         // until RM_FreeString (in Drop). It never returns null (Redis aborts on OOM).
-        let p = unsafe { raw::RedisModule_CreateString.unwrap()(ptr::null_mut(), bytes.as_ptr().cast::<c_char>(), bytes.len()) };
-        OwnedString { ptr: NonNull::new(p).expect("RM_CreateString returned null"), ctx: ptr::null_mut() }
+        let p = unsafe {
+            raw::RedisModule_CreateString.unwrap()(
+                ptr::null_mut(),
+                bytes.as_ptr().cast::<c_char>(),
+                bytes.len(),
+            )
+        };
+        OwnedString {
+            ptr: NonNull::new(p).expect("RM_CreateString returned null"),
+            ctx: ptr::null_mut(),
+        }
     }
 
     /// Takes ownership of a string a C API handed over (`None` for null).
@@ -101,7 +117,10 @@ impl OwnedString {
     /// # Safety
     /// `ptr`, when not null, must be a live string whose ownership passes to the caller, made in
     /// `ctx` (or with a null context), and freed by nobody else.
-    pub(crate) unsafe fn from_raw(ctx: Ctx, ptr: *mut raw::RedisModuleString) -> Option<OwnedString> {
+    pub(crate) unsafe fn from_raw(
+        ctx: Ctx,
+        ptr: *mut raw::RedisModuleString,
+    ) -> Option<OwnedString> {
         NonNull::new(ptr).map(|ptr| OwnedString { ptr, ctx })
     }
 
@@ -194,7 +213,10 @@ impl CallReply {
 }
 
 /// An element of an array reply; owned by the reply it came from (not freed on its own).
-pub struct Element<'a>(NonNull<raw::RedisModuleCallReply>, std::marker::PhantomData<&'a CallReply>);
+pub struct Element<'a>(
+    NonNull<raw::RedisModuleCallReply>,
+    std::marker::PhantomData<&'a CallReply>,
+);
 
 impl<'a> Element<'a> {
     fn kind(&self) -> c_int {
@@ -226,7 +248,8 @@ impl<'a> Element<'a> {
         (0..n)
             .filter_map(|i| {
                 // SAFETY: i < n; the nested element is owned by the same reply.
-                let e = unsafe { raw::RedisModule_CallReplyArrayElement.unwrap()(self.0.as_ptr(), i) };
+                let e =
+                    unsafe { raw::RedisModule_CallReplyArrayElement.unwrap()(self.0.as_ptr(), i) };
                 NonNull::new(e).map(|p| Element(p, std::marker::PhantomData))
             })
             .collect()
@@ -254,14 +277,24 @@ pub(crate) fn call(ctx: Ctx, write: bool, cmd: &CStr, args: &[CallArg<'_>]) -> R
             CallArg::Key(k) => k.as_ptr(),
             // SAFETY: RM_CreateString copies `b`; a null context makes a string freed below, after the call.
             CallArg::Bytes(b) => unsafe {
-                raw::RedisModule_CreateString.unwrap()(ptr::null_mut(), b.as_ptr().cast::<c_char>(), b.len())
+                raw::RedisModule_CreateString.unwrap()(
+                    ptr::null_mut(),
+                    b.as_ptr().cast::<c_char>(),
+                    b.len(),
+                )
             },
         };
     }
     // SAFETY: ctx is the running command's context; `cmd` and `fmt` are NUL-terminated (CStr);
     // argv holds argv.len() live strings: keys borrowed for the call, the others made above.
     let reply = unsafe {
-        raw::RedisModule_Call.unwrap()(ctx, cmd.as_ptr(), fmt.as_ptr(), argv.as_mut_ptr(), argv.len())
+        raw::RedisModule_Call.unwrap()(
+            ctx,
+            cmd.as_ptr(),
+            fmt.as_ptr(),
+            argv.as_mut_ptr(),
+            argv.len(),
+        )
     };
     for (slot, a) in argv.iter().zip(args) {
         if let CallArg::Bytes(_) = a {
@@ -274,7 +307,11 @@ pub(crate) fn call(ctx: Ctx, write: bool, cmd: &CStr, args: &[CallArg<'_>]) -> R
         let text = String::from_utf8_lossy(reply.raw_bytes()).into_owned();
         // RedisJSON says "Existing key has wrong Redis type" where Redis says WRONGTYPE.
         let wrong_type = text.starts_with("WRONGTYPE") || text.contains("wrong Redis type");
-        return Err(if wrong_type { Error::WrongType } else { Error::Redis(text) });
+        return Err(if wrong_type {
+            Error::WrongType
+        } else {
+            Error::Redis(text)
+        });
     }
     Ok(reply)
 }
@@ -300,7 +337,12 @@ pub(crate) fn notify(ctx: Ctx, event: &'static CStr, key: &Arg) {
     // SAFETY: ctx is the running command's context; event is a NUL-terminated literal and key a
     // live string (RM_NotifyKeyspaceEvent takes its own reference if it keeps it).
     unsafe {
-        raw::RedisModule_NotifyKeyspaceEvent.unwrap()(ctx, raw::REDISMODULE_NOTIFY_MODULE as c_int, event.as_ptr(), key.as_ptr());
+        raw::RedisModule_NotifyKeyspaceEvent.unwrap()(
+            ctx,
+            raw::REDISMODULE_NOTIFY_MODULE as c_int,
+            event.as_ptr(),
+            key.as_ptr(),
+        );
     }
 }
 
@@ -317,8 +359,13 @@ pub enum KeyKind {
 pub(crate) fn key_kind(ctx: Ctx, key: &Arg) -> KeyKind {
     // SAFETY: ctx is the running command's context and key a live string; the key opened for reading is closed before returning.
     unsafe {
-        let k = raw::RedisModule_OpenKey.unwrap()(ctx, key.as_ptr(), raw::REDISMODULE_READ as c_int);
-        let t = if k.is_null() { raw::REDISMODULE_KEYTYPE_EMPTY as c_int } else { raw::RedisModule_KeyType.unwrap()(k) };
+        let k =
+            raw::RedisModule_OpenKey.unwrap()(ctx, key.as_ptr(), raw::REDISMODULE_READ as c_int);
+        let t = if k.is_null() {
+            raw::REDISMODULE_KEYTYPE_EMPTY as c_int
+        } else {
+            raw::RedisModule_KeyType.unwrap()(k)
+        };
         if !k.is_null() {
             raw::RedisModule_CloseKey.unwrap()(k);
         }
@@ -359,13 +406,24 @@ pub(crate) fn reply(ctx: Ctx, r: &Reply) {
                 raw::RedisModule_ReplyWithLongLong.unwrap()(ctx, *i);
             }
             Reply::Bulk(b) => {
-                raw::RedisModule_ReplyWithStringBuffer.unwrap()(ctx, b.as_ptr().cast::<c_char>(), b.len());
+                raw::RedisModule_ReplyWithStringBuffer.unwrap()(
+                    ctx,
+                    b.as_ptr().cast::<c_char>(),
+                    b.len(),
+                );
             }
             Reply::Text(s) => {
-                raw::RedisModule_ReplyWithStringBuffer.unwrap()(ctx, s.as_ptr().cast::<c_char>(), s.len());
+                raw::RedisModule_ReplyWithStringBuffer.unwrap()(
+                    ctx,
+                    s.as_ptr().cast::<c_char>(),
+                    s.len(),
+                );
             }
             Reply::Error(text) => {
-                let mut t: Vec<u8> = text.bytes().filter(|&b| b != b'\r' && b != b'\n' && b != 0).collect();
+                let mut t: Vec<u8> = text
+                    .bytes()
+                    .filter(|&b| b != b'\r' && b != b'\n' && b != 0)
+                    .collect();
                 t.push(0);
                 raw::RedisModule_ReplyWithError.unwrap()(ctx, t.as_ptr().cast::<c_char>());
             }

@@ -5,8 +5,23 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Every error code a command can answer with, in docs order.
 pub const CODES: [&str; 17] = [
-    "ERR", "WRONGTYPE", "NOACCOUNT", "INVALIDJSON", "SCHEMA", "CORRUPT", "NOPATH", "LOBBY", "BADNUMBER", "LIMIT",
-    "SYNTAX", "INSUFFICIENT", "STATECONFLICT", "OVERFLOW", "REDIS", "INTERNAL", "NOJSON",
+    "ERR",
+    "WRONGTYPE",
+    "NOACCOUNT",
+    "INVALIDJSON",
+    "SCHEMA",
+    "CORRUPT",
+    "NOPATH",
+    "LOBBY",
+    "BADNUMBER",
+    "LIMIT",
+    "SYNTAX",
+    "INSUFFICIENT",
+    "STATECONFLICT",
+    "OVERFLOW",
+    "REDIS",
+    "INTERNAL",
+    "NOJSON",
 ];
 
 pub static REJECTED: [AtomicU64; 17] = [const { AtomicU64::new(0) }; 17];

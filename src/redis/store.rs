@@ -6,13 +6,13 @@
 
 use crate::error::{Error, Result};
 use crate::limits;
-use crate::path::DocPath;
-use crate::rm::{self, Arg, CallArg, Ctx, KeyKind};
 use crate::patch::{self, Patch};
+use crate::path::DocPath;
 use crate::printed;
+use crate::rejson::{self, Open};
+use crate::rm::{self, Arg, CallArg, Ctx, KeyKind};
 use crate::schema;
 use crate::text::Text;
-use crate::rejson::{self, Open};
 use crate::vitals::{self, Source, Stat, Stats, Vital};
 use serde_json::Value;
 
@@ -40,7 +40,11 @@ pub fn account(ctx: Ctx, key: &Arg) -> Result<bool> {
 
 /// `account`'s check through the shared API, giving the document's root: `Ok(None)` when the key
 /// is missing.
-fn root<'a>(ctx: Ctx, api: &'static rejson::Api, key: &'a Arg<'a>) -> Result<Option<rejson::Node<'a>>> {
+fn root<'a>(
+    ctx: Ctx,
+    api: &'static rejson::Api,
+    key: &'a Arg<'a>,
+) -> Result<Option<rejson::Node<'a>>> {
     match rejson::open(ctx, api, key) {
         Open::Missing => Ok(None),
         Open::WrongType => Err(Error::WrongType),
@@ -125,8 +129,14 @@ pub fn member_len(name: &str, value_len: usize) -> usize {
 /// document is neither serialized nor parsed); else the whole document is read with `JSON.GET`.
 pub fn read_members(ctx: Ctx, key: &Arg, names: &[&str]) -> Result<Option<Members>> {
     if let Some(api) = rejson::api(ctx) {
-        let Some(root) = root(ctx, api, key)? else { return Ok(None) };
-        let mut m = Members { values: names.iter().map(|n| (n.to_string(), None)).collect(), len: 0, whole_len: None };
+        let Some(root) = root(ctx, api, key)? else {
+            return Ok(None);
+        };
+        let mut m = Members {
+            values: names.iter().map(|n| (n.to_string(), None)).collect(),
+            len: 0,
+            whole_len: None,
+        };
         // One pass over the root's members (the key iterator allocates a string per member).
         let mut found: Vec<(usize, rejson::Node)> = Vec::with_capacity(names.len());
         root.each(&mut |k, node| {
@@ -136,16 +146,26 @@ pub fn read_members(ctx: Ctx, key: &Arg, names: &[&str]) -> Result<Option<Member
             found.len() < names.len()
         });
         for (i, node) in found {
-            let (v, n) = node.text(ctx, |t| (parse_json(t), t.len())).ok_or(Error::Internal)?;
+            let (v, n) = node
+                .text(ctx, |t| (parse_json(t), t.len()))
+                .ok_or(Error::Internal)?;
             m.len += member_len(names[i], n);
             m.values[i].1 = Some(v?);
         }
         return Ok(Some(m));
     }
-    let Some(text) = read_text(ctx, key, None)? else { return Ok(None) };
+    let Some(text) = read_text(ctx, key, None)? else {
+        return Ok(None);
+    };
     let text = text.unwrap_or_default();
-    let Value::Object(mut doc) = parse_json(&text)? else { return Err(not_object()) };
-    let mut m = Members { values: Vec::with_capacity(names.len()), len: 0, whole_len: Some(text.len()) };
+    let Value::Object(mut doc) = parse_json(&text)? else {
+        return Err(not_object());
+    };
+    let mut m = Members {
+        values: Vec::with_capacity(names.len()),
+        len: 0,
+        whole_len: Some(text.len()),
+    };
     for &name in names {
         let value = doc.remove(name);
         if let Some(v) = &value {
@@ -166,7 +186,9 @@ pub fn document_len(ctx: Ctx, key: &Arg) -> Result<usize> {
 /// `JSON.GET`.
 pub fn read_whole_text<R>(ctx: Ctx, key: &Arg, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
     if let Some(api) = rejson::api(ctx) {
-        return root(ctx, api, key)?.map(|root| root.text(ctx, f).ok_or(Error::Internal)).transpose();
+        return root(ctx, api, key)?
+            .map(|root| root.text(ctx, f).ok_or(Error::Internal))
+            .transpose();
     }
     Ok(read_text(ctx, key, None)?.map(|t| f(&t.unwrap_or_default())))
 }
@@ -189,7 +211,10 @@ fn parse_json(text: &[u8]) -> Result<Value> {
 pub fn write_document(ctx: Ctx, key: &Arg, doc: &Value, nx: bool, exists: bool) -> Result<bool> {
     let text = crate::json::to_string(doc);
     if text.len() > limits::MAX_DOCUMENT_BYTES {
-        return Err(Error::Limit(format!("document larger than {} bytes", limits::MAX_DOCUMENT_BYTES)));
+        return Err(Error::Limit(format!(
+            "document larger than {} bytes",
+            limits::MAX_DOCUMENT_BYTES
+        )));
     }
     if nx && exists {
         return Ok(false);
@@ -201,9 +226,19 @@ pub fn write_document(ctx: Ctx, key: &Arg, doc: &Value, nx: bool, exists: bool) 
         w.keep_whole(key)?;
     }
     let reply = if nx {
-        rm::call(ctx, true, c"JSON.SET", &[key.into(), "$".into(), (&text).into(), "NX".into()])?
+        rm::call(
+            ctx,
+            true,
+            c"JSON.SET",
+            &[key.into(), "$".into(), (&text).into(), "NX".into()],
+        )?
     } else {
-        rm::call(ctx, true, c"JSON.SET", &[key.into(), "$".into(), (&text).into()])?
+        rm::call(
+            ctx,
+            true,
+            c"JSON.SET",
+            &[key.into(), "$".into(), (&text).into()],
+        )?
     };
     if reply.is_null() {
         return Ok(false);
@@ -218,13 +253,20 @@ pub fn write_document(ctx: Ctx, key: &Arg, doc: &Value, nx: bool, exists: bool) 
 
 /// Deletes a key; returns how many were removed (0 or 1).
 pub fn delete(ctx: Ctx, key: &Arg) -> Result<i64> {
-    rm::call(ctx, true, c"DEL", &[key.into()])?.integer().ok_or(Error::Internal)
+    rm::call(ctx, true, c"DEL", &[key.into()])?
+        .integer()
+        .ok_or(Error::Internal)
 }
 
 /// Stores a lobby cache string with its TTL.
 pub fn write_lobby(ctx: Ctx, key: &Arg, text: &str, ttl_seconds: i64) -> Result<()> {
     let ttl = ttl_seconds.to_string();
-    rm::call(ctx, true, c"SET", &[key.into(), text.into(), "EX".into(), (&ttl).into()])?;
+    rm::call(
+        ctx,
+        true,
+        c"SET",
+        &[key.into(), text.into(), "EX".into(), (&ttl).into()],
+    )?;
     Ok(())
 }
 
@@ -263,11 +305,17 @@ fn check_parents(ctx: Ctx, key: &Arg, path: &DocPath) -> Result<()> {
         return Ok(());
     }
     let section = DocPath::parse(path.section())?;
-    let Some(Some(text)) = read_text(ctx, key, Some(&section))? else { return Ok(()) };
-    let mut here: Value = serde_json::from_slice(&text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
+    let Some(Some(text)) = read_text(ctx, key, Some(&section))? else {
+        return Ok(());
+    };
+    let mut here: Value =
+        serde_json::from_slice(&text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
     for (i, seg) in path.segments[1..].iter().enumerate() {
         let Value::Object(mut m) = here else {
-            return Err(Error::Corrupt(format!("{} must be an object", path.segments[..=i].join("."))));
+            return Err(Error::Corrupt(format!(
+                "{} must be an object",
+                path.segments[..=i].join(".")
+            )));
         };
         match m.remove(seg.as_str()) {
             Some(v) => here = v,
@@ -315,13 +363,25 @@ pub fn put_all(ctx: Ctx, puts: &[Put], touch: &[&Arg]) -> Result<()> {
     } else {
         if puts.len() > 1 {
             for (i, p) in puts.iter().enumerate() {
-                if !puts[..i].iter().any(|q| q.key.bytes() == p.key.bytes() && q.member == p.member) {
+                if !puts[..i]
+                    .iter()
+                    .any(|q| q.key.bytes() == p.key.bytes() && q.member == p.member)
+                {
                     w.keep_member(p.key, p.member)?;
                 }
             }
         }
         for p in puts {
-            let reply = rm::call(ctx, true, c"JSON.SET", &[CallArg::Key(p.key), CallArg::Bytes(p.path.as_bytes()), CallArg::Bytes(p.json.as_bytes())])?;
+            let reply = rm::call(
+                ctx,
+                true,
+                c"JSON.SET",
+                &[
+                    CallArg::Key(p.key),
+                    CallArg::Bytes(p.path.as_bytes()),
+                    CallArg::Bytes(p.json.as_bytes()),
+                ],
+            )?;
             if reply.is_null() {
                 return Err(Error::Internal);
             }
@@ -369,7 +429,10 @@ enum Undo<'a> {
 
 impl<'a> Writes<'a> {
     pub fn new(ctx: Ctx) -> Writes<'a> {
-        Writes { ctx, undo: Vec::new() }
+        Writes {
+            ctx,
+            undo: Vec::new(),
+        }
     }
 
     /// Every write was made: nothing is to be taken back.
@@ -379,7 +442,9 @@ impl<'a> Writes<'a> {
 
     /// The key's expire as an absolute unix time in ms (`None`: none, or no such key).
     fn expire_at(&self, key: &Arg) -> Result<Option<i64>> {
-        let at = rm::call(self.ctx, false, c"PEXPIRETIME", &[key.into()])?.integer().ok_or(Error::Internal)?;
+        let at = rm::call(self.ctx, false, c"PEXPIRETIME", &[key.into()])?
+            .integer()
+            .ok_or(Error::Internal)?;
         Ok((at >= 0).then_some(at))
     }
 
@@ -426,7 +491,12 @@ impl<'a> Writes<'a> {
 
     fn put_back_expire(&self, key: &Arg, at: Option<i64>) -> Result<()> {
         match at {
-            Some(at) => rm::call(self.ctx, true, c"PEXPIREAT", &[key.into(), (&at.to_string()).into()])?,
+            Some(at) => rm::call(
+                self.ctx,
+                true,
+                c"PEXPIREAT",
+                &[key.into(), (&at.to_string()).into()],
+            )?,
             None => rm::call(self.ctx, true, c"PERSIST", &[key.into()])?,
         };
         Ok(())
@@ -440,13 +510,23 @@ impl<'a> Writes<'a> {
             }
             Undo::Expire(key, at) => self.put_back_expire(key, *at)?,
             Undo::Member(key, path, Some(text)) => {
-                rm::call(ctx, true, c"JSON.SET", &[(*key).into(), path.into(), CallArg::Bytes(text)])?;
+                rm::call(
+                    ctx,
+                    true,
+                    c"JSON.SET",
+                    &[(*key).into(), path.into(), CallArg::Bytes(text)],
+                )?;
             }
             Undo::Member(key, path, None) => {
                 rm::call(ctx, true, c"JSON.DEL", &[(*key).into(), path.into()])?;
             }
             Undo::Whole(key, text, at) => {
-                rm::call(ctx, true, c"JSON.SET", &[(*key).into(), "$".into(), CallArg::Bytes(text)])?;
+                rm::call(
+                    ctx,
+                    true,
+                    c"JSON.SET",
+                    &[(*key).into(), "$".into(), CallArg::Bytes(text)],
+                )?;
                 self.put_back_expire(key, *at)?;
             }
         }
@@ -459,7 +539,11 @@ impl Drop for Writes<'_> {
         for u in self.undo.iter().rev() {
             if let Err(e) = self.take_back(u) {
                 // Two failures in one command: the first one's reply stands, the log says more.
-                rm::log(self.ctx, "warning", &format!("account: a failed command could not undo one of its writes: {e}"));
+                rm::log(
+                    self.ctx,
+                    "warning",
+                    &format!("account: a failed command could not undo one of its writes: {e}"),
+                );
             }
         }
     }
@@ -470,7 +554,12 @@ impl Drop for Writes<'_> {
 fn merge(ctx: Ctx, key: &Arg, patch: &str) -> Result<()> {
     let mut w = Writes::new(ctx);
     w.refresh_idle(key)?;
-    rm::call(ctx, true, c"JSON.MERGE", &[key.into(), "$".into(), patch.into()])?;
+    rm::call(
+        ctx,
+        true,
+        c"JSON.MERGE",
+        &[key.into(), "$".into(), patch.into()],
+    )?;
     w.commit();
     Ok(())
 }
@@ -488,7 +577,9 @@ pub fn read_vital(ctx: Ctx, key: &Arg, stat: Stat) -> Result<Vital> {
 
 /// The validated stats section of an account; `None` if the key is missing.
 pub fn read_stats(ctx: Ctx, key: &Arg) -> Result<Option<Stats>> {
-    let stats = read_stats_text(ctx, key, |t| printed::stats(t).map_or_else(|| vitals::stats_from(Text::new(t)), Ok))?;
+    let stats = read_stats_text(ctx, key, |t| {
+        printed::stats(t).map_or_else(|| vitals::stats_from(Text::new(t)), Ok)
+    })?;
     stats.transpose().map_err(Error::stored)
 }
 
@@ -500,8 +591,15 @@ pub fn read_stats_text<R>(ctx: Ctx, key: &Arg, f: impl FnOnce(&[u8]) -> R) -> Re
     let set = vitals::vital_set();
     let no_stats = || Error::Corrupt(format!("no {} object", set.all[0].path()));
     if let Some(api) = rejson::api(ctx) {
-        let Some(root) = root(ctx, api, key)? else { return Ok(None) };
-        return Ok(Some(root.field(set.section).ok_or_else(no_stats)?.text(ctx, f).ok_or(Error::Internal)?));
+        let Some(root) = root(ctx, api, key)? else {
+            return Ok(None);
+        };
+        return Ok(Some(
+            root.field(set.section)
+                .ok_or_else(no_stats)?
+                .text(ctx, f)
+                .ok_or(Error::Internal)?,
+        ));
     }
     match read_text(ctx, key, Some(&DocPath::parse(set.section)?))? {
         None => Ok(None),
@@ -523,7 +621,8 @@ fn read_stats_json(ctx: Ctx, key: &Arg) -> Result<Option<Value>> {
         return Ok(None);
     }
     let text = reply.bytes().ok_or(Error::Internal)?;
-    let found: Value = serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
+    let found: Value =
+        serde_json::from_slice(text).map_err(|_| Error::Corrupt("not valid JSON".into()))?;
     let mut root = serde_json::Map::new();
     if let Value::Array(mut items) = found {
         if let Some(v) = items.pop() {
@@ -539,25 +638,52 @@ fn vital_put<'a>(key: &'a Arg<'a>, stat: Stat, before: &Vital, after: &Vital) ->
     let member = vitals::vital_set().section;
     if after == before {
         None
-    } else if (Vital { cur: before.cur, ..*after }) == *before {
-        Some(Put { key, member, path: cur_path(stat), json: after.cur.to_string() })
+    } else if (Vital {
+        cur: before.cur,
+        ..*after
+    }) == *before
+    {
+        Some(Put {
+            key,
+            member,
+            path: cur_path(stat),
+            json: after.cur.to_string(),
+        })
     } else {
-        Some(Put { key, member, path: vital_path(stat), json: after.to_json() })
+        Some(Put {
+            key,
+            member,
+            path: vital_path(stat),
+            json: after.to_json(),
+        })
     }
 }
 
 /// The one write of vital changes: a root `JSON.MERGE` (no JSONPath to compile), or, when a
 /// field becomes null (which a merge patch cannot store), one `JSON.MSET` of paths.
-pub fn save(ctx: Ctx, key: &Arg, changes: &[(Stat, Vital, Vital)], last_update: Option<f64>) -> Result<()> {
+pub fn save(
+    ctx: Ctx,
+    key: &Arg,
+    changes: &[(Stat, Vital, Vital)],
+    last_update: Option<f64>,
+) -> Result<()> {
     match patch::vitals(changes, last_update) {
         // A write command that changes nothing still counts as activity: the TTL is refreshed.
         Patch::Unchanged => refresh_idle(ctx, key),
         Patch::Merge(json) if rejson::can_merge(ctx) => merge(ctx, key, &json),
         Patch::Merge(_) | Patch::NeedsNull => {
             let set = vitals::vital_set();
-            let mut puts: Vec<Put> = changes.iter().filter_map(|(s, b, a)| vital_put(key, *s, b, a)).collect();
+            let mut puts: Vec<Put> = changes
+                .iter()
+                .filter_map(|(s, b, a)| vital_put(key, *s, b, a))
+                .collect();
             if let Some(t) = last_update {
-                puts.push(Put { key, member: set.section, path: set.last_update_jsonpath, json: vitals::time_json(Some(t)) });
+                puts.push(Put {
+                    key,
+                    member: set.section,
+                    path: set.last_update_jsonpath,
+                    json: vitals::time_json(Some(t)),
+                });
             }
             put_all(ctx, &puts, &[])
         }

@@ -33,7 +33,13 @@ pub struct Entry {
 pub fn servers_tsv() -> Vec<Entry> {
     let path = root().join("tests/servers.tsv");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let rel = |p: &str| if p == "-" { String::new() } else { root().join(p).to_string_lossy().into_owned() };
+    let rel = |p: &str| {
+        if p == "-" {
+            String::new()
+        } else {
+            root().join(p).to_string_lossy().into_owned()
+        }
+    };
     text.lines()
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("name\t"))
         .map(|l| {
@@ -44,7 +50,11 @@ pub fn servers_tsv() -> Vec<Entry> {
                 kind: f[1].into(),
                 version: f[2].into(),
                 server: rel(f[3]).into(),
-                lib: if f[4] == "-" { String::new() } else { f[4].split(':').map(rel).collect::<Vec<_>>().join(":") },
+                lib: if f[4] == "-" {
+                    String::new()
+                } else {
+                    f[4].split(':').map(rel).collect::<Vec<_>>().join(":")
+                },
                 cli: rel(f[5]).into(),
             }
         })
@@ -67,7 +77,13 @@ pub enum Flavor {
     Valkey91,
 }
 
-pub const ALL_FLAVORS: [Flavor; 5] = [Flavor::Redis70, Flavor::Stack74, Flavor::Redis82, Flavor::Valkey81, Flavor::Valkey91];
+pub const ALL_FLAVORS: [Flavor; 5] = [
+    Flavor::Redis70,
+    Flavor::Stack74,
+    Flavor::Redis82,
+    Flavor::Valkey81,
+    Flavor::Valkey91,
+];
 
 impl std::fmt::Debug for Flavor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -148,9 +164,14 @@ pub fn selected_flavors() -> Vec<Flavor> {
         Ok(list) if !list.trim().is_empty() => {
             let names: Vec<&str> = list.split(',').map(str::trim).collect();
             for n in &names {
-                assert!(ALL_FLAVORS.iter().any(|f| f.name() == *n), "ACCOUNT_SERVERS: unknown server {n:?}");
+                assert!(
+                    ALL_FLAVORS.iter().any(|f| f.name() == *n),
+                    "ACCOUNT_SERVERS: unknown server {n:?}"
+                );
             }
-            let (run, skip): (Vec<Flavor>, Vec<Flavor>) = ALL_FLAVORS.into_iter().partition(|f| names.contains(&f.name()));
+            let (run, skip): (Vec<Flavor>, Vec<Flavor>) = ALL_FLAVORS
+                .into_iter()
+                .partition(|f| names.contains(&f.name()));
             if !skip.is_empty() {
                 eprintln!("skipped on {skip:?}: ACCOUNT_SERVERS={list}");
             }
@@ -171,7 +192,9 @@ pub fn selected(flavor: Flavor) -> bool {
 }
 
 pub fn rejson() -> PathBuf {
-    std::env::var_os("REJSON_SO").map(PathBuf::from).unwrap_or_else(|| root().join(".deps/stack/lib/rejson.so"))
+    std::env::var_os("REJSON_SO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".deps/stack/lib/rejson.so"))
 }
 
 /// The module under test: ACCOUNT_SO, else the newest release build (`cargo test --release`
@@ -180,7 +203,10 @@ pub fn module() -> PathBuf {
     if let Some(p) = std::env::var_os("ACCOUNT_SO") {
         return PathBuf::from(p);
     }
-    let candidates = ["target/release/libredis_account.so", "target/release/deps/libredis_account.so"];
+    let candidates = [
+        "target/release/libredis_account.so",
+        "target/release/deps/libredis_account.so",
+    ];
     candidates
         .iter()
         .map(|c| root().join(c))
@@ -213,7 +239,12 @@ impl Options {
     /// AOF on, every write fsynced before it is acknowledged: a SIGKILL loses nothing.
     pub fn aof() -> Options {
         Options {
-            extra: vec!["--appendonly".into(), "yes".into(), "--appendfsync".into(), "always".into()],
+            extra: vec![
+                "--appendonly".into(),
+                "yes".into(),
+                "--appendfsync".into(),
+                "always".into(),
+            ],
             ..Default::default()
         }
     }
@@ -221,7 +252,11 @@ impl Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { with_module: true, extra: vec![], config: None }
+        Options {
+            with_module: true,
+            extra: vec![],
+            config: None,
+        }
     }
 }
 
@@ -247,7 +282,12 @@ impl Server {
     }
 
     /// `start_in` with the ports to try chosen by `port(attempt)` (tests of the retry use it).
-    pub fn start_on_ports(flavor: Flavor, dir: PathBuf, opts: Options, port: &mut dyn FnMut(usize) -> u16) -> Server {
+    pub fn start_on_ports(
+        flavor: Flavor,
+        dir: PathBuf,
+        opts: Options,
+        port: &mut dyn FnMut(usize) -> u16,
+    ) -> Server {
         Server::launch(flavor, dir, opts, true, port)
     }
 
@@ -255,7 +295,13 @@ impl Server {
     /// column as LD_LIBRARY_PATH (never the machine's own libraries or a server on PATH), in
     /// `dir`, on `port`, RedisJSON (if `with_rejson`) and the module (if `opts.with_module`)
     /// loaded, then `opts.extra`.
-    fn command(flavor: Flavor, dir: &Path, opts: &Options, with_rejson: bool, port: u16) -> Command {
+    fn command(
+        flavor: Flavor,
+        dir: &Path,
+        opts: &Options,
+        with_rejson: bool,
+        port: u16,
+    ) -> Command {
         let entry = flavor.entry();
         let mut cmd = Command::new(&entry.server);
         cmd.env("LD_LIBRARY_PATH", &entry.lib).current_dir(dir);
@@ -268,8 +314,12 @@ impl Server {
         }
         // RedisJSON 2.8 is not built thread-safe: FLUSHALL must not free its documents
         // in a background thread, which Valkey does by default (docs/commands.md, "Servers").
-        cmd.args(["--lazyfree-lazy-user-flush", "no"])
-            .args(["--dir", dir.to_str().unwrap(), "--logfile", "redis.log"]);
+        cmd.args(["--lazyfree-lazy-user-flush", "no"]).args([
+            "--dir",
+            dir.to_str().unwrap(),
+            "--logfile",
+            "redis.log",
+        ]);
         if with_rejson && opts.config.is_none() {
             cmd.args(["--loadmodule", rejson().to_str().unwrap()]);
         }
@@ -308,20 +358,45 @@ impl Server {
         let mut stderr = String::new();
         use std::io::Read;
         let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
-        assert_ne!(status.code(), Some(127), "{flavor:?}: the binary or a library of it was not found: {stderr}");
+        assert_ne!(
+            status.code(),
+            Some(127),
+            "{flavor:?}: the binary or a library of it was not found: {stderr}"
+        );
         let log = std::fs::read_to_string(dir.join("redis.log")).unwrap_or_default();
         let _ = std::fs::remove_dir_all(&dir);
-        Failed { status, log, stderr }
+        Failed {
+            status,
+            log,
+            stderr,
+        }
     }
 
-    fn launch(flavor: Flavor, dir: PathBuf, opts: Options, with_rejson: bool, port: &mut dyn FnMut(usize) -> u16) -> Server {
+    fn launch(
+        flavor: Flavor,
+        dir: PathBuf,
+        opts: Options,
+        with_rejson: bool,
+        port: &mut dyn FnMut(usize) -> u16,
+    ) -> Server {
         for attempt in 0..5 {
             let port = port(attempt);
             // Only this attempt's part of the log tells why it failed.
-            let log_from = std::fs::metadata(dir.join("redis.log")).map(|m| m.len() as usize).unwrap_or(0);
+            let log_from = std::fs::metadata(dir.join("redis.log"))
+                .map(|m| m.len() as usize)
+                .unwrap_or(0);
             let mut cmd = Server::command(flavor, &dir, &opts, with_rejson, port);
-            let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn the server");
-            let mut s = Server { child, port, flavor, dir: dir.clone() };
+            let child = cmd
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn the server");
+            let mut s = Server {
+                child,
+                port,
+                flavor,
+                dir: dir.clone(),
+            };
             if s.wait_ready() {
                 return s;
             }
@@ -440,9 +515,16 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("redis-cli");
-        child.stdin.take().unwrap().write_all(format!("{line}\n").as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{line}\n").as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
-        String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_string()
+        String::from_utf8_lossy(&out.stdout)
+            .trim_end_matches('\n')
+            .to_string()
     }
 
     /// Kills the server at once (no shutdown, no save), as a crash would.
@@ -482,7 +564,11 @@ pub fn new_dir() -> PathBuf {
     let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(&base).unwrap();
     loop {
-        let d = base.join(format!("redis-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst)));
+        let d = base.join(format!(
+            "redis-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::SeqCst)
+        ));
         match std::fs::create_dir(&d) {
             Ok(()) => return d,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -492,7 +578,11 @@ pub fn new_dir() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Runs the body once on each supported server.
@@ -506,7 +596,11 @@ pub fn for_each_server(body: impl Fn(&Server)) {
 /// The server's version from INFO server (`redis_version`, or `valkey_version` on Valkey).
 pub fn server_version(con: &mut redis::Connection, flavor: Flavor) -> String {
     let info: String = q(con, &["INFO", "server"]);
-    let field = if flavor.is_valkey() { "valkey_version:" } else { "redis_version:" };
+    let field = if flavor.is_valkey() {
+        "valkey_version:"
+    } else {
+        "redis_version:"
+    };
     info.lines()
         .find_map(|l| l.strip_prefix(field))
         .unwrap_or_else(|| panic!("{flavor:?}: no {field} in INFO server"))
@@ -517,7 +611,10 @@ pub fn server_version(con: &mut redis::Connection, flavor: Flavor) -> String {
 /// Makes `replica` replicate `primary` and waits until the link is up.
 pub fn attach(replica: &Server, primary: &Server) {
     let mut r = replica.conn();
-    q::<String>(&mut r, &["REPLICAOF", "127.0.0.1", &primary.port.to_string()]);
+    q::<String>(
+        &mut r,
+        &["REPLICAOF", "127.0.0.1", &primary.port.to_string()],
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let info: String = q(&mut r, &["INFO", "replication"]);
@@ -556,7 +653,8 @@ pub fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -
     for a in &args[1..] {
         c.arg(*a);
     }
-    c.query::<T>(con).unwrap_or_else(|e| panic!("{args:?}: {}", err_text(&e)))
+    c.query::<T>(con)
+        .unwrap_or_else(|e| panic!("{args:?}: {}", err_text(&e)))
 }
 
 /// One field of `INFO account` (`account_read_path`, `account_calls_damage`, ...), as text.
