@@ -51,7 +51,7 @@ pub const EXPECTED: &[Expect] = &[
     ),
     (
         "account.del",
-        2,
+        -2,
         &["write", "fast", "module"],
         1,
         1,
@@ -81,7 +81,7 @@ pub const EXPECTED: &[Expect] = &[
     ),
     (
         "account.move",
-        3,
+        -3,
         &["write", "denyoom", "module"],
         1,
         1,
@@ -91,7 +91,7 @@ pub const EXPECTED: &[Expect] = &[
     ),
     (
         "account.session",
-        4,
+        -4,
         &["write", "denyoom", "module"],
         1,
         1,
@@ -111,7 +111,7 @@ pub const EXPECTED: &[Expect] = &[
     ),
     (
         "account.incr",
-        4,
+        -4,
         &["write", "denyoom", "module"],
         1,
         1,
@@ -141,7 +141,7 @@ pub const EXPECTED: &[Expect] = &[
     ),
     (
         "account.spend",
-        4,
+        -4,
         &["write", "denyoom", "fast", "module"],
         1,
         1,
@@ -161,7 +161,7 @@ pub const EXPECTED: &[Expect] = &[
     ),
     (
         "account.regen",
-        2,
+        -2,
         &["write", "denyoom", "fast", "module"],
         1,
         1,
@@ -171,7 +171,7 @@ pub const EXPECTED: &[Expect] = &[
     ),
     (
         "account.logout",
-        3,
+        -3,
         &["write", "denyoom", "module"],
         1,
         2,
@@ -192,7 +192,7 @@ pub const EXPECTED: &[Expect] = &[
     (
         "account.link",
         -4,
-        &["write", "denyoom", "module"],
+        &["write", "denyoom", "module", "movablekeys"],
         3,
         -1,
         &["@write", "@account"],
@@ -202,7 +202,7 @@ pub const EXPECTED: &[Expect] = &[
     (
         "account.unlink",
         -3,
-        &["write", "denyoom", "module"],
+        &["write", "denyoom", "module", "movablekeys"],
         2,
         -1,
         &["@write", "@account"],
@@ -231,7 +231,7 @@ pub const EXPECTED: &[Expect] = &[
     ),
     (
         "lobby.delcache",
-        2,
+        -2,
         &["write", "fast", "module"],
         1,
         1,

@@ -143,7 +143,7 @@ fn rejected_creates_leave_the_key_exactly_as_it_was() {
         );
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.CREATE", "ac:1", "{}", "{}"]),
-            "SYNTAX expected: ACCOUNT.CREATE key [json] [NX]"
+            "SYNTAX expected: ACCOUNT.CREATE key [json] [NX] [IDMP request-id]"
         );
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.CREATE", "ac:1", "{}", "NX", "NX"]),
@@ -378,7 +378,7 @@ fn lobby_cache_rejects_bad_lists_and_keeps_the_old_one() {
                 &mut c,
                 &["LOBBY.SETCACHE", "lobby:user:7", "[]", "PX", "10"]
             ),
-            "SYNTAX expected: LOBBY.SETCACHE key json [EX seconds]"
+            "SYNTAX expected: LOBBY.SETCACHE key json [EX seconds] [IDMP request-id]"
         );
         assert_eq!(
             e(&mut c, &["LOBBY.SETCACHE", "lobby:user:7", "[]", "EX"]),

@@ -130,12 +130,12 @@ fn state_transitions_keep_prev_state_and_honour_from() {
             expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", ""]),
             "SCHEMA state must be a string of at least 1 character"
         );
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "WHEN", "b"]), "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "WHEN", "b"]), "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]] [IDMP request-id]");
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.STATE", "ac:404", "a"]),
             "NOACCOUNT no such account"
         );
-        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "FROM"]), "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]");
+        assert_eq!(expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a", "FROM"]), "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]] [IDMP request-id]");
         q::<String>(&mut c, &["JSON.SET", "ac:1", "$.state", "5"]);
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.STATE", "ac:1", "a"]),
@@ -795,9 +795,9 @@ fn state_transitions_set_other_places_in_the_same_step() {
             (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "FROM", "combat", "SET", "active_quest", "null"], "STATECONFLICT state is 'SCENARIO', not 'combat'"),
             (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "active_quest", "null", "sessions.scenario_id", "5"], "SCHEMA sessions.scenario_id must be a string or null"),
             (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "active_quest", "{"], "INVALIDJSON malformed JSON at line 1 column 1"),
-            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "active_quest"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]"),
-            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]"),
-            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "FROM"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "active_quest"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]] [IDMP request-id]"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]] [IDMP request-id]"),
+            (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "FROM"], "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]] [IDMP request-id]"),
             (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "state", r#""x""#], "SYNTAX state is set by the transition itself"),
             (&["ACCOUNT.STATE", "ac:1", "EXPLORATION", "SET", "stats.hp.x", "1"], "NOPATH no such path 'stats.hp.x'"),
             (&["ACCOUNT.STATE", "ac:404", "EXPLORATION", "SET", "active_quest", "null"], "NOACCOUNT no such account"),

@@ -120,6 +120,19 @@ const SESSION: Spec = oneof(
     ],
 );
 
+/// The optional request id every write command ends with (`redis/idmp.rs`).
+const IDMP: Spec = string("request-id").after("IDMP").optional();
+
+/// A command's arguments as COMMAND DOCS shows them: `of`, and `[IDMP request-id]` at the end
+/// of a command that takes a request id.
+pub fn documented(command: &str, takes_request_id: bool) -> Vec<Spec> {
+    let mut specs = of(command).to_vec();
+    if takes_request_id {
+        specs.push(IDMP);
+    }
+    specs
+}
+
 /// The arguments of a command (after its name), by the name it is registered with.
 pub fn of(command: &str) -> &'static [Spec] {
     match command {

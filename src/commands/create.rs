@@ -1,4 +1,4 @@
-//! ACCOUNT.CREATE key [json] [NX]
+//! ACCOUNT.CREATE key [json] [NX] [IDMP request-id]
 
 use super::write;
 use crate::error::{Error, Result};
@@ -19,7 +19,7 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
             body = Some(a.bytes());
         } else {
             return Err(Error::Syntax(
-                "expected: ACCOUNT.CREATE key [json] [NX]".into(),
+                "expected: ACCOUNT.CREATE key [json] [NX] [IDMP request-id]".into(),
             ));
         }
     }

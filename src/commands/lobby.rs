@@ -1,4 +1,4 @@
-//! LOBBY.SETCACHE key json [EX seconds], LOBBY.GETCACHE key, LOBBY.DELCACHE key
+//! LOBBY.SETCACHE key json [EX seconds] [IDMP request-id], LOBBY.GETCACHE key, LOBBY.DELCACHE key
 
 use crate::error::{Error, Result};
 use crate::rm::{Arg, Ctx, KeyKind, Reply};
@@ -14,7 +14,7 @@ pub fn lobby_setcache(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         5 if args[3].is("EX") => parse_ttl(&args[4])?,
         5 => {
             return Err(Error::Syntax(
-                "expected: LOBBY.SETCACHE key json [EX seconds]".into(),
+                "expected: LOBBY.SETCACHE key json [EX seconds] [IDMP request-id]".into(),
             ))
         }
         _ => return Err(Error::WrongArity),

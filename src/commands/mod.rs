@@ -33,7 +33,7 @@ use redis_module::raw;
 use std::ffi::CString;
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::Relaxed};
 
 type Handler = fn(Ctx, &[Arg]) -> Result<Reply>;
 type RawHandler = extern "C" fn(Ctx, *mut *mut raw::RedisModuleString, c_int) -> c_int;
@@ -43,8 +43,6 @@ type RawHandler = extern "C" fn(Ctx, *mut *mut raw::RedisModuleString, c_int) ->
 pub enum Keys {
     /// One key at this position.
     One(i32),
-    /// Every argument from this position to the end.
-    Rest(i32),
     /// Found by the command itself (getkeys-api), at most from this position to the end.
     Movable(i32),
     /// ACCOUNT.LOGOUT: the account at the first position (read and deleted), a stream at the
@@ -57,7 +55,7 @@ pub enum Keys {
 pub struct Command {
     pub name: &'static str,
     /// The entry point, and its call counter (INFO account).
-    handler: (RawHandler, &'static AtomicU64),
+    handler: (RawHandler, &'static AtomicU64, &'static Meta),
     /// Redis command flags ("write deny-oom", "readonly fast", ...).
     pub flags: &'static str,
     /// As Redis counts it: exact if positive, at least -arity if negative (the name included).
@@ -77,40 +75,131 @@ impl Command {
     pub fn is_admin(&self) -> bool {
         self.acl.split(' ').any(|a| a == "admin")
     }
+
+    /// Every command that changes a document or the lobby cache (a `write` command) takes an
+    /// optional trailing `IDMP <request-id>` (exactly once: `redis/idmp.rs`).
+    pub fn takes_request_id(&self) -> bool {
+        self.flags.split(' ').any(|f| f == "write")
+    }
+
+    /// The arity Redis checks: a command taking a request id may have two more arguments.
+    fn registered_arity(&self) -> i32 {
+        if self.takes_request_id() && self.arity > 0 {
+            -self.arity
+        } else {
+            self.arity
+        }
+    }
+
+    /// The position of the first key (the record of a request id is kept beside it).
+    fn first_key(&self) -> i32 {
+        match self.keys {
+            Keys::One(p) | Keys::Movable(p) | Keys::AccountThenStream(p, _) => p,
+            Keys::None => 0,
+        }
+    }
+}
+
+/// What the dispatcher knows of a command when it runs, set once from its table entry at
+/// registration: whether it takes a request id (every `write` command), the arity Redis no
+/// longer checks for it (the optional `IDMP <id>` loosens it), and where its first key is.
+pub struct Meta {
+    once: AtomicBool,
+    arity: AtomicI32,
+    first_key: AtomicI32,
+}
+
+impl Meta {
+    pub const fn new() -> Meta {
+        Meta {
+            once: AtomicBool::new(false),
+            arity: AtomicI32::new(0),
+            first_key: AtomicI32::new(0),
+        }
+    }
+
+    fn set(&self, c: &Command) {
+        self.once.store(c.takes_request_id(), Relaxed);
+        self.arity.store(c.arity, Relaxed);
+        self.first_key.store(c.first_key(), Relaxed);
+    }
+}
+
+/// A command's answer: run now, or replayed from its request id's record.
+enum Answer {
+    Ran(Result<Reply>),
+    Replayed(crate::redis::idmp::Outcome),
 }
 
 /// Runs a handler: the argument slice without copies, panics caught (the command then changed
 /// nothing and answers INTERNAL), the reply or error written. A command that needs RedisJSON
-/// answers NOJSON, without running, while RedisJSON is not loaded.
+/// answers NOJSON, without running, while RedisJSON is not loaded. A write command's trailing
+/// `IDMP <request-id>` is taken off here: a call seen before answers its recorded reply and
+/// runs nothing; a first call runs and its reply is recorded in the same command.
 fn dispatch(
     ctx: Ctx,
     argv: *mut *mut raw::RedisModuleString,
     argc: c_int,
     handler: Handler,
     needs_json: bool,
+    meta: &Meta,
 ) -> c_int {
+    use crate::redis::idmp;
     // SAFETY: Redis passes argc valid string pointers at argv, alive and unchanged for the
     // duration of the call, which the borrow ends within.
-    let args: &[Arg] = unsafe { Arg::slice(argv, argc) };
-    let run = || {
+    let all: &[Arg] = unsafe { Arg::slice(argv, argc) };
+    let run = || -> Answer {
         if needs_json && !crate::rejson::present(ctx) {
-            Err(Error::NoJson)
-        } else {
-            handler(ctx, args)
+            return Answer::Ran(Err(Error::NoJson));
+        }
+        if !meta.once.load(Relaxed) {
+            return Answer::Ran(handler(ctx, all));
+        }
+        let (args, id) = match idmp::split(all) {
+            Ok(split) => split,
+            Err(e) => return Answer::Ran(Err(e)),
+        };
+        let arity = meta.arity.load(Relaxed);
+        let n = args.len() as i32;
+        if (arity > 0 && n != arity) || (arity < 0 && n < -arity) {
+            return Answer::Ran(Err(Error::WrongArity));
+        }
+        let Some(id) = id else {
+            return Answer::Ran(handler(ctx, args));
+        };
+        let Some(key) = args.get(meta.first_key.load(Relaxed) as usize) else {
+            return Answer::Ran(Err(Error::WrongArity));
+        };
+        match idmp::before(ctx, key, id) {
+            Err(e) => Answer::Ran(Err(e)),
+            Ok(idmp::Before::Off) => Answer::Ran(handler(ctx, args)),
+            Ok(idmp::Before::Replay(o)) => Answer::Replayed(o),
+            Ok(idmp::Before::Fresh(rec)) => {
+                let result = handler(ctx, args);
+                idmp::record(ctx, rec, &result);
+                Answer::Ran(result)
+            }
         }
     };
     crate::redis::fault::begin();
-    let result = catch_unwind(AssertUnwindSafe(run)).unwrap_or(Err(Error::Internal));
+    let answer = catch_unwind(AssertUnwindSafe(run)).unwrap_or(Answer::Ran(Err(Error::Internal)));
     crate::redis::fault::end();
-    match result {
-        Ok(r) => rm::reply(ctx, &r),
-        Err(Error::WrongArity) => {
+    match answer {
+        Answer::Ran(Ok(r)) => rm::reply(ctx, &r),
+        Answer::Ran(Err(Error::WrongArity)) => {
             stats::rejected("ERR");
             rm::wrong_arity(ctx)
         }
-        Err(e) => {
+        Answer::Ran(Err(e)) => {
             stats::rejected(e.code());
             rm::reply_error(ctx, &e)
+        }
+        Answer::Replayed(o) => {
+            stats::add(&stats::REPLAYED, 1);
+            match o {
+                idmp::Outcome::Reply(r) => rm::reply(ctx, &r),
+                idmp::Outcome::Error(text) => rm::reply(ctx, &Reply::Error(text)),
+            }
         }
     }
     raw::REDISMODULE_OK as c_int
@@ -119,24 +208,27 @@ fn dispatch(
 macro_rules! handler {
     ($f:path) => {{
         static CALLS: AtomicU64 = AtomicU64::new(0);
+        static META: Meta = Meta::new();
         extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
             CALLS.fetch_add(1, Relaxed);
-            dispatch(ctx, argv, argc, $f, true)
+            dispatch(ctx, argv, argc, $f, true, &META)
         }
-        (h as RawHandler, &CALLS)
+        (h as RawHandler, &CALLS, &META)
     }};
     // A command that works without RedisJSON (LOBBY.*: plain strings).
     ($f:path, without_json) => {{
         static CALLS: AtomicU64 = AtomicU64::new(0);
+        static META: Meta = Meta::new();
         extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
             CALLS.fetch_add(1, Relaxed);
-            dispatch(ctx, argv, argc, $f, false)
+            dispatch(ctx, argv, argc, $f, false, &META)
         }
-        (h as RawHandler, &CALLS)
+        (h as RawHandler, &CALLS, &META)
     }};
     // A getkeys-api command: `$keys` tells the key positions when Redis asks for them.
     ($f:path, keys = $keys:path, flags = $flags:expr) => {{
         static CALLS: AtomicU64 = AtomicU64::new(0);
+        static META: Meta = Meta::new();
         extern "C" fn h(ctx: Ctx, argv: *mut *mut raw::RedisModuleString, argc: c_int) -> c_int {
             if rm::is_keys_position_request(ctx) {
                 // SAFETY: as in `dispatch`: argc valid string pointers at argv for the call.
@@ -147,9 +239,9 @@ macro_rules! handler {
                 return raw::REDISMODULE_OK as c_int;
             }
             CALLS.fetch_add(1, Relaxed);
-            dispatch(ctx, argv, argc, $f, true)
+            dispatch(ctx, argv, argc, $f, true, &META)
         }
-        (h as RawHandler, &CALLS)
+        (h as RawHandler, &CALLS, &META)
     }};
 }
 
@@ -351,10 +443,10 @@ pub fn table() -> Vec<Command> {
         },
         Command {
             name: "account.link",
-            handler: handler!(sessions::account_link),
-            flags: "write deny-oom",
+            handler: handler!(sessions::account_link, keys = sessions::link_keys, flags = raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_UPDATE),
+            flags: "write deny-oom getkeys-api",
             arity: -4,
-            keys: Keys::Rest(3),
+            keys: Keys::Movable(3),
             key_flags: UPDATE,
             acl: "write",
             summary: "Sets a session id on many characters at once, all or nothing",
@@ -362,10 +454,10 @@ pub fn table() -> Vec<Command> {
         },
         Command {
             name: "account.unlink",
-            handler: handler!(sessions::account_unlink),
-            flags: "write deny-oom",
+            handler: handler!(sessions::account_unlink, keys = sessions::unlink_keys, flags = raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_UPDATE),
+            flags: "write deny-oom getkeys-api",
             arity: -3,
-            keys: Keys::Rest(2),
+            keys: Keys::Movable(2),
             key_flags: UPDATE,
             acl: "write",
             summary: "Clears a session id on many characters at once; missing ones are skipped",
@@ -451,12 +543,13 @@ pub(crate) fn register(ctx: Ctx) -> std::result::Result<(), String> {
         }
     };
     for c in table() {
+        c.handler.2.set(&c);
         let name = CString::new(c.name).unwrap();
         let flags = CString::new(c.flags).unwrap();
         let (first, last) = match c.keys {
             Keys::None => (0, 0),
             Keys::One(p) => (p, p),
-            Keys::Rest(p) | Keys::Movable(p) => (p, -1),
+            Keys::Movable(p) => (p, -1),
             Keys::AccountThenStream(a, b) => (a, b),
         };
         // SAFETY: OnLoad context; name and flags are NUL-terminated and outlive the call (Redis
@@ -579,11 +672,6 @@ fn set_info(cmd: *mut raw::RedisModuleCommand, c: &Command) -> std::result::Resu
             FindKeys::new_range(0, 1, 0),
             c.key_flags.bits(),
         ),
-        Keys::Rest(p) => (
-            BeginSearch::new_index(p),
-            FindKeys::new_range(-1, 1, 0),
-            c.key_flags.bits(),
-        ),
         // An incomplete spec makes Redis ask the command itself (getkeys-api).
         Keys::Movable(p) => (
             BeginSearch::new_index(p),
@@ -614,7 +702,7 @@ fn set_info_with(
     let complexity = CString::new(c.complexity).unwrap();
     let since = CString::new(crate::version::FIRST).unwrap();
     // Alive until set_info has copied them.
-    let mut args = args::CArgs::new(args::of(c.name));
+    let mut args = args::CArgs::new(&args::documented(c.name, c.takes_request_id()));
     let info = raw::RedisModuleCommandInfo {
         version,
         summary: summary.as_ptr(),
@@ -622,7 +710,7 @@ fn set_info_with(
         since: since.as_ptr(),
         history: std::ptr::null_mut(),
         tips: std::ptr::null(),
-        arity: c.arity,
+        arity: c.registered_arity(),
         key_specs: specs.as_ptr() as *mut raw::RedisModuleCommandKeySpec,
         args: args.as_ptr(),
     };

@@ -10,6 +10,16 @@ use crate::rm::{self, Arg, Ctx, Reply};
 use crate::store;
 use serde_json::Value;
 
+/// ACCOUNT.LINK's keys (getkeys-api): from the third argument on, a trailing `IDMP <id>` apart.
+pub fn link_keys(args: &[Arg]) -> std::ops::Range<usize> {
+    crate::redis::idmp::key_range(args, 3)
+}
+
+/// ACCOUNT.UNLINK's keys: from the second argument on, a trailing `IDMP <id>` apart.
+pub fn unlink_keys(args: &[Arg]) -> std::ops::Range<usize> {
+    crate::redis::idmp::key_range(args, 2)
+}
+
 /// The `sessions` place a session kind names.
 fn field(kind: &Arg) -> Result<DocPath> {
     let name = match kind.bytes().to_ascii_lowercase().as_slice() {

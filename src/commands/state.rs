@@ -12,7 +12,7 @@ use crate::rm::{self, Arg, Ctx, Reply};
 use serde_json::Value;
 
 const SYNTAX: &str =
-    "expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]";
+    "expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]] [IDMP request-id]";
 
 pub fn account_state(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     let (key, new) = (&args[1], &args[2]);

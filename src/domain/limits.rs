@@ -21,6 +21,12 @@ pub const MAX_LOBBY_BYTES: usize = 64 * 1024;
 pub const LOBBY_DEFAULT_TTL: i64 = 600;
 /// Largest number of keys in one multi-key command.
 pub const MAX_KEYS: usize = 1000;
+/// Longest request id (`IDMP <request-id>`), in bytes.
+pub const MAX_REQUEST_ID_BYTES: usize = 64;
+/// Most request ids recorded per key at a time: past it the expired ones, then the oldest, go.
+pub const MAX_REQUEST_IDS: usize = 100;
+/// Default `account.request-window`, seconds: how long a request id's reply is kept.
+pub const REQUEST_WINDOW_DEFAULT: i64 = 120;
 
 /// A schema, whichever way it is loaded (ACCOUNT.SCHEMA SET, `account.schema`, the `schema`
 /// load argument): at most `MAX_JSON_BYTES` of JSON text, at most `MAX_SCHEMA_NODES` schema

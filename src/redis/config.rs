@@ -15,6 +15,14 @@ pub static LOBBY_MAX: AtomicI64 = AtomicI64::new(crate::limits::LOBBY_MAX_ENTRIE
 /// write command refreshes it. 0 = off.
 pub static IDLE_TTL: AtomicI64 = AtomicI64::new(0);
 
+/// `account.request-window`: seconds a request id's reply is kept (`IDMP`); 0 = ids are
+/// accepted and nothing is recorded.
+pub static REQUEST_WINDOW: AtomicI64 = AtomicI64::new(crate::limits::REQUEST_WINDOW_DEFAULT);
+
+pub fn request_window() -> i64 {
+    REQUEST_WINDOW.load(Ordering::Relaxed)
+}
+
 pub fn idle_ttl() -> i64 {
     IDLE_TTL.load(Ordering::Relaxed)
 }

@@ -64,6 +64,7 @@ extern "C" fn info(c: *mut raw::RedisModuleInfoCtx, _for_crash_report: std::os::
     field("clamps", stats::get(&stats::CLAMPS));
     field("regen_applied", stats::get(&stats::REGENS));
     field("logouts", stats::get(&stats::LOGOUTS));
+    field("request_replays", stats::get(&stats::REPLAYED));
     field("schema_warnings", stats::get(&stats::SCHEMA_WARNINGS));
     let (path, why) = crate::rejson::read_path();
     let text = |name: &str, v: &str| {
@@ -105,6 +106,7 @@ redis_module! {
         i64: [
             ["idle-ttl", &config::IDLE_TTL, 0, 0, 10 * 365 * 24 * 3600, ConfigurationFlags::DEFAULT, None],
             ["lobby-ttl", &config::LOBBY_TTL, crate::limits::LOBBY_DEFAULT_TTL, 1, 365 * 24 * 3600, ConfigurationFlags::DEFAULT, None],
+            ["request-window", &config::REQUEST_WINDOW, crate::limits::REQUEST_WINDOW_DEFAULT, 0, 7 * 24 * 3600, ConfigurationFlags::DEFAULT, None],
             ["lobby-max", &config::LOBBY_MAX, crate::limits::LOBBY_MAX_ENTRIES as i64, 1, 1000, ConfigurationFlags::DEFAULT, None],
         ],
         string: [

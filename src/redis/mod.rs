@@ -4,6 +4,7 @@
 
 pub mod config;
 pub(crate) mod fault;
+pub(crate) mod idmp;
 pub(crate) mod rejson;
 pub(crate) mod rm;
 pub mod stats;

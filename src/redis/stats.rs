@@ -33,6 +33,8 @@ pub static REGENS: AtomicU64 = AtomicU64::new(0);
 pub static SCHEMA_WARNINGS: AtomicU64 = AtomicU64::new(0);
 /// Documents handed off by ACCOUNT.LOGOUT.
 pub static LOGOUTS: AtomicU64 = AtomicU64::new(0);
+/// Calls answered from their request id's record, without running (`IDMP`).
+pub static REPLAYED: AtomicU64 = AtomicU64::new(0);
 
 pub fn rejected(code: &str) {
     if let Some(i) = CODES.iter().position(|c| *c == code) {
