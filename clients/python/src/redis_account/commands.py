@@ -12,6 +12,7 @@ import json
 import numbers
 import operator
 import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -62,6 +63,49 @@ class Op:
     absent: FrozenSet[str] = field(default_factory=frozenset)
     absent_value: Any = None
     target: Any = None  # the char_id(s) / user_id, for log lines
+
+
+# The module's write commands: each takes a trailing ``IDMP <request-id>`` (docs/commands.md,
+# "Request ids"), the record of which makes a resent call answer its first reply.
+WRITES: FrozenSet[str] = frozenset({
+    "ACCOUNT.CREATE", "ACCOUNT.DEL", "ACCOUNT.SET", "ACCOUNT.STATE", "ACCOUNT.MOVE", "ACCOUNT.SESSION",
+    "ACCOUNT.SETSTAT", "ACCOUNT.INCR", "ACCOUNT.LINK", "ACCOUNT.UNLINK", "ACCOUNT.DAMAGE", "ACCOUNT.HEAL",
+    "ACCOUNT.SPEND", "ACCOUNT.APPLY", "ACCOUNT.REGEN", "ACCOUNT.LOGOUT", "LOBBY.SETCACHE", "LOBBY.DELCACHE",
+})
+MAX_REQUEST_ID = 64
+
+
+def request_id(v: Any) -> str:
+    """An application's own request id: a str of 1 to 60 bytes (the module takes 64; a method
+    that sends several commands appends ``:<n>`` to it)."""
+    if not isinstance(v, str):
+        raise TypeError(f"request_id must be a str, not {type(v).__name__}")
+    if not 1 <= len(v.encode()) <= MAX_REQUEST_ID - 4:
+        raise ValueError(f"request_id must be 1 to {MAX_REQUEST_ID - 4} bytes")
+    return v
+
+
+def stamp(op: "Op", rid: Optional[str] = None) -> "Op":
+    """Gives every module write of ``op`` a request id, once, before it is first sent: ``rid``
+    (the application's own, so its own retries are exactly once too) or a fresh random one.
+    Every resend of the same call (redis-py's retries, a reconnect) carries the same id, so
+    the module applies it once and answers the resend with the first reply."""
+    writes = [i for i, c in enumerate(op.calls) if c and c[0] in WRITES]
+    if not writes:
+        return op
+    base = request_id(rid) if rid is not None else secrets.token_urlsafe(16)
+    calls = list(op.calls)
+    for n, i in enumerate(writes):
+        calls[i] = tuple(calls[i]) + ("IDMP", base if len(writes) == 1 else f"{base}:{n}")
+    op.calls = calls
+    return op
+
+
+def without_id(call: Call) -> Call:
+    """A call's arguments without its trailing ``IDMP <request-id>``."""
+    if len(call) >= 4 and call[-2] == "IDMP":
+        return call[:-2]
+    return call
 
 
 def text(v: Any) -> Any:
