@@ -88,12 +88,14 @@ class Server:
         self.proc.wait()
 
 
-def benchmark(srv, pipeline, *cmd):
+def benchmark(srv, pipeline, *cmd, keyspace=None):
     # Unpipelined runs are ~10x slower: a fifth of the requests keeps each run a few seconds.
     n = REQUESTS if pipeline > 1 else REQUESTS // 5
+    # keyspace: redis-benchmark -r, which replaces __rand_int__ in the arguments.
+    rand = ["-r", str(keyspace)] if keyspace else []
     out = subprocess.run(
         [f"{STACK}/bin/redis-benchmark", "-p", str(srv.port), "-c", str(CLIENTS), "-P", str(pipeline),
-         "-n", str(n), "-q", "--csv", *cmd],
+         "-n", str(n), "-q", "--csv", *rand, *cmd],
         env=ENV, capture_output=True, text=True, check=True).stdout
     # --csv: a header line, then "name","rps",...
     # --csv: a header line, then "name","rps" and six latency columns; the name may hold commas
@@ -141,6 +143,12 @@ def reset(srv, regen=0):
     vit = {"cur": BIG, "max": BIG, "regen": regen}
     doc = {"stats": {"hp": vit, "mp": vit, "stamina": vit}}
     assert srv.cli("ACCOUNT.CREATE", "ac:1", json.dumps(doc)) == "OK"
+
+
+def with_request_ids(srv, p):
+    """ACCOUNT.DAMAGE ... IDMP <random id>: every call a new request (redis-benchmark's
+    __rand_int__), so each records its reply and the key's record stays at its cap of 100 ids."""
+    return benchmark(srv, p, "ACCOUNT.DAMAGE", "ac:1", "1", "IDMP", "__rand_int__", keyspace=1_000_000_000)
 
 
 def damage_regenerating(srv, p):
@@ -222,6 +230,7 @@ def goals(found, srv):
         ("ACCOUNT.GET key stats >= 0.9x JSON.GET key $.stats", "get", lambda r: r >= 0.9, "{:.2f}x"),
         ("regeneration step costs <= 10% of DAMAGE", "regen", lambda r: r >= 0.9, "{:.2f}x"),
         ("DAMAGE under five vitals costs <= 5% more", "five", lambda r: r >= 0.95, "{:.2f}x"),
+        ("DAMAGE with a request id >= 0.85x without", "idmp", lambda r: r >= 0.85, "{:.2f}x"),
         ("ACCOUNT.CREATE >= 0.6x JSON.SET", "create", lambda r: r >= 0.6, "{:.2f}x"),
         ("ACCOUNT.GET whole >= 0.9x JSON.GET", "getdoc", lambda r: r >= 0.9, "{:.2f}x"),
         ("ACCOUNT.SET bio >= 0.7x JSON.SET $.bio", "setbio", lambda r: r >= 0.7, "{:.2f}x"),
@@ -276,6 +285,7 @@ def main():
             damage = [
                 ("1 ACCOUNT.DAMAGE", lambda p: benchmark(srv, p, "ACCOUNT.DAMAGE", "ac:1", "1")),
                 ("1r ACCOUNT.DAMAGE, hp regenerating", lambda p: damage_regenerating(srv, p)),
+                ("1i ACCOUNT.DAMAGE with a request id", lambda p: with_request_ids(srv, p)),
                 ("2 EVALSHA clamped damage (Lua)", lambda p: benchmark(srv, p, "EVALSHA", sha, "1", "ac:1", "1")),
                 ("3 JSON.NUMINCRBY (unclamped)", lambda p: benchmark(srv, p, "JSON.NUMINCRBY", "ac:1", "$.stats.hp.cur", "-1")),
                 ("4 client read+write, 2 round trips", lambda p: client(srv, "rw", p)),
@@ -291,6 +301,7 @@ def main():
                     found["lua"] = rates["1 ACCOUNT.DAMAGE"] / rates["2 EVALSHA clamped damage (Lua)"]
                     found["numincrby"] = rates["1 ACCOUNT.DAMAGE"] / rates["3 JSON.NUMINCRBY (unclamped)"]
                     found["regen"] = regen_cost
+                    found["idmp"] = rates["1i ACCOUNT.DAMAGE with a request id"] / rates["1 ACCOUNT.DAMAGE"]
                 print(f"  ratio 1r / 1 (regeneration step kept): {regen_cost:.2f}x")
                 same_client = rates["4' ACCOUNT.DAMAGE from the same client"] / rates["4 client read+write, 2 round trips"]
                 print(f"  ratio 4' / 4 (one client program, both ways): {same_client:.2f}x")

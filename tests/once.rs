@@ -67,7 +67,10 @@ fn the_same_request_id_applies_once_and_answers_the_same() {
         let fields: Vec<String> = q(&mut c, &["HKEYS", "{ac:1}:idmp"]);
         assert_eq!(fields.len(), 2, "{fields:?}");
         let ttl: i64 = q(&mut c, &["PTTL", "{ac:1}:idmp"]);
-        assert!(ttl > 110_000 && ttl <= 120_000, "window 120 s: {ttl}");
+        assert!(
+            ttl > 125_000 && ttl <= 135_000,
+            "window 120 s and an eighth: {ttl}"
+        );
     });
 }
 
@@ -251,7 +254,7 @@ fn the_window_ends_and_then_the_id_applies_again() {
 }
 
 #[test]
-fn at_most_100_ids_are_kept_per_key_the_oldest_go_first() {
+fn at_most_32_ids_are_kept_per_key_the_oldest_go_first() {
     for_each_server(|s| {
         let mut c = s.conn();
         q::<String>(&mut c, &["ACCOUNT.CREATE", "ac:1", DOC]);
@@ -263,8 +266,10 @@ fn at_most_100_ids_are_kept_per_key_the_oldest_go_first() {
             )
             .unwrap();
         }
+        // At 32 ids a write first drops the oldest 8: the 33rd leaves 25, the 41st 25, ...,
+        // the 145th 25 and the 150th 30.
         let n: i64 = q(&mut c, &["HLEN", "{ac:1}:idmp"]);
-        assert_eq!(n, 100, "{:?}", s.flavor);
+        assert_eq!(n, 30, "{:?}", s.flavor);
         // The newest are kept (a retry comes soon after its call), the oldest went.
         assert_eq!(q::<i64>(&mut c, &["HEXISTS", "{ac:1}:idmp", "i149"]), 1);
         assert_eq!(q::<i64>(&mut c, &["HEXISTS", "{ac:1}:idmp", "i0"]), 0);

@@ -23,8 +23,9 @@ pub const LOBBY_DEFAULT_TTL: i64 = 600;
 pub const MAX_KEYS: usize = 1000;
 /// Longest request id (`IDMP <request-id>`), in bytes.
 pub const MAX_REQUEST_ID_BYTES: usize = 64;
-/// Most request ids recorded per key at a time: past it the expired ones, then the oldest, go.
-pub const MAX_REQUEST_IDS: usize = 100;
+/// Most request ids recorded per key at a time: past it the expired ones, then the oldest, go
+/// (down to three quarters). Small, as every write with an id looks its id up in the record.
+pub const MAX_REQUEST_IDS: usize = 32;
 /// Default `account.request-window`, seconds: how long a request id's reply is kept.
 pub const REQUEST_WINDOW_DEFAULT: i64 = 120;
 

@@ -5,7 +5,8 @@
 //!
 //! The record is a Redis hash beside the account, in the account's own hash slot
 //! (`{<key>}:idmp`, or `{<tag>}:idmp:<key>` when the key has a hash tag): one field per request
-//! id, its value `<expiry ms>:<reply>`, the hash's own expire the latest of them. It is written
+//! id, its value `<expiry ms>:<reply>`, the hash's own expire up to an eighth of the window
+//! after the latest of them. It is written
 //! with the low-level key API in the same command as the change (so in the same MULTI/EXEC the
 //! server propagates) and replicated as plain `HSET`/`HDEL`/`PEXPIREAT`: a replica or an AOF
 //! without the module follows, a failover or a slot migration carries it with the account, and
@@ -18,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::limits;
 use crate::rm::{Arg, Ctx, OwnedString, Reply};
 use redis_module::raw;
-use std::os::raw::{c_char, c_int};
+use std::os::raw::c_int;
 use std::ptr;
 
 /// Splits a trailing `IDMP <request-id>` off a write command's arguments (name included).
@@ -202,19 +203,20 @@ fn split_value(v: &[u8]) -> Option<(i64, &[u8])> {
 }
 
 /// What a request id finds before its command runs.
-pub enum Before {
+pub enum Before<'a> {
     /// The window is 0 (`account.request-window`): ids are accepted and nothing is recorded.
     Off,
     /// The call was made before, within the window: answer this, apply nothing.
     Replay(Outcome),
     /// A first call: run it, then `record`.
-    Fresh(Record),
+    Fresh(Record<'a>),
 }
 
 /// A first call's place in the record, found by `before`.
-pub struct Record {
+pub struct Record<'a> {
     name: OwnedString,
-    id: Vec<u8>,
+    /// The request id: the command's own argument, used as the field name without a copy.
+    id: &'a Arg<'a>,
     now: i64,
     window_ms: i64,
 }
@@ -248,19 +250,19 @@ impl Opened {
     }
 
     /// A field's value (the key must be a hash or empty).
-    fn get(&self, ctx: Ctx, field: &[u8]) -> Option<Vec<u8>> {
+    fn get(&self, ctx: Ctx, field: &Arg) -> Option<Vec<u8>> {
         if self.0.is_null() || self.kind() != raw::REDISMODULE_KEYTYPE_HASH as c_int {
             return None;
         }
-        let f = OwnedString::new(field);
         let mut out: *mut raw::RedisModuleString = ptr::null_mut();
         // SAFETY: self.0 is an open hash key; the variadic list is (field, &out) pairs ended by a
-        // null pointer, as RM_HashGet with REDISMODULE_HASH_NONE reads it; `f` outlives the call.
+        // null pointer, as RM_HashGet with REDISMODULE_HASH_NONE reads it; `field` is a live
+        // string for the call.
         unsafe {
             raw::RedisModule_HashGet.unwrap()(
                 self.0,
                 raw::REDISMODULE_HASH_NONE as c_int,
-                f.arg().as_ptr(),
+                field.as_ptr(),
                 &mut out as *mut *mut raw::RedisModuleString,
                 ptr::null_mut::<raw::RedisModuleString>(),
             )
@@ -272,21 +274,19 @@ impl Opened {
     }
 
     /// Sets (`Some`) or deletes (`None`) one field.
-    fn set(&self, field: &[u8], value: Option<&[u8]>) {
-        let f = OwnedString::new(field);
-        let v = value.map(OwnedString::new);
-        let vp = match &v {
-            Some(v) => v.arg().as_ptr(),
+    fn set(&self, field: &Arg, value: Option<&Arg>) {
+        let vp = match value {
+            Some(v) => v.as_ptr(),
             None => raw::REDISMODULE_HASH_DELETE as *mut raw::RedisModuleString,
         };
         // SAFETY: self.0 is a key opened for writing (a hash or empty); the variadic list is one
-        // (field, value) pair ended by a null pointer; the strings outlive the call (Redis copies
-        // or retains what it keeps).
+        // (field, value) pair ended by a null pointer; the strings are live for the call (Redis
+        // copies or retains what it keeps).
         unsafe {
             raw::RedisModule_HashSet.unwrap()(
                 self.0,
                 raw::REDISMODULE_HASH_NONE as c_int,
-                f.arg().as_ptr(),
+                field.as_ptr(),
                 vp,
                 ptr::null_mut::<raw::RedisModuleString>(),
             )
@@ -321,7 +321,7 @@ fn now_ms() -> i64 {
 
 /// Looks the request id up before the command runs. WRONGTYPE if the record's key holds
 /// something that is not a hash; CORRUPT if the id's record is not one this module wrote.
-pub fn before(ctx: Ctx, key: &Arg, id: &Arg) -> Result<Before> {
+pub fn before<'a>(ctx: Ctx, key: &Arg, id: &'a Arg<'a>) -> Result<Before<'a>> {
     let window = crate::config::request_window();
     if window == 0 {
         return Ok(Before::Off);
@@ -336,7 +336,7 @@ pub fn before(ctx: Ctx, key: &Arg, id: &Arg) -> Result<Before> {
         {
             return Err(Error::WrongType);
         }
-        if let Some(v) = k.get(ctx, id.bytes()) {
+        if let Some(v) = k.get(ctx, id) {
             let unreadable = || {
                 Error::Corrupt(format!(
                     "the record of this request id in {} is unreadable",
@@ -352,7 +352,7 @@ pub fn before(ctx: Ctx, key: &Arg, id: &Arg) -> Result<Before> {
     }
     Ok(Before::Fresh(Record {
         name,
-        id: id.bytes().to_vec(),
+        id,
         now,
         window_ms: window.saturating_mul(1000),
     }))
@@ -360,26 +360,32 @@ pub fn before(ctx: Ctx, key: &Arg, id: &Arg) -> Result<Before> {
 
 /// Records a first call's outcome (when it is one to record, see `outcome`), in the same
 /// command, replicated as `HSET`/`HDEL`/`PEXPIREAT`; at `MAX_REQUEST_IDS` ids the expired ones
-/// and then the oldest go first.
+/// and then the oldest go (`prune`).
 pub fn record(ctx: Ctx, rec: Record, result: &Result<Reply>) {
     let Some(o) = outcome(result) else { return };
     let expires = rec.now.saturating_add(rec.window_ms);
     let mut value = expires.to_string().into_bytes();
     value.push(b':');
     encode(&o, &mut value);
+    let value = OwnedString::new(&value);
     let k = Opened::open(ctx, &rec.name);
     if k.len() >= limits::MAX_REQUEST_IDS {
         prune(ctx, &k, &rec);
     }
-    k.set(&rec.id, Some(&value));
-    replicate(ctx, c"HSET", &rec.name, &[&rec.id, &value]);
-    let at = k.expire_at().max(expires);
-    k.set_expire_at(at);
-    replicate(ctx, c"PEXPIREAT", &rec.name, &[at.to_string().as_bytes()]);
+    k.set(rec.id, Some(&value.arg()));
+    replicate(ctx, c"HSET", &rec.name, &[rec.id, &value.arg()]);
+    // The hash outlives its newest id by up to an eighth of the window, so its expire is
+    // written (and replicated) once in that time, not at every call.
+    if k.expire_at() < expires {
+        let at = expires.saturating_add(rec.window_ms / 8);
+        k.set_expire_at(at);
+        replicate_expire(ctx, &rec.name, at);
+    }
 }
 
-/// Makes room for one more id: drops the expired ones, then the oldest, down to
-/// `MAX_REQUEST_IDS - 1`.
+/// Makes room: drops the expired ids, then the oldest, down to three quarters of
+/// `MAX_REQUEST_IDS`, so a key that stays busy reads its record whole once in 8 writes, not
+/// at every one.
 fn prune(ctx: Ctx, k: &Opened, rec: &Record) {
     let mut fields = match crate::rm::call(
         ctx,
@@ -402,42 +408,54 @@ fn prune(ctx: Ctx, k: &Opened, rec: &Record) {
         Err(_) => return,
     };
     fields.sort();
-    let keep = limits::MAX_REQUEST_IDS - 1;
+    let keep = limits::MAX_REQUEST_IDS * 3 / 4;
     let expired = fields.iter().filter(|(at, _)| *at <= rec.now).count();
     let drop = expired.max(fields.len().saturating_sub(keep));
     for (_, f) in fields.iter().take(drop) {
-        k.set(f, None);
-        replicate(ctx, c"HDEL", &rec.name, &[f]);
+        let f = OwnedString::new(f);
+        k.set(&f.arg(), None);
+        replicate(ctx, c"HDEL", &rec.name, &[&f.arg()]);
     }
 }
 
 /// Propagates `cmd key args...` to replicas and the AOF, in the command's MULTI/EXEC.
-fn replicate(ctx: Ctx, cmd: &std::ffi::CStr, key: &OwnedString, args: &[&[u8]]) {
+fn replicate(ctx: Ctx, cmd: &std::ffi::CStr, key: &OwnedString, args: &[&Arg]) {
     // SAFETY: ctx is the running command's context; cmd and the formats are NUL-terminated;
-    // each "b" takes a (pointer, length) pair that stays alive for the call, "s" a live string.
+    // each "s" takes a live string (Redis retains what it keeps).
     unsafe {
         let r = raw::RedisModule_Replicate.unwrap();
         match args {
             [a] => r(
                 ctx,
                 cmd.as_ptr(),
-                c"sb".as_ptr(),
+                c"ss".as_ptr(),
                 key.arg().as_ptr(),
-                a.as_ptr().cast::<c_char>(),
-                a.len(),
+                a.as_ptr(),
             ),
             [a, b] => r(
                 ctx,
                 cmd.as_ptr(),
-                c"sbb".as_ptr(),
+                c"sss".as_ptr(),
                 key.arg().as_ptr(),
-                a.as_ptr().cast::<c_char>(),
-                a.len(),
-                b.as_ptr().cast::<c_char>(),
-                b.len(),
+                a.as_ptr(),
+                b.as_ptr(),
             ),
             _ => raw::REDISMODULE_ERR as c_int,
         }
+    };
+}
+
+/// Propagates `PEXPIREAT key at`.
+fn replicate_expire(ctx: Ctx, key: &OwnedString, at: i64) {
+    // SAFETY: as in `replicate`; "l" takes a long long.
+    unsafe {
+        raw::RedisModule_Replicate.unwrap()(
+            ctx,
+            c"PEXPIREAT".as_ptr(),
+            c"sl".as_ptr(),
+            key.arg().as_ptr(),
+            at as std::os::raw::c_longlong,
+        )
     };
 }
 
