@@ -182,3 +182,30 @@ async def test_the_applications_own_request_id(am):
     async with am.pipeline(transaction=False) as p:
         p.damage(1, 5, request_id="p-1").damage(1, 5, request_id="p-1")
         assert await p.execute() == [(65, 5), (65, 5)]
+
+
+async def test_a_slot_migration_between_a_call_and_its_resend_keeps_the_record(cluster, rc):
+    """The record lives in the account's slot, so it moves with it (MIGRATE of the slot's keys)."""
+    am = AccountManager(rc)
+    await am.create_account(1, DOC)
+    assert await am.damage(1, 10, request_id="m-1") == (90, 10)
+    slot = rc.keyslot("ac:1")
+    nodes = [redis.Redis(port=n.port, decode_responses=True) for n in cluster]
+    ids = [n.execute_command("CLUSTER", "MYID") for n in nodes]
+    owner = next(i for i, n in enumerate(nodes)
+                 if any(a <= slot <= b for a, b, *_ in n.execute_command("CLUSTER", "SLOTS")
+                        if int(_[0][1]) == cluster[i].port))
+    dst = (owner + 1) % len(nodes)
+    src_n, dst_n = nodes[owner], nodes[dst]
+    dst_n.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[owner])
+    src_n.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[dst])
+    keys = src_n.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100)
+    assert sorted(keys) == ["ac:1", "{ac:1}:idmp"]
+    src_n.execute_command("MIGRATE", "127.0.0.1", cluster[dst].port, "", 0, 5000, "KEYS", *keys)
+    for n in nodes:
+        n.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[dst])
+    # The resend reaches the new owner (after a MOVED) and is answered from the record.
+    assert await am.damage(1, 10, request_id="m-1") == (90, 10)
+    assert dst_n.execute_command("ACCOUNT.GET", "ac:1", "stats.hp.cur") == "90"
+    for n in nodes:
+        n.close()
