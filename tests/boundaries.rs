@@ -250,7 +250,7 @@ fn integers_at_the_ends_of_their_range() {
             );
             assert_eq!(
                 expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "attributes.luck", bad]),
-                "BADNUMBER delta must be an integer",
+                "BADNUMBER delta must be an integer from -9223372036854775808 to 9223372036854775807",
                 "{bad}"
             );
         }

@@ -435,7 +435,7 @@ fn incr_is_an_exact_integer_increment() {
         assert_eq!(json_get(&mut c, "ac:1").unwrap()["metrics"]["kills"], 3);
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "attributes.luck", "1.5"]),
-            "BADNUMBER delta must be an integer"
+            "BADNUMBER delta must be an integer from -9223372036854775808 to 9223372036854775807"
         );
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.INCR", "ac:1", "stats.hp.x", "1"]),

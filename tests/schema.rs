@@ -296,7 +296,7 @@ fn a_pydantic_generated_schema_loads_and_works() {
         assert_eq!(info_field(&mut c, "account_schema_warnings"), "1");
         assert!(
             s.log().contains(
-                "schema violation accepted (validation-action warn): state must be one of"
+                "schema violation accepted (validation-action warn) on key 'ac:1' at path 'state': state must be one of"
             ),
             "{}",
             s.log()
@@ -424,7 +424,7 @@ fn validation_levels_and_actions() {
             info_field(&mut c, "account_schema_warnings"),
             (warned + 1).to_string()
         );
-        assert!(s.log().contains("schema violation accepted (validation-action warn): bio.name must be a string or null"), "{}", s.log());
+        assert!(s.log().contains("schema violation accepted (validation-action warn) on key 'ac:1' at path 'bio.name': bio.name must be a string or null"), "{}", s.log());
         set(&mut c, "moderate", "error");
         let mut got: Vec<(String, String)> = q(&mut c, &["CONFIG", "GET", "account.validation-*"]);
         got.sort();

@@ -132,7 +132,7 @@ fn apply_changes_several_vitals_in_one_step() {
         // A leading '+' is not an integer here: the call fails whole.
         assert_eq!(
             expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-20", "stamina", "+5"]),
-            "BADNUMBER delta must be a non-zero integer"
+            "BADNUMBER delta must be a non-zero integer from -9223372036854775808 to 9223372036854775807"
         );
         assert_eq!(json_get(c, "ac:1").unwrap()["stats"]["hp"]["cur"], 50);
         let r: Vec<Vec<i64>> = q(
@@ -170,7 +170,7 @@ fn apply_changes_several_vitals_in_one_step() {
         );
         assert_eq!(
             expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-5", "mp", "0"]),
-            "BADNUMBER delta must be a non-zero integer"
+            "BADNUMBER delta must be a non-zero integer from -9223372036854775808 to 9223372036854775807"
         );
         assert_eq!(
             expect_err(c, &["ACCOUNT.APPLY", "ac:1", "hp", "-5", "mp"]),
@@ -185,7 +185,7 @@ fn bad_amounts_and_keys_are_errors_that_change_nothing() {
     each_path(|_, c| {
         q::<String>(c, &["ACCOUNT.CREATE", "ac:1"]);
         let before: String = q(c, &["JSON.GET", "ac:1"]);
-        let amount = "BADNUMBER amount must be a positive integer";
+        let amount = "BADNUMBER amount must be an integer from 1 to 9223372036854775807";
         for bad in [
             "0",
             "-5",

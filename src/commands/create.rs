@@ -15,7 +15,7 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     for a in &args[2..] {
         if a.is("NX") && !nx {
             nx = true;
-        } else if body.is_none() {
+        } else if body.is_none() && !a.is("NX") {
             body = Some(a.bytes());
         } else {
             return Err(Error::Syntax(
@@ -33,7 +33,7 @@ pub fn account_create(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
         None,
         &mut doc,
         None,
-        &mut write::warn(ctx),
+        &mut write::warn(ctx, key),
     )?;
     json::check_depth(&doc)?;
     schema::start_clocks(&mut doc, rm::now());

@@ -37,7 +37,11 @@ fn parse_delta(text: &[u8], decimals: bool) -> Result<Num> {
     {
         Some(x) if x.is_finite() => Ok(Num::Float(x)),
         _ if decimals => Err(Error::BadNumber("delta must be a number".into())),
-        _ => Err(Error::BadNumber("delta must be an integer".into())),
+        _ => Err(Error::BadNumber(format!(
+            "delta must be an integer from {} to {}",
+            i64::MIN,
+            i64::MAX
+        ))),
     }
 }
 
@@ -116,7 +120,7 @@ mod tests {
         }
         assert_eq!(
             parse_delta(b"x", false).unwrap_err().to_string(),
-            "BADNUMBER delta must be an integer"
+            "BADNUMBER delta must be an integer from -9223372036854775808 to 9223372036854775807"
         );
         assert_eq!(
             parse_delta(b"x", true).unwrap_err().to_string(),

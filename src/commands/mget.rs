@@ -19,6 +19,12 @@ pub fn key_positions(args: &[Arg]) -> std::ops::Range<usize> {
 }
 
 pub fn account_mget(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
+    // `PATH p` with no key after it: a syntax error, not two keys named PATH and p.
+    if args.len() == 3 && args[1].is("PATH") {
+        return Err(Error::Syntax(
+            "expected: ACCOUNT.MGET [PATH path] key [key ...]".into(),
+        ));
+    }
     let start = first_key(args);
     let path = match start {
         3 => Some(super::get::parse_path(&args[2])?),

@@ -53,6 +53,7 @@ pub fn account_state(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     if !(old.is_string() || old.is_null()) {
         return Err(Error::Corrupt("state must be a string".into()));
     }
+    let stored_had_no_state = old.is_null();
     let old_text = old.as_str().unwrap_or_default().to_string();
     if let Some(expected) = expected {
         if expected != old_text {
@@ -66,5 +67,9 @@ pub fn account_state(ctx: Ctx, args: &[Arg]) -> Result<Reply> {
     changes.push((DocPath::parse("state")?, new));
     write::change(ctx, key, stored, changes)?;
     rm::notify(ctx, c"account.state", key);
-    Ok(Reply::Text(old_text))
+    // A document that had no state answers nil, not an empty string.
+    Ok(match stored_had_no_state {
+        true => Reply::Nil,
+        false => Reply::Text(old_text),
+    })
 }

@@ -119,7 +119,7 @@ pub(super) fn prepare<'a>(
         Some(&before),
         &mut doc,
         Some(&paths),
-        &mut warn(ctx),
+        &mut warn(ctx, key),
     )?;
     json::check_depth(&doc)?;
     schema::start_clocks(&mut doc, rm::now());
@@ -192,13 +192,16 @@ pub(super) fn change<'a>(
 
 /// With `account.validation-action warn`: a write that breaks the schema goes on, is logged at
 /// warning level and counted (`INFO account`: `account_schema_warnings`).
-pub(super) fn warn(ctx: Ctx) -> impl FnMut(&str) {
+/// The log line of an accepted violation names the key and the path (`text` starts with the
+/// place, as every violation text does).
+pub(super) fn warn<'k>(ctx: Ctx, key: &'k Arg<'k>) -> impl FnMut(&str) + 'k {
     move |text: &str| {
         stats::add(&stats::SCHEMA_WARNINGS, 1);
+        let name = String::from_utf8_lossy(key.bytes());
         rm::log(
             ctx,
             "warning",
-            &format!("account: schema violation accepted (validation-action warn): {text}"),
+            &format!("account: schema violation accepted (validation-action warn) on key '{name}' {text}"),
         );
     }
 }

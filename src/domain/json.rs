@@ -16,6 +16,8 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
     let v: Value = serde_json::from_slice(bytes).map_err(|e| {
         if e.to_string().contains("recursion limit") {
             too_deep()
+        } else if let Some(hint) = not_json_hint(bytes, &e) {
+            Error::Json(hint)
         } else {
             Error::Json(format!(
                 "malformed JSON at line {} column {}",
@@ -38,6 +40,25 @@ pub fn check_depth(doc: &Value) -> Result<()> {
         return Err(too_deep());
     }
     Ok(())
+}
+
+/// A value that cannot even begin JSON (a bare word such as `Aragorn`, an option such as `NX`)
+/// is most often a string written without quotes: the reply says so, with the value quoted.
+fn not_json_hint(bytes: &[u8], e: &serde_json::Error) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let bare = e.line() == 1
+        && e.column() == 1
+        && e.to_string().starts_with("expected value")
+        && text.chars().count() <= 64
+        && !text.is_empty()
+        && text.chars().all(|c| !c.is_control());
+    if !bare {
+        return None;
+    }
+    Some(format!(
+        "value must be JSON: quote strings ('{}')",
+        serde_json::to_string(text).ok()?
+    ))
 }
 
 fn too_deep() -> Error {
@@ -81,6 +102,14 @@ mod tests {
         assert_eq!(
             parse(b"{\"a\":").unwrap_err().to_string(),
             "INVALIDJSON malformed JSON at line 1 column 5"
+        );
+        assert_eq!(
+            parse(b"Aragorn").unwrap_err().to_string(),
+            r#"INVALIDJSON value must be JSON: quote strings ('"Aragorn"')"#
+        );
+        assert_eq!(
+            parse(b"{").unwrap_err().to_string(),
+            "INVALIDJSON malformed JSON at line 1 column 1"
         );
         assert_eq!(parse(b"").unwrap_err().code(), "INVALIDJSON");
         assert_eq!(parse(&[0xff, 0xfe]).unwrap_err().code(), "INVALIDJSON");

@@ -161,7 +161,8 @@ impl Rules {
         let Some(v) = violation else { return Ok(()) };
         let text = v.text();
         if policy.warn {
-            warned(&text);
+            // The log line names the path (the key is added by the command).
+            warned(&format!("at path '{}': {text}", v.place));
             return Ok(());
         }
         // A violation inside what the command wrote is the command's (SCHEMA); one elsewhere that

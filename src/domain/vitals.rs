@@ -602,7 +602,10 @@ pub fn float_int(x: f64) -> Option<i64> {
 pub fn parse_amount(text: &[u8]) -> Result<i64> {
     match parse_i64(text) {
         Some(n) if n > 0 => Ok(n),
-        _ => Err(Error::BadNumber("amount must be a positive integer".into())),
+        _ => Err(Error::BadNumber(format!(
+            "amount must be an integer from 1 to {}",
+            i64::MAX
+        ))),
     }
 }
 
@@ -610,7 +613,11 @@ pub fn parse_amount(text: &[u8]) -> Result<i64> {
 pub fn parse_delta(text: &[u8]) -> Result<i64> {
     match parse_i64(text) {
         Some(n) if n != 0 => Ok(n),
-        _ => Err(Error::BadNumber("delta must be a non-zero integer".into())),
+        _ => Err(Error::BadNumber(format!(
+            "delta must be a non-zero integer from {} to {}",
+            i64::MIN,
+            i64::MAX
+        ))),
     }
 }
 
@@ -744,7 +751,7 @@ mod tests {
         ] {
             assert_eq!(
                 parse_amount(bad).unwrap_err().to_string(),
-                "BADNUMBER amount must be a positive integer"
+                "BADNUMBER amount must be an integer from 1 to 9223372036854775807"
             );
         }
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));

@@ -224,7 +224,7 @@ async def test_error_mapping(am_strict):
     assert await am.get_account_field(1, "level") is None  # an absent field is None, never an error
     with pytest.raises(UnknownPath):
         await am.update_account_fields(1, {"bad path": 1})
-    with pytest.raises(InvalidArgument, match="^BADNUMBER amount must be a positive integer$"):
+    with pytest.raises(InvalidArgument, match="^BADNUMBER amount must be an integer from 1 to 9223372036854775807$"):
         await am.damage(1, -5)
     with pytest.raises(InvalidArgument, match="^SYNTAX stat must be hp, mp or stamina$"):
         await am.damage(1, 5, "xp")
@@ -287,3 +287,16 @@ async def test_multi_key_commands_in_a_cluster(rc):
         await rc.execute_command("ACCOUNT.LINK", "combat", "c1", "ac:1", "ac:2", target_nodes=node)
     # Logout with the account and its stream under one tag.
     assert "-" in await tagged.logout(1, "{party1}logouts")
+
+
+def test_a_synchronous_client_is_refused_at_construction():
+    import redis as sync_redis
+
+    for client in (sync_redis.Redis(), type("Service", (), {"redis_client": sync_redis.Redis()})()):
+        with pytest.raises(TypeError) as info:
+            AccountManager(client)
+        assert str(info.value) == (
+            "AccountManager needs an asyncio client: got the synchronous redis.client.Redis; "
+            "use redis.asyncio.Redis (or redis.asyncio.RedisCluster)"
+        )
+    AccountManager(aioredis.Redis())  # the asyncio client is taken

@@ -40,14 +40,28 @@ def _client_of(redis_service: Any) -> Any:
     """The redis client: the object itself, or the client a RedisService-like wrapper holds in
     ``redis_client`` (the attribute the original's RedisService stores it in)."""
     if hasattr(redis_service, "execute_command"):
-        return redis_service
+        return _refuse_sync(redis_service)
     inner = getattr(redis_service, "redis_client", None)
     if inner is not None and hasattr(inner, "execute_command"):
-        return inner
+        return _refuse_sync(inner)
     raise TypeError(
         "AccountManager needs a redis.asyncio client (Redis or RedisCluster) or an object holding one "
         f"in .redis_client (the original RedisService); got {type(redis_service).__name__}"
     )
+
+
+def _refuse_sync(client: Any) -> Any:
+    """A synchronous redis-py client would run each command and only then fail on ``await``:
+    refused here, before anything is sent."""
+    import redis as _redis
+    import redis.cluster as _cluster
+
+    if isinstance(client, (_redis.Redis, _cluster.RedisCluster)):
+        raise TypeError(
+            f"AccountManager needs an asyncio client: got the synchronous {type(client).__module__}."
+            f"{type(client).__name__}; use redis.asyncio.Redis (or redis.asyncio.RedisCluster)"
+        )
+    return client
 
 
 class AccountManager:
