@@ -178,7 +178,7 @@ fn calls(text: &str) -> Option<Vec<Vec<Vec<u8>>>> {
             v.extend((0..1001).map(|i| format!("ac:{i}").into_bytes()));
             vec![v]
         }
-        "SYNTAX expected: ACCOUNT.CREATE key [json] [NX]" => return one(&["ACCOUNT.CREATE", "ac:2", "NX", "NX"]),
+        "SYNTAX expected: ACCOUNT.CREATE key [json] [NX] [IDMP request-id]" => return one(&["ACCOUNT.CREATE", "ac:2", "NX", "NX"]),
         "SCHEMA state must be a string of at least 1 character" => return one(&["ACCOUNT.STATE", "ac:1", ""]),
         "SYNTAX state is set by the transition itself" => {
             return one(&["ACCOUNT.STATE", "ac:1", "COMBAT", "SET", "state", r#""x""#])
@@ -195,6 +195,12 @@ fn calls(text: &str) -> Option<Vec<Vec<Vec<u8>>>> {
         "BADNUMBER COUNT must be an integer from 1 to 10000" => vec![s(&["ACCOUNT.CHECK", "0", "COUNT", "0"])],
         "SYNTAX expected: ACCOUNT.CHECK cursor [MATCH pattern] [COUNT count]" => vec![s(&["ACCOUNT.CHECK", "0", "FOO"])],
         "SYNTAX expected: ACCOUNT.MGET [PATH path] key [key ...]" => vec![s(&["ACCOUNT.MGET", "PATH", "bio"])],
+        "SYNTAX the request id must be 1 to 64 bytes" => {
+            vec![create, s(&["ACCOUNT.DAMAGE", "ac:1", "5", "IDMP", ""])]
+        }
+        "SYNTAX IDMP needs a key with a hash tag or without '}'" => {
+            vec![s(&["ACCOUNT.DEL", "a}b", "IDMP", "r"])]
+        }
         "LOBBY value must be a JSON array" => vec![s(&["LOBBY.SETCACHE", "lobby_session:1", "{}"])],
         "LOBBY entry 0: character_id is required" => vec![s(&["LOBBY.SETCACHE", "lobby_session:1", r#"[{"user_id":1}]"#])],
         "LOBBY entry 1: gender must be one of \"male\", \"female\", \"other\", null" => vec![s(&[
@@ -208,10 +214,10 @@ fn calls(text: &str) -> Option<Vec<Vec<Vec<u8>>>> {
             "lobby_session:1",
             r#"[{"character_id":1,"user_id":1},{"character_id":2,"user_id":2}]"#,
         ])],
-        "SYNTAX expected: LOBBY.SETCACHE key json [EX seconds]" => {
+        "SYNTAX expected: LOBBY.SETCACHE key json [EX seconds] [IDMP request-id]" => {
             vec![s(&["LOBBY.SETCACHE", "lobby_session:1", "[]", "PX", "5"])]
         }
-        "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]]" => {
+        "SYNTAX expected: ACCOUNT.STATE key new_state [FROM expected] [SET path json [path json ...]] [IDMP request-id]" => {
             return one(&["ACCOUNT.STATE", "ac:1", "COMBAT", "FROM"])
         }
         _ => return None,

@@ -29,7 +29,7 @@ fn errors_name_the_fix() {
         // NX twice is a syntax error, not a document named NX.
         assert_eq!(
             expect_err(&mut c, &["ACCOUNT.CREATE", "ac:2", "NX", "NX"]),
-            "SYNTAX expected: ACCOUNT.CREATE key [json] [NX]"
+            "SYNTAX expected: ACCOUNT.CREATE key [json] [NX] [IDMP request-id]"
         );
         // Numbers out of range name the range.
         assert_eq!(
