@@ -28,7 +28,7 @@
 mod common;
 use common::*;
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -469,90 +469,8 @@ fn ids_and_times_are_matched_by_shape_and_bound() {
         .is_err());
 }
 
-/// A process group started for a test, killed (every process in it) when dropped.
-struct Group(std::process::Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) with the negated pid of a process group this test created (the child
-        // was spawned as its own group leader); it touches nothing else.
-        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
-        let _ = self.0.wait();
-    }
-}
-
-/// The README's logout worker (a `sh` loop), run as printed with its `redis-cli` pointed at a
-/// server started for the test: every session handed off while it runs is read and acknowledged.
-#[test]
-fn readme_logout_worker_acknowledges_every_session() {
-    use std::os::unix::process::CommandExt;
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let section = readme
-        .split("## Logout handoff")
-        .nth(1)
-        .expect("the README's logout section");
-    let block = section
-        .split("```sh\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .expect("its sh block");
-    assert!(
-        block.contains("XREADGROUP") && block.contains("XACK"),
-        "{block}"
-    );
-    for flavor in FLAVORS {
-        let s = Server::start(flavor);
-        let entry = flavor.entry();
-        let script = format!(
-            "redis-cli() {{ command '{}' -p {} \"$@\"; }}\n{block}",
-            entry.cli.display(),
-            s.port
-        );
-        let _worker = Group(
-            flavor
-                .command("bash")
-                .args(["-c", &script])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .process_group(0)
-                .spawn()
-                .expect("bash"),
-        );
-        let mut c = s.conn();
-        let wait =
-            |c: &mut redis::Connection, what: &str, ok: &dyn Fn(&mut redis::Connection) -> bool| {
-                let deadline = Instant::now() + Duration::from_secs(15);
-                while !ok(c) {
-                    assert!(Instant::now() < deadline, "{:?}: {what}", flavor);
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            };
-        wait(&mut c, "the worker made its group", &|c| {
-            q::<i64>(c, &["EXISTS", "logouts"]) == 1
-        });
-        let mut ids = Vec::new();
-        for i in 1..=3 {
-            let key = format!("ac:{i}");
-            q::<String>(&mut c, &["ACCOUNT.CREATE", &key]);
-            ids.push(q::<String>(&mut c, &["ACCOUNT.LOGOUT", &key, "logouts"]));
-        }
-        let last = ids.last().unwrap().clone();
-        let group = |c: &mut redis::Connection| -> (String, i64) {
-            let groups: Vec<std::collections::HashMap<String, redis::Value>> =
-                q(c, &["XINFO", "GROUPS", "logouts"]);
-            let g = &groups[0];
-            (
-                redis::from_redis_value(&g["last-delivered-id"]).unwrap(),
-                redis::from_redis_value(&g["pending"]).unwrap(),
-            )
-        };
-        wait(&mut c, "every session read and acknowledged", &|c| {
-            group(c) == (last.clone(), 0)
-        });
-        assert_eq!(q::<i64>(&mut c, &["XLEN", "logouts"]), 3);
-    }
-}
+// The README's logout worker (python -m redis_account.worker) is replayed by the Python suite,
+// where the PostgreSQL fixture lives: clients/python/tests/test_readme.py.
 
 /// The README's grant for the application's user, run as printed (on Redis 7.0, which has no
 /// module categories, docs/commands.md's full grant by name): the game's commands work, the
