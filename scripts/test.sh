@@ -26,6 +26,9 @@ add() { # add RC PASSED FAILED NAME
   fi
 }
 
+# The tree is formatted (cargo fmt --check): one check.
+if $CARGO fmt --check >/dev/null 2>&1; then add 0 1 0 fmt; else echo "[test] cargo fmt --check: the tree is not formatted (run cargo fmt)" >&2; add 1 0 1 fmt; fi
+
 # The libraries of every server, cli and Stack module of tests/servers.tsv: one check.
 if bash scripts/check-libs.sh; then add 0 1 0 check-libs; else add 1 0 1 check-libs; fi
 
